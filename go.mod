@@ -1,0 +1,3 @@
+module github.com/tenantgraph/tenantgraph
+
+go 1.26.0

@@ -1,0 +1,133 @@
+// Package store keeps the goods of every tenant.
+//
+// A [Store] is shared by all tenants; every method takes the tenant ID and
+// sees only that tenant's rows. Two implementations pass the same
+// conformance suite (package storetest): [Postgres], for production, and
+// [Memory], the embedded default whose data is lost on exit.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/tenantgraph/tenantgraph/graph/model"
+)
+
+// ErrNotFound is returned when the goods asked for do not exist for the
+// given tenant. Goods of another tenant do not exist, as far as a caller can
+// tell; so do IDs that are not well-formed.
+var ErrNotFound = errors.New("store: goods not found")
+
+// ErrBadCursor is returned by List when ListParams.After is not a cursor
+// that List returned for the same tenant-independent ordering.
+var ErrBadCursor = errors.New("store: invalid cursor")
+
+// Store is the goods storage of all tenants.
+//
+// All methods are safe for concurrent use.
+type Store interface {
+	// Get returns the goods with the given ID, or ErrNotFound.
+	Get(ctx context.Context, tenantID, id string) (*model.Goods, error)
+	// List returns one page of goods that match p.Filter, in p.OrderBy
+	// order, starting after the cursor p.After.
+	List(ctx context.Context, tenantID string, p ListParams) (*Page, error)
+	// Count returns the number of goods that match f.
+	Count(ctx context.Context, tenantID string, f Filter) (int, error)
+	// Create stores new goods and returns them with their ID and
+	// timestamps set.
+	Create(ctx context.Context, tenantID string, in NewGoods) (*model.Goods, error)
+	// Update applies p to the goods with the given ID and returns the
+	// result, or ErrNotFound. UpdatedAt is set to the time of the update.
+	Update(ctx context.Context, tenantID, id string, p GoodsPatch) (*model.Goods, error)
+	// Delete removes the goods with the given ID, or returns ErrNotFound.
+	Delete(ctx context.Context, tenantID, id string) error
+	// Ping reports whether the store can serve requests.
+	Ping(ctx context.Context) error
+	// Close releases the store's resources.
+	Close()
+}
+
+// NewGoods is the input of Store.Create. Validation of business rules is the
+// caller's job.
+type NewGoods struct {
+	Name        string
+	Price       float64
+	Description *string
+	Ext         map[string]any // nil means none
+}
+
+// GoodsPatch is the input of Store.Update. Nil fields are left unchanged.
+type GoodsPatch struct {
+	Name  *string
+	Price *float64
+	// SetDescription says whether Description is to be written; a nil
+	// Description with SetDescription clears it.
+	SetDescription bool
+	Description    *string
+	// Ext is merged into the stored extension values key by key; a key
+	// with a nil value removes it.
+	Ext map[string]any
+}
+
+// SortField names a column that goods can be sorted by.
+type SortField string
+
+// The sortable base fields.
+const (
+	SortName      SortField = "name"
+	SortPrice     SortField = "price"
+	SortCreatedAt SortField = "created_at"
+	SortUpdatedAt SortField = "updated_at"
+)
+
+// Order is one sort key.
+type Order struct {
+	Field SortField
+	Desc  bool
+}
+
+// FloatRange bounds a number; nil bounds are open.
+type FloatRange struct {
+	Gt, Gte, Lt, Lte *float64
+}
+
+// TimeRange bounds a time; nil bounds are open.
+type TimeRange struct {
+	Gt, Gte, Lt, Lte *time.Time
+}
+
+// Filter selects goods. The zero Filter matches all goods; every condition
+// set must hold.
+type Filter struct {
+	// NameContains matches names that contain it, ignoring case.
+	NameContains string
+	Price        FloatRange
+	CreatedAt    TimeRange
+}
+
+// ListParams are the parameters of Store.List.
+type ListParams struct {
+	Filter Filter
+	// OrderBy lists the sort keys, most significant first. The goods ID
+	// (ascending) always follows as the last key, so the order is total.
+	// Empty means ascending by creation time.
+	OrderBy []Order
+	// First is the page size; it must be >= 0. Limits are the caller's job.
+	First int
+	// After is an opaque cursor from a previous page (Edge.Cursor), or "".
+	After string
+}
+
+// Edge is one goods on a page with its cursor.
+type Edge struct {
+	Cursor string
+	Node   *model.Goods
+}
+
+// Page is one page of a List.
+type Page struct {
+	Edges []Edge
+	// HasNextPage reports whether more goods follow the last edge.
+	HasNextPage bool
+}

@@ -1,0 +1,210 @@
+// Package config reads the gateway's settings from the environment.
+//
+// Settings start from their defaults and are overridden by environment
+// variables; Validate reports every problem at once. The README has a table
+// of every setting.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tenantgraph/tenantgraph/internal/logging"
+)
+
+// Config holds every setting of the gateway.
+type Config struct {
+	// Addr is the listen address. TENANTGRAPH_ADDR, default ":8080".
+	Addr string
+	// TenantsDir holds one directory per tenant.
+	// TENANTGRAPH_TENANTS_DIR, default "./tenants".
+	TenantsDir string
+	// DatabaseURL is the Postgres connection string; empty means the
+	// in-memory store. DATABASE_URL, default empty.
+	DatabaseURL string
+	// RedisURL is the Redis URL; empty means an in-process cache.
+	// REDIS_URL, default empty. (Read for forward compatibility; the
+	// gateway does not use Redis yet.)
+	RedisURL string
+
+	// JWTAlg is the only accepted signing algorithm: HS256, RS256 or
+	// ES256. JWT_ALG, default "HS256".
+	JWTAlg string
+	// JWTSecret is the HS256 key. JWT_SECRET. Without it and without
+	// JWTPublicKeyFile the gateway runs in dev mode.
+	JWTSecret []byte
+	// JWTPublicKeyFile is a PEM public key for RS256 or ES256.
+	// JWT_PUBLIC_KEY_FILE.
+	JWTPublicKeyFile string
+	// JWTIssuer is the required "iss" claim, if set. JWT_ISSUER.
+	JWTIssuer string
+	// JWTAudience is a required "aud" value, if set. JWT_AUDIENCE.
+	JWTAudience string
+	// JWTTenantClaim names the claim holding the tenant ID.
+	// JWT_TENANT_CLAIM, default "tenant_id".
+	JWTTenantClaim string
+
+	// MaxBodyBytes caps request bodies (413 beyond).
+	// TENANTGRAPH_MAX_BODY_BYTES, default 1 MiB.
+	MaxBodyBytes int64
+	// MaxPageSize bounds goodsList's first.
+	// TENANTGRAPH_MAX_PAGE_SIZE, default 100.
+	MaxPageSize int
+	// ParserTokenLimit bounds the tokens of one GraphQL document.
+	// TENANTGRAPH_PARSER_TOKEN_LIMIT, default 15000.
+	ParserTokenLimit int
+	// ShutdownTimeout bounds the graceful shutdown.
+	// TENANTGRAPH_SHUTDOWN_TIMEOUT, default "15s".
+	ShutdownTimeout time.Duration
+
+	// LogLevel is debug, info, warn or error. TENANTGRAPH_LOG_LEVEL,
+	// default "info".
+	LogLevel slog.Level
+	// LogFormat is auto, text or json. TENANTGRAPH_LOG_FORMAT, default
+	// "auto": text on a terminal, JSON otherwise.
+	LogFormat logging.Format
+}
+
+// Default returns the default settings.
+func Default() Config {
+	return Config{
+		Addr:             ":8080",
+		TenantsDir:       "./tenants",
+		JWTAlg:           "HS256",
+		JWTTenantClaim:   "tenant_id",
+		MaxBodyBytes:     1 << 20,
+		MaxPageSize:      100,
+		ParserTokenLimit: 15000,
+		ShutdownTimeout:  15 * time.Second,
+		LogLevel:         slog.LevelInfo,
+		LogFormat:        logging.FormatAuto,
+	}
+}
+
+// DevMode reports whether no verification key is configured, in which case
+// the gateway makes up an ephemeral key and prints tokens for every tenant.
+func (c Config) DevMode() bool {
+	return len(c.JWTSecret) == 0 && c.JWTPublicKeyFile == ""
+}
+
+// LogValue implements slog.LogValuer; the JWT secret is never logged.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("addr", c.Addr),
+		slog.String("tenants_dir", c.TenantsDir),
+		slog.Bool("database", c.DatabaseURL != ""),
+		slog.Bool("redis", c.RedisURL != ""),
+		slog.String("jwt_alg", c.JWTAlg),
+		slog.Bool("dev_mode", c.DevMode()),
+	)
+}
+
+// FromEnv returns the default settings overridden by the environment
+// variables that getenv reports (os.Getenv in production). It reports every
+// malformed value at once and then validates the result.
+func FromEnv(getenv func(string) string) (Config, error) {
+	c := Default()
+	var errs []error
+	str := func(key string, dst *string) {
+		if v := getenv(key); v != "" {
+			*dst = v
+		}
+	}
+	integer := func(key string, dst *int) {
+		if v := getenv(key); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %q is not an integer", key, v))
+				return
+			}
+			*dst = n
+		}
+	}
+	str("TENANTGRAPH_ADDR", &c.Addr)
+	str("TENANTGRAPH_TENANTS_DIR", &c.TenantsDir)
+	str("DATABASE_URL", &c.DatabaseURL)
+	str("REDIS_URL", &c.RedisURL)
+	str("JWT_ALG", &c.JWTAlg)
+	if v := getenv("JWT_SECRET"); v != "" {
+		c.JWTSecret = []byte(v)
+	}
+	str("JWT_PUBLIC_KEY_FILE", &c.JWTPublicKeyFile)
+	str("JWT_ISSUER", &c.JWTIssuer)
+	str("JWT_AUDIENCE", &c.JWTAudience)
+	str("JWT_TENANT_CLAIM", &c.JWTTenantClaim)
+	if v := getenv("TENANTGRAPH_MAX_BODY_BYTES"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("TENANTGRAPH_MAX_BODY_BYTES: %q is not an integer", v))
+		}
+		c.MaxBodyBytes = n
+	}
+	integer("TENANTGRAPH_MAX_PAGE_SIZE", &c.MaxPageSize)
+	integer("TENANTGRAPH_PARSER_TOKEN_LIMIT", &c.ParserTokenLimit)
+	if v := getenv("TENANTGRAPH_SHUTDOWN_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("TENANTGRAPH_SHUTDOWN_TIMEOUT: %q is not a duration such as 15s", v))
+		}
+		c.ShutdownTimeout = d
+	}
+	if v := getenv("TENANTGRAPH_LOG_LEVEL"); v != "" {
+		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
+			errs = append(errs, fmt.Errorf("TENANTGRAPH_LOG_LEVEL: %q is not debug, info, warn or error", v))
+		}
+	}
+	if v := getenv("TENANTGRAPH_LOG_FORMAT"); v != "" {
+		f, err := logging.ParseFormat(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("TENANTGRAPH_LOG_FORMAT: %w", err))
+		}
+		c.LogFormat = f
+	}
+	if err := errors.Join(errs...); err != nil {
+		return c, err
+	}
+	return c, c.Validate()
+}
+
+// Validate reports every inconsistent setting at once.
+func (c Config) Validate() error {
+	var errs []error
+	switch strings.ToUpper(c.JWTAlg) {
+	case "HS256":
+		if c.JWTPublicKeyFile != "" {
+			errs = append(errs, errors.New("JWT_PUBLIC_KEY_FILE is set but JWT_ALG is HS256, which needs JWT_SECRET"))
+		}
+		if n := len(c.JWTSecret); n > 0 && n < 32 {
+			errs = append(errs, fmt.Errorf("JWT_SECRET is %d bytes; HS256 needs at least 32", n))
+		}
+	case "RS256", "ES256":
+		if c.JWTPublicKeyFile == "" {
+			errs = append(errs, fmt.Errorf("JWT_ALG %s needs JWT_PUBLIC_KEY_FILE", c.JWTAlg))
+		}
+		if len(c.JWTSecret) > 0 {
+			errs = append(errs, fmt.Errorf("JWT_SECRET is set but JWT_ALG is %s, which verifies with JWT_PUBLIC_KEY_FILE", c.JWTAlg))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("JWT_ALG %q is not HS256, RS256 or ES256", c.JWTAlg))
+	}
+	if c.JWTTenantClaim == "" {
+		errs = append(errs, errors.New("JWT_TENANT_CLAIM must not be empty"))
+	}
+	if c.MaxBodyBytes <= 0 {
+		errs = append(errs, errors.New("TENANTGRAPH_MAX_BODY_BYTES must be positive"))
+	}
+	if c.MaxPageSize <= 0 {
+		errs = append(errs, errors.New("TENANTGRAPH_MAX_PAGE_SIZE must be positive"))
+	}
+	if c.ParserTokenLimit <= 0 {
+		errs = append(errs, errors.New("TENANTGRAPH_PARSER_TOKEN_LIMIT must be positive"))
+	}
+	if c.ShutdownTimeout <= 0 {
+		errs = append(errs, errors.New("TENANTGRAPH_SHUTDOWN_TIMEOUT must be positive"))
+	}
+	return errors.Join(errs...)
+}

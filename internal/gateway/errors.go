@@ -1,0 +1,115 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/tenantgraph/tenantgraph/internal/apperr"
+	"github.com/tenantgraph/tenantgraph/internal/tenant"
+)
+
+// internalMessage is all a client learns of an internal error or a panic.
+// It is the message of gqlgen's DefaultRecover.
+const internalMessage = "internal system error"
+
+// errPanic marks the error a recovered panic becomes.
+var errPanic = errors.New("panic")
+
+// ErrorPresenter returns the gateway's one error presenter. It turns every
+// error a resolver or gqlgen reports into what the client sees:
+//
+//   - an *apperr.Error keeps its message and gets its code;
+//   - an error gqlgen made itself (parsing, validation, variable coercion)
+//     is passed on, with INTERNAL_SERVER_ERROR as the code if it had none;
+//   - anything else (SQL errors, broken invariants, panics) is logged with
+//     the request ID and shown only as "internal system error".
+//
+// Path and locations are kept in every case.
+func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+		if ae, ok := apperr.As(err); ok {
+			gqlErr.Message = ae.Message
+			setCode(gqlErr, ae.Code)
+			if ae.Argument != "" {
+				gqlErr.Extensions["argument"] = ae.Argument
+			}
+			return gqlErr
+		}
+		if gqlErr.Err == nil && !errors.Is(err, errPanic) {
+			// Made by gqlgen from the request: safe to show.
+			if _, ok := gqlErr.Extensions["code"]; !ok {
+				setCode(gqlErr, apperr.Internal)
+			}
+			return gqlErr
+		}
+		tid, _ := tenant.IDFrom(ctx)
+		logger.LogAttrs(ctx, slog.LevelError, "internal error",
+			slog.String("request_id", RequestIDFrom(ctx)),
+			slog.String("tenant", tid),
+			slog.String("path", gqlErr.Path.String()),
+			slog.Any("error", err),
+		)
+		return &gqlerror.Error{
+			Message:    internalMessage,
+			Path:       gqlErr.Path,
+			Locations:  gqlErr.Locations,
+			Extensions: map[string]any{"code": apperr.Internal},
+		}
+	}
+}
+
+// RecoverFunc returns the gateway's gqlgen recover function: it logs the
+// panic with its stack and request ID, and returns an error that the
+// ErrorPresenter shows as a generic internal error.
+func RecoverFunc(logger *slog.Logger) graphql.RecoverFunc {
+	return func(ctx context.Context, p any) error {
+		logger.LogAttrs(ctx, slog.LevelError, "panic in resolver",
+			slog.String("request_id", RequestIDFrom(ctx)),
+			slog.Any("panic", p),
+			slog.String("stack", string(debug.Stack())),
+		)
+		return fmt.Errorf("%w: %v", errPanic, p)
+	}
+}
+
+func setCode(e *gqlerror.Error, code apperr.Code) {
+	if e.Extensions == nil {
+		e.Extensions = make(map[string]any, 1)
+	}
+	e.Extensions["code"] = code
+}
+
+// WriteError writes a GraphQL response holding only err, with the given
+// HTTP status. It is for errors that happen before GraphQL execution.
+func WriteError(w http.ResponseWriter, status int, err *apperr.Error) {
+	gqlErr := &gqlerror.Error{Message: err.Message, Extensions: map[string]any{"code": err.Code}}
+	if err.Argument != "" {
+		gqlErr.Extensions["argument"] = err.Argument
+	}
+	writeResponse(w, status, "application/json", &graphql.Response{Errors: gqlerror.List{gqlErr}})
+}
+
+// writeResponse writes resp as JSON with the given status and content type.
+func writeResponse(w http.ResponseWriter, status int, contentType string, resp *graphql.Response) {
+	b, err := json.Marshal(resp)
+	if err != nil {
+		// A response holds only JSON-safe values; this is a bug, and the
+		// client must not see its details.
+		status = http.StatusInternalServerError
+		b = []byte(`{"errors":[{"message":"` + internalMessage + `","extensions":{"code":"` + string(apperr.Internal) + `"}}]}`)
+	}
+	h := w.Header()
+	h.Set("Content-Type", contentType)
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(b)
+}

@@ -1,0 +1,107 @@
+// Package gateway is tenantgraph's HTTP front: the chi router, its
+// middleware, the GraphQL transports and error presenter, health checks and
+// GraphiQL.
+//
+// A request to /graphql passes request ID, access log, panic recovery, the
+// body cap and token verification, then the tenant registry picks the
+// runtime of the token's tenant and its gqlgen handler serves the request:
+//
+//	h := gateway.New(gateway.Options{Registry: reg, Store: st, Auth: verifier.Middleware, Logger: logger})
+//	http.ListenAndServe(":8080", h)
+package gateway
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/tenantgraph/tenantgraph/internal/apperr"
+	"github.com/tenantgraph/tenantgraph/internal/tenant"
+	"github.com/tenantgraph/tenantgraph/loader"
+)
+
+// Options configure the router. Registry, Store and Auth are required.
+type Options struct {
+	// Registry maps the token's tenant to its runtime.
+	Registry *loader.Registry
+	// Store is checked by /readyz.
+	Store Pinger
+	// Auth verifies the request's token and puts its tenant in the
+	// context (tenant.WithID), or answers 401 itself.
+	Auth func(http.Handler) http.Handler
+	// Logger receives the access log and errors. Default: slog.Default().
+	Logger *slog.Logger
+	// MaxBodyBytes caps request bodies; zero means 1 MiB.
+	MaxBodyBytes int64
+	// GraphiQL serves the GraphiQL page at "/" and, under AssetsPath, its
+	// assets. Nil disables GraphiQL.
+	GraphiQL http.Handler
+	// Assets serves GraphiQL's assets under AssetsPath.
+	Assets http.Handler
+	// AssetsPath is the URL prefix of GraphiQL's assets, such as
+	// "/graphiql/".
+	AssetsPath string
+}
+
+type gateway struct {
+	opts Options
+}
+
+// New returns the gateway's HTTP handler.
+func New(opts Options) http.Handler {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.MaxBodyBytes == 0 {
+		opts.MaxBodyBytes = 1 << 20
+	}
+	g := &gateway{opts: opts}
+
+	r := chi.NewRouter()
+	r.Use(requestID, accessLog(opts.Logger), recoverer(opts.Logger))
+	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
+		WriteError(w, http.StatusNotFound, &apperr.Error{Code: apperr.NotFound, Message: "no such endpoint; GraphQL is served at /graphql"})
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, _ *http.Request) {
+		WriteError(w, http.StatusMethodNotAllowed, &apperr.Error{Code: apperr.MethodNotAllowed, Message: "method not allowed"})
+	})
+
+	r.Get("/healthz", healthz)
+	r.Get("/readyz", g.readyz)
+	if opts.GraphiQL != nil {
+		r.Get("/", opts.GraphiQL.ServeHTTP)
+		r.Handle(opts.AssetsPath+"*", http.StripPrefix(opts.AssetsPath, opts.Assets))
+	}
+
+	graphqlHandler := bodyLimit(opts.MaxBodyBytes)(opts.Auth(http.HandlerFunc(g.serveGraphQL)))
+	r.Method(http.MethodGet, "/graphql", graphqlHandler)
+	r.Method(http.MethodPost, "/graphql", graphqlHandler)
+	return r
+}
+
+// serveGraphQL hands an authenticated request to its tenant's runtime.
+func (g *gateway) serveGraphQL(w http.ResponseWriter, r *http.Request) {
+	id, ok := tenant.IDFrom(r.Context())
+	if !ok {
+		// Auth let a request through without a tenant: a wiring bug.
+		panic("gateway: authenticated request without a tenant")
+	}
+	logTenant(r.Context(), id)
+	t, ok := g.opts.Registry.Lookup(id)
+	if !ok {
+		WriteError(w, http.StatusForbidden, &apperr.Error{Code: apperr.TenantUnknown, Message: "tenant " + quote(id) + " is not registered"})
+		return
+	}
+	if t.Config.Status != loader.StatusActive {
+		WriteError(w, http.StatusForbidden, &apperr.Error{Code: apperr.TenantSuspended, Message: "tenant " + quote(id) + " is suspended"})
+		return
+	}
+	if r.Method == http.MethodPost && !(postTransport{}).Supports(r) {
+		WriteError(w, http.StatusUnsupportedMediaType, &apperr.Error{Code: apperr.BadRequest, Message: "Content-Type must be application/json"})
+		return
+	}
+	t.Runtime.Handler.ServeHTTP(w, r)
+}
+
+func quote(s string) string { return `"` + s + `"` }

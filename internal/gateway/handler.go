@@ -1,0 +1,57 @@
+package gateway
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// HandlerOptions configure the GraphQL handler of one schema.
+type HandlerOptions struct {
+	// Logger receives internal errors and panics. Default: slog.Default().
+	Logger *slog.Logger
+	// ParserTokenLimit bounds the tokens of a query document; zero means
+	// 15000.
+	ParserTokenLimit int
+	// QueryCacheSize is the number of parsed and validated documents kept;
+	// zero means 1000.
+	QueryCacheSize int
+}
+
+// NewGraphQLHandler returns gqlgen's handler.Server for es, with the
+// gateway's transports (POST and query-only GET), error presenter, panic
+// recovery, parser token limit and a query cache of its own: a cached
+// document points into the schema it was validated against, so a cache is
+// never shared between schemas.
+func NewGraphQLHandler(es graphql.ExecutableSchema, o HandlerOptions) http.Handler {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.ParserTokenLimit == 0 {
+		o.ParserTokenLimit = 15000
+	}
+	if o.QueryCacheSize == 0 {
+		o.QueryCacheSize = 1000
+	}
+	srv := handler.New(es)
+	srv.AddTransport(postTransport{})
+	srv.AddTransport(getTransport{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](o.QueryCacheSize))
+	srv.SetParserTokenLimit(o.ParserTokenLimit)
+	srv.SetErrorPresenter(ErrorPresenter(o.Logger))
+	srv.SetRecoverFunc(RecoverFunc(o.Logger))
+	srv.Use(extension.Introspection{})
+	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		if op := graphql.GetOperationContext(ctx).Operation; op != nil {
+			logOperation(ctx, op.Name)
+		}
+		return next(ctx)
+	})
+	return srv
+}

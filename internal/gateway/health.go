@@ -1,0 +1,74 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// readyTimeout bounds the checks of one /readyz request.
+const readyTimeout = 2 * time.Second
+
+// Pinger is what /readyz asks whether the store can serve.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// check is one line of the /readyz report.
+type check struct {
+	Status string `json:"status"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// healthz reports that the process is alive.
+func healthz(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz reports whether the gateway can serve requests: the store answers
+// and tenants are loaded. It answers 503 when not. Details of a failure are
+// logged, not shown.
+func (g *gateway) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
+	defer cancel()
+	ready := true
+	checks := map[string]check{}
+
+	if err := g.opts.Store.Ping(ctx); err != nil {
+		ready = false
+		checks["store"] = check{Status: "unavailable"}
+		g.opts.Logger.LogAttrs(ctx, slog.LevelWarn, "readiness: store unavailable",
+			slog.String("request_id", RequestIDFrom(ctx)), slog.Any("error", err))
+	} else {
+		checks["store"] = check{Status: "ok"}
+	}
+
+	if n := len(g.opts.Registry.Tenants()); n == 0 {
+		ready = false
+		checks["tenants"] = check{Status: "unavailable", Detail: "no tenants loaded"}
+	} else {
+		checks["tenants"] = check{Status: "ok", Detail: plural(n, "tenant") + " loaded"}
+	}
+
+	status, code := "ready", http.StatusOK
+	if !ready {
+		status, code = "unavailable", http.StatusServiceUnavailable
+	}
+	writeJSON(w, code, map[string]any{"status": status, "checks": checks})
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return itoa(int64(n)) + " " + word + "s"
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}

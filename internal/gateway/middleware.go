@@ -1,0 +1,177 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"runtime/debug"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/tenantgraph/tenantgraph/internal/apperr"
+)
+
+type requestIDKey struct{}
+
+// RequestIDFrom returns the ID of the request ctx belongs to, or "".
+func RequestIDFrom(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// requestIDPattern is what an incoming X-Request-Id must look like to be
+// kept; anything else is replaced, so that logs never carry arbitrary
+// client text.
+var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// requestID gives every request an ID: the client's X-Request-Id if it is
+// well-formed, a random one otherwise. The ID is sent back in X-Request-Id.
+func requestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-Id")
+		if !requestIDPattern.MatchString(id) {
+			var b [12]byte
+			rand.Read(b[:])
+			id = hex.EncodeToString(b[:])
+		}
+		w.Header().Set("X-Request-Id", id)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
+	})
+}
+
+// requestLog is what the access log learns about a request from the
+// handlers below it.
+type requestLog struct {
+	tenant    string
+	operation string
+}
+
+type requestLogKey struct{}
+
+// logTenant records the request's tenant for the access log.
+func logTenant(ctx context.Context, id string) {
+	if l, ok := ctx.Value(requestLogKey{}).(*requestLog); ok {
+		l.tenant = id
+	}
+}
+
+// logOperation records the GraphQL operation name for the access log.
+func logOperation(ctx context.Context, name string) {
+	if l, ok := ctx.Value(requestLogKey{}).(*requestLog); ok {
+		l.operation = name
+	}
+}
+
+// accessLog logs one line per request when it completes.
+func accessLog(logger *slog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			var rl requestLog
+			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+			next.ServeHTTP(ww, r.WithContext(context.WithValue(r.Context(), requestLogKey{}, &rl)))
+			status := ww.Status()
+			if status == 0 {
+				status = http.StatusOK
+			}
+			level := slog.LevelInfo
+			if status >= 500 {
+				level = slog.LevelError
+			}
+			logger.LogAttrs(r.Context(), level, "request",
+				slog.String("request_id", RequestIDFrom(r.Context())),
+				slog.String("method", r.Method),
+				slog.String("path", r.URL.Path),
+				slog.Int("status", status),
+				slog.Int("bytes", ww.BytesWritten()),
+				slog.Duration("duration", time.Since(start)),
+				slog.String("tenant", rl.tenant),
+				slog.String("operation", rl.operation),
+			)
+		})
+	}
+}
+
+// recoverer turns a panic outside GraphQL execution into a logged error
+// and a generic 500; gqlgen recovers panics in resolvers itself.
+func recoverer(logger *slog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			defer func() {
+				p := recover()
+				if p == nil {
+					return
+				}
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				logger.LogAttrs(r.Context(), slog.LevelError, "panic",
+					slog.String("request_id", RequestIDFrom(r.Context())),
+					slog.Any("panic", p),
+					slog.String("stack", string(debug.Stack())),
+				)
+				WriteError(w, http.StatusInternalServerError, &apperr.Error{Code: apperr.Internal, Message: internalMessage})
+			}()
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// bodyLimit reads the whole request body, up to limit bytes, before the
+// handler runs, and answers 413 beyond it. Reading first, rather than
+// wrapping the body in http.MaxBytesReader, gives one clear answer whatever
+// the handler below would make of a truncated body.
+func bodyLimit(limit int64) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.ContentLength > limit {
+				tooLarge(w, limit)
+				return
+			}
+			if r.Body == nil || r.Body == http.NoBody {
+				next.ServeHTTP(w, r)
+				return
+			}
+			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				tooLarge(w, limit)
+				return
+			}
+			if err != nil {
+				WriteError(w, http.StatusBadRequest, &apperr.Error{Code: apperr.BadRequest, Message: "could not read the request body"})
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+func tooLarge(w http.ResponseWriter, limit int64) {
+	w.Header().Set("Connection", "close")
+	WriteError(w, http.StatusRequestEntityTooLarge, &apperr.Error{
+		Code:    apperr.PayloadTooLarge,
+		Message: "request body is larger than " + formatBytes(limit),
+	})
+}
+
+func formatBytes(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return itoa(n>>20) + " MiB"
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return itoa(n>>10) + " KiB"
+	}
+	return itoa(n) + " bytes"
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

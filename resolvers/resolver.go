@@ -1,0 +1,34 @@
+// Package resolvers holds the business rules of the base schema's root
+// fields. The same resolvers serve the gqlgen-generated executor of the
+// base schema and the dynamic executor of every tenant's schema.
+//
+// Resolvers act for the tenant stored in the context by the gateway's
+// authentication (tenant.WithID); without one they fail closed.
+package resolvers
+
+import (
+	"github.com/tenantgraph/tenantgraph/graph"
+	"github.com/tenantgraph/tenantgraph/internal/store"
+)
+
+// DefaultMaxPageSize is the largest `first` of goodsList unless configured
+// otherwise.
+const DefaultMaxPageSize = 100
+
+// Resolver is the root resolver. Its fields must be set before use and not
+// changed after; its methods may be called concurrently.
+type Resolver struct {
+	// Store keeps the goods of all tenants.
+	Store store.Store
+	// MaxPageSize bounds goodsList's `first`; zero means DefaultMaxPageSize.
+	MaxPageSize int
+}
+
+var _ graph.ResolverRoot = (*Resolver)(nil)
+
+func (r *Resolver) maxPageSize() int {
+	if r.MaxPageSize > 0 {
+		return r.MaxPageSize
+	}
+	return DefaultMaxPageSize
+}

@@ -1,0 +1,32 @@
+// Package auth verifies the JSON Web Tokens that clients send and puts the
+// tenant they name into the request's context.
+//
+// A [Verifier] accepts only tokens signed with the one algorithm and key of
+// its [Config], that carry an exp claim, that are within their validity window
+// (allowing [Config.Leeway] of clock skew), whose issuer and audience match
+// when the Config names them, and whose tenant claim is a well-formed tenant
+// ID (see [tenant.ValidID]). Anything else is an UNAUTHENTICATED
+// [apperr.Error] with a short message that is safe to show the client.
+//
+// [Verifier.Middleware] reads the token from the Authorization: Bearer header
+// only, never from the query string or a cookie, and answers a failed request
+// with 401 and a GraphQL JSON error. Handlers below it read the tenant with
+// [tenant.IDFrom] and the claims with [ClaimsFrom]:
+//
+//	v, err := auth.NewVerifier(auth.Config{
+//		Secret: secret, // HS256, at least 32 bytes
+//		Issuer: "https://id.example.com/",
+//	})
+//	if err != nil {
+//		return err
+//	}
+//	http.Handle("/graphql", v.Middleware(graphqlHandler))
+//
+//	// In graphqlHandler:
+//	id, _ := tenant.IDFrom(r.Context())
+//	claims, _ := auth.ClaimsFrom(r.Context())
+//
+// A [Signer] mints HS256 tokens for development and for the
+// "tenantgraph token" command; [NewDevConfig] makes a Config with an
+// ephemeral random secret for both.
+package auth

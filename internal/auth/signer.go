@@ -1,0 +1,77 @@
+package auth
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/go-chi/jwtauth/v5"
+	"github.com/lestrrat-go/jwx/v3/jwt"
+
+	"github.com/tenantgraph/tenantgraph/internal/tenant"
+)
+
+// DevSubject is the sub claim of the tokens a [Signer] mints.
+const DevSubject = "dev"
+
+// Signer mints HS256 tokens that a [Verifier] with the same [Config]
+// accepts, for development and the "tenantgraph token" command. It is built
+// with [NewSigner]; the zero Signer is not usable. A Signer is safe for
+// concurrent use.
+type Signer struct {
+	ja          *jwtauth.JWTAuth
+	issuer      string
+	audience    string
+	tenantClaim string
+}
+
+// NewSigner returns a Signer for cfg. Only HS256 is supported: the RS256
+// and ES256 configurations hold a public key only, and tokens for them must
+// come from the identity provider that holds the private key.
+func NewSigner(cfg Config) (*Signer, error) {
+	cfg = cfg.withDefaults()
+	if cfg.Algorithm == RS256 || cfg.Algorithm == ES256 {
+		return nil, fmt.Errorf("auth: cannot sign %s tokens: that needs the private key, which tenantgraph does not hold; get tokens from your identity provider, or use HS256 for development", cfg.Algorithm)
+	}
+	cfg, key, err := cfg.resolve()
+	if err != nil {
+		return nil, err
+	}
+	secret := append([]byte(nil), key.([]byte)...)
+	return &Signer{
+		ja:          jwtauth.New(cfg.Algorithm, secret, nil),
+		issuer:      cfg.Issuer,
+		audience:    cfg.Audience,
+		tenantClaim: cfg.TenantClaim,
+	}, nil
+}
+
+// Sign returns a token for tenant tenantID that expires after ttl. It sets
+// sub to [DevSubject], iat, exp, the tenant claim, and iss and aud when the
+// Config names them.
+func (s *Signer) Sign(tenantID string, ttl time.Duration) (string, error) {
+	if !tenant.ValidID(tenantID) {
+		return "", fmt.Errorf("auth: sign: %q is not a valid tenant ID", tenantID)
+	}
+	if ttl <= 0 {
+		return "", errors.New("auth: sign: ttl must be positive")
+	}
+	now := time.Now()
+	claims := map[string]any{
+		jwt.SubjectKey:    DevSubject,
+		jwt.IssuedAtKey:   now,
+		jwt.ExpirationKey: now.Add(ttl),
+	}
+	if s.issuer != "" {
+		claims[jwt.IssuerKey] = s.issuer
+	}
+	if s.audience != "" {
+		claims[jwt.AudienceKey] = []string{s.audience}
+	}
+	claims[s.tenantClaim] = tenantID // last: it may be sub or iss
+	_, token, err := s.ja.Encode(claims)
+	if err != nil {
+		return "", fmt.Errorf("auth: sign: %w", err)
+	}
+	return token, nil
+}

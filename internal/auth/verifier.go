@@ -1,0 +1,206 @@
+package auth
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/go-chi/jwtauth/v5"
+	"github.com/lestrrat-go/jwx/v3/jws"
+	"github.com/lestrrat-go/jwx/v3/jwt"
+
+	"github.com/tenantgraph/tenantgraph/internal/apperr"
+	"github.com/tenantgraph/tenantgraph/internal/tenant"
+)
+
+// maxTokenLen bounds the length of a token that is parsed at all. Tokens of
+// identity providers with many claims reach a few kilobytes.
+const maxTokenLen = 16 << 10
+
+// rolesClaim is the claim that Claims.Roles is read from.
+const rolesClaim = "roles"
+
+// Claims are the claims of a verified token that tenantgraph uses.
+type Claims struct {
+	// TenantID is the value of the tenant claim, a well-formed tenant ID.
+	TenantID string
+	// Subject is the sub claim, or "" if the token has none.
+	Subject string
+	// Roles are the strings of the roles claim, or nil if the token has no
+	// roles claim or it is not an array of strings. Treat it as read-only:
+	// it may be shared with other copies of the Claims.
+	Roles []string
+	// ExpiresAt is the exp claim.
+	ExpiresAt time.Time
+}
+
+// Verifier verifies tokens against a [Config]. It is built with
+// [NewVerifier]; the zero Verifier is not usable. A Verifier is safe for
+// concurrent use.
+type Verifier struct {
+	ja          *jwtauth.JWTAuth
+	alg         string
+	tenantClaim string
+}
+
+// NewVerifier returns a Verifier for cfg, or the errors of [Config.Validate]
+// if cfg is not valid.
+func NewVerifier(cfg Config) (*Verifier, error) {
+	cfg, key, err := cfg.resolve()
+	if err != nil {
+		return nil, err
+	}
+	opts := []jwt.ValidateOption{
+		jwt.WithRequiredClaim(jwt.ExpirationKey), // jwtauth accepts tokens without exp otherwise
+		jwt.WithAcceptableSkew(cfg.Leeway),
+	}
+	if cfg.Issuer != "" {
+		opts = append(opts, jwt.WithIssuer(cfg.Issuer))
+	}
+	if cfg.Audience != "" {
+		opts = append(opts, jwt.WithAudience(cfg.Audience))
+	}
+	var ja *jwtauth.JWTAuth
+	if cfg.Algorithm == HS256 {
+		secret := append([]byte(nil), key.([]byte)...) // the caller may reuse cfg.Secret
+		ja = jwtauth.New(cfg.Algorithm, secret, nil, opts...)
+	} else {
+		ja = jwtauth.New(cfg.Algorithm, nil, key, opts...)
+	}
+	return &Verifier{ja: ja, alg: cfg.Algorithm, tenantClaim: cfg.TenantClaim}, nil
+}
+
+// Verify verifies the compact-serialized token raw and returns its claims.
+// The token must be signed with the configured algorithm and key, carry an
+// exp claim, be valid now give or take the configured leeway, match the
+// configured issuer and audience, and carry a well-formed tenant ID in the
+// tenant claim.
+//
+// Any error is an *[apperr.Error] with code UNAUTHENTICATED whose Message
+// says in general terms what was wrong; errors.Is reports which of the Err
+// values of this package is the reason.
+func (v *Verifier) Verify(raw string) (Claims, error) {
+	c, err := v.verify(raw)
+	if err != nil {
+		return Claims{}, err
+	}
+	return c, nil
+}
+
+func (v *Verifier) verify(raw string) (Claims, *apperr.Error) {
+	if raw == "" {
+		return Claims{}, unauthenticated(ErrNoToken, nil)
+	}
+	if !compactJWS(raw) {
+		return Claims{}, unauthenticated(ErrTokenMalformed, nil)
+	}
+	// jwtauth's VerifyToken collapses every failure but expiry, nbf and iat
+	// into one error; decoding and validating in two steps keeps the reason.
+	tok, err := v.ja.Decode(raw)
+	if err != nil {
+		return Claims{}, v.decodeError(raw, err)
+	}
+	if err := jwt.Validate(tok, v.ja.ValidateOptions()...); err != nil {
+		return Claims{}, validateError(err)
+	}
+
+	var tid any
+	_ = tok.Get(v.tenantClaim, &tid) // a missing claim leaves tid nil
+	id, ok := tid.(string)
+	if !ok || !tenant.ValidID(id) {
+		return Claims{}, unauthenticated(ErrTenantClaim, nil)
+	}
+	c := Claims{TenantID: id}
+	c.Subject, _ = tok.Subject()
+	c.ExpiresAt, _ = tok.Expiration()
+	var roles any
+	if tok.Get(rolesClaim, &roles) == nil {
+		c.Roles = stringList(roles)
+	}
+	return c, nil
+}
+
+// compactJWS reports whether raw has the shape of a JWS in compact
+// serialization: three base64url segments separated by dots, the first two
+// not empty, and no more than maxTokenLen bytes in all. The third segment,
+// the signature, is empty in an unsigned token; such tokens pass here so that
+// they are refused as having the wrong algorithm.
+func compactJWS(raw string) bool {
+	if len(raw) > maxTokenLen {
+		return false
+	}
+	for i := range len(raw) {
+		switch c := raw[i]; {
+		case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '-', c == '_', c == '.':
+		default:
+			return false
+		}
+	}
+	header, rest, _ := strings.Cut(raw, ".")
+	payload, signature, ok := strings.Cut(rest, ".")
+	return ok && header != "" && payload != "" && !strings.Contains(signature, ".")
+}
+
+// decodeError classifies an error of jwtauth's Decode, which parses the token
+// and verifies its signature. Only the error path reads the header.
+func (v *Verifier) decodeError(raw string, err error) *apperr.Error {
+	hdr, _, _ := strings.Cut(raw, ".")
+	b, decErr := base64.RawURLEncoding.DecodeString(hdr)
+	var h struct {
+		Alg string `json:"alg"`
+	}
+	if decErr != nil || json.Unmarshal(b, &h) != nil {
+		return unauthenticated(ErrTokenMalformed, err)
+	}
+	if h.Alg != v.alg {
+		return unauthenticated(ErrTokenAlgorithm, fmt.Errorf("token alg %q, want %s", h.Alg, v.alg))
+	}
+	if errors.Is(err, jws.VerifyError()) {
+		return unauthenticated(ErrTokenSignature, err)
+	}
+	return unauthenticated(ErrTokenMalformed, err)
+}
+
+// validateError classifies an error of jwt.Validate.
+func validateError(err error) *apperr.Error {
+	switch {
+	case errors.Is(err, jwt.MissingRequiredClaimError()):
+		// exp is the only required claim.
+		return unauthenticated(ErrTokenNoExpiry, nil)
+	case errors.Is(err, jwt.TokenExpiredError()):
+		return unauthenticated(ErrTokenExpired, nil)
+	case errors.Is(err, jwt.TokenNotYetValidError()):
+		return unauthenticated(ErrTokenNotYetValid, nil)
+	case errors.Is(err, jwt.InvalidIssuedAtError()):
+		return unauthenticated(ErrTokenIssuedAt, nil)
+	case errors.Is(err, jwt.InvalidIssuerError()):
+		return unauthenticated(ErrTokenIssuer, nil)
+	case errors.Is(err, jwt.InvalidAudienceError()):
+		return unauthenticated(ErrTokenAudience, nil)
+	default:
+		return unauthenticated(ErrTokenInvalid, err)
+	}
+}
+
+// stringList returns v as a []string if it is a JSON array of strings, and
+// nil otherwise.
+func stringList(v any) []string {
+	switch v := v.(type) {
+	case []string:
+		return v
+	case []any:
+		list := make([]string, 0, len(v))
+		for _, e := range v {
+			s, ok := e.(string)
+			if !ok {
+				return nil
+			}
+			list = append(list, s)
+		}
+		return list
+	}
+	return nil
+}

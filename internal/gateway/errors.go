@@ -88,24 +88,14 @@ func setCode(e *gqlerror.Error, code apperr.Code) {
 	e.Extensions["code"] = code
 }
 
-// WriteError writes a GraphQL response holding only err, with the given
-// HTTP status. It is for errors that happen before GraphQL execution.
-func WriteError(w http.ResponseWriter, status int, err *apperr.Error) {
-	gqlErr := &gqlerror.Error{Message: err.Message, Extensions: map[string]any{"code": err.Code}}
-	if err.Argument != "" {
-		gqlErr.Extensions["argument"] = err.Argument
-	}
-	writeResponse(w, status, "application/json", &graphql.Response{Errors: gqlerror.List{gqlErr}})
-}
-
 // writeResponse writes resp as JSON with the given status and content type.
 func writeResponse(w http.ResponseWriter, status int, contentType string, resp *graphql.Response) {
 	b, err := json.Marshal(resp)
 	if err != nil {
 		// A response holds only JSON-safe values; this is a bug, and the
 		// client must not see its details.
-		status = http.StatusInternalServerError
-		b = []byte(`{"errors":[{"message":"` + internalMessage + `","extensions":{"code":"` + string(apperr.Internal) + `"}}]}`)
+		apperr.Write(w, http.StatusInternalServerError, nil)
+		return
 	}
 	h := w.Header()
 	h.Set("Content-Type", contentType)

@@ -13,6 +13,7 @@ package gateway
 import (
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"github.com/go-chi/chi/v5"
 
@@ -61,10 +62,10 @@ func New(opts Options) http.Handler {
 	r := chi.NewRouter()
 	r.Use(requestID, accessLog(opts.Logger), recoverer(opts.Logger))
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
-		WriteError(w, http.StatusNotFound, &apperr.Error{Code: apperr.NotFound, Message: "no such endpoint; GraphQL is served at /graphql"})
+		apperr.Write(w, http.StatusNotFound, &apperr.Error{Code: apperr.NotFound, Message: "no such endpoint; GraphQL is served at /graphql"})
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, _ *http.Request) {
-		WriteError(w, http.StatusMethodNotAllowed, &apperr.Error{Code: apperr.MethodNotAllowed, Message: "method not allowed"})
+		apperr.Write(w, http.StatusMethodNotAllowed, &apperr.Error{Code: apperr.MethodNotAllowed, Message: "method not allowed"})
 	})
 
 	r.Get("/healthz", healthz)
@@ -90,18 +91,16 @@ func (g *gateway) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	logTenant(r.Context(), id)
 	t, ok := g.opts.Registry.Lookup(id)
 	if !ok {
-		WriteError(w, http.StatusForbidden, &apperr.Error{Code: apperr.TenantUnknown, Message: "tenant " + quote(id) + " is not registered"})
+		apperr.Write(w, http.StatusForbidden, &apperr.Error{Code: apperr.TenantUnknown, Message: "tenant " + strconv.Quote(id) + " is not registered"})
 		return
 	}
 	if t.Config.Status != loader.StatusActive {
-		WriteError(w, http.StatusForbidden, &apperr.Error{Code: apperr.TenantSuspended, Message: "tenant " + quote(id) + " is suspended"})
+		apperr.Write(w, http.StatusForbidden, &apperr.Error{Code: apperr.TenantSuspended, Message: "tenant " + strconv.Quote(id) + " is suspended"})
 		return
 	}
 	if r.Method == http.MethodPost && !(postTransport{}).Supports(r) {
-		WriteError(w, http.StatusUnsupportedMediaType, &apperr.Error{Code: apperr.BadRequest, Message: "Content-Type must be application/json"})
+		apperr.Write(w, http.StatusUnsupportedMediaType, &apperr.Error{Code: apperr.BadRequest, Message: "Content-Type must be application/json"})
 		return
 	}
 	t.Runtime.Handler.ServeHTTP(w, r)
 }
-
-func quote(s string) string { return `"` + s + `"` }

@@ -118,7 +118,7 @@ func recoverer(logger *slog.Logger) func(http.Handler) http.Handler {
 					slog.Any("panic", p),
 					slog.String("stack", string(debug.Stack())),
 				)
-				WriteError(w, http.StatusInternalServerError, &apperr.Error{Code: apperr.Internal, Message: internalMessage})
+				apperr.Write(w, http.StatusInternalServerError, &apperr.Error{Code: apperr.Internal, Message: internalMessage})
 			}()
 			next.ServeHTTP(w, r)
 		})
@@ -147,7 +147,7 @@ func bodyLimit(limit int64) func(http.Handler) http.Handler {
 				return
 			}
 			if err != nil {
-				WriteError(w, http.StatusBadRequest, &apperr.Error{Code: apperr.BadRequest, Message: "could not read the request body"})
+				apperr.Write(w, http.StatusBadRequest, &apperr.Error{Code: apperr.BadRequest, Message: "could not read the request body"})
 				return
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
@@ -158,7 +158,7 @@ func bodyLimit(limit int64) func(http.Handler) http.Handler {
 
 func tooLarge(w http.ResponseWriter, limit int64) {
 	w.Header().Set("Connection", "close")
-	WriteError(w, http.StatusRequestEntityTooLarge, &apperr.Error{
+	apperr.Write(w, http.StatusRequestEntityTooLarge, &apperr.Error{
 		Code:    apperr.PayloadTooLarge,
 		Message: "request body is larger than " + formatBytes(limit),
 	})

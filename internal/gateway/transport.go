@@ -104,7 +104,7 @@ func execute(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor,
 	opCtx, errs := exec.CreateOperationContext(ctx, params)
 	if errs != nil {
 		resp := exec.DispatchError(graphql.WithOperationContext(ctx, opCtx), errs)
-		writeResponse(w, requestErrorStatus(errs, mediaType), mediaType, resp)
+		apperr.WriteList(w, requestErrorStatus(errs, mediaType), mediaType, resp.Errors)
 		return
 	}
 	if queryOnly && opCtx.Operation.Operation != ast.Query {
@@ -154,8 +154,5 @@ func writeTransportError(w http.ResponseWriter, mediaType string, status int, ms
 }
 
 func writeTransportErrorCode(w http.ResponseWriter, mediaType string, status int, code apperr.Code, msg string) {
-	writeResponse(w, status, mediaType, &graphql.Response{Errors: gqlerror.List{{
-		Message:    msg,
-		Extensions: map[string]any{"code": code},
-	}}})
+	apperr.WriteList(w, status, mediaType, gqlerror.List{(&apperr.Error{Code: code, Message: msg}).GraphQL()})
 }

@@ -1,0 +1,255 @@
+package store
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tenantgraph/tenantgraph/graph/model"
+)
+
+// Memory is a Store that keeps goods in the process's memory. Its data is
+// lost when the process exits; it is the store of development setups and
+// tests that need no database. It behaves as [Postgres] does, down to the
+// order of goods, the cursors and the microsecond precision of times.
+//
+// Memory is safe for concurrent use. It never shares memory with its
+// callers: goods are copied in and out.
+type Memory struct {
+	mu sync.RWMutex
+	// goods maps tenant ID, then goods ID, to the stored goods. Stored
+	// goods are never modified, only replaced, so a reader may keep a
+	// pointer to one after unlocking.
+	goods map[string]map[string]*model.Goods
+}
+
+var _ Store = (*Memory)(nil)
+
+// NewMemory returns an empty Memory. It logs a warning to logger (or
+// slog.Default() when logger is nil) that data is lost on exit.
+func NewMemory(logger *slog.Logger) *Memory {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	logger.Warn("store: goods are kept in memory and lost when the process exits; configure a PostgreSQL database to keep them")
+	return &Memory{goods: make(map[string]map[string]*model.Goods)}
+}
+
+// Get implements Store.
+func (m *Memory) Get(ctx context.Context, tenantID, id string) (*model.Goods, error) {
+	if err := checkTenant(tenantID); err != nil {
+		return nil, err
+	}
+	id, ok := parseID(id)
+	if !ok {
+		return nil, ErrNotFound
+	}
+	m.mu.RLock()
+	g := m.goods[tenantID][id]
+	m.mu.RUnlock()
+	if g == nil {
+		return nil, ErrNotFound
+	}
+	return cloneGoods(g), nil
+}
+
+// List implements Store.
+func (m *Memory) List(ctx context.Context, tenantID string, p ListParams) (*Page, error) {
+	if err := checkTenant(tenantID); err != nil {
+		return nil, err
+	}
+	plan, err := planList(&p)
+	if err != nil {
+		return nil, err
+	}
+	m.mu.RLock()
+	var matches []*model.Goods
+	for _, g := range m.goods[tenantID] {
+		if matchFilter(g, &p.Filter) && (plan.after == nil || compareGoods(g, plan.after, plan.order) > 0) {
+			matches = append(matches, g)
+		}
+	}
+	m.mu.RUnlock()
+
+	slices.SortFunc(matches, func(a, b *model.Goods) int { return compareGoods(a, b, plan.order) })
+	page := &Page{Edges: []Edge{}, HasNextPage: len(matches) > p.First}
+	for _, g := range matches[:min(p.First, len(matches))] {
+		cursor, err := encodeCursor(g, plan.order)
+		if err != nil {
+			return nil, err
+		}
+		page.Edges = append(page.Edges, Edge{Cursor: cursor, Node: cloneGoods(g)})
+	}
+	return page, nil
+}
+
+// Count implements Store.
+func (m *Memory) Count(ctx context.Context, tenantID string, f Filter) (int, error) {
+	if err := checkTenant(tenantID); err != nil {
+		return 0, err
+	}
+	if err := checkFilter(&f); err != nil {
+		return 0, err
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	n := 0
+	for _, g := range m.goods[tenantID] {
+		if matchFilter(g, &f) {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// Create implements Store.
+func (m *Memory) Create(ctx context.Context, tenantID string, in NewGoods) (*model.Goods, error) {
+	if err := checkTenant(tenantID); err != nil {
+		return nil, err
+	}
+	if err := checkNewGoods(&in); err != nil {
+		return nil, err
+	}
+	ext, err := normalizeExt(in.Ext)
+	if err != nil {
+		return nil, err
+	}
+	id, err := newID()
+	if err != nil {
+		return nil, err
+	}
+	g := &model.Goods{
+		ID:          id,
+		Name:        in.Name,
+		Price:       in.Price,
+		Description: cloneString(in.Description),
+		Ext:         ext,
+	}
+
+	m.mu.Lock()
+	g.CreatedAt = now()
+	g.UpdatedAt = g.CreatedAt
+	tenant := m.goods[tenantID]
+	if tenant == nil {
+		tenant = make(map[string]*model.Goods)
+		m.goods[tenantID] = tenant
+	}
+	tenant[id] = g
+	m.mu.Unlock()
+
+	return cloneGoods(g), nil
+}
+
+// Update implements Store.
+func (m *Memory) Update(ctx context.Context, tenantID, id string, p GoodsPatch) (*model.Goods, error) {
+	if err := checkTenant(tenantID); err != nil {
+		return nil, err
+	}
+	id, ok := parseID(id)
+	if !ok {
+		return nil, ErrNotFound
+	}
+	if err := checkPatch(&p); err != nil {
+		return nil, err
+	}
+	set, remove, err := splitExtPatch(p.Ext)
+	if err != nil {
+		return nil, err
+	}
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	old := m.goods[tenantID][id]
+	if old == nil {
+		return nil, ErrNotFound
+	}
+	g := *old
+	if p.Name != nil {
+		g.Name = *p.Name
+	}
+	if p.Price != nil {
+		g.Price = *p.Price
+	}
+	if p.SetDescription {
+		g.Description = cloneString(p.Description)
+	}
+	g.Ext = mergeExt(old.Ext, set, remove)
+	// As the Postgres trigger does: the time of the update, and strictly
+	// later than the previous one.
+	g.UpdatedAt = now()
+	if !g.UpdatedAt.After(old.UpdatedAt) {
+		g.UpdatedAt = old.UpdatedAt.Add(time.Microsecond)
+	}
+	m.goods[tenantID][id] = &g
+	return cloneGoods(&g), nil
+}
+
+// Delete implements Store.
+func (m *Memory) Delete(ctx context.Context, tenantID, id string) error {
+	if err := checkTenant(tenantID); err != nil {
+		return err
+	}
+	id, ok := parseID(id)
+	if !ok {
+		return ErrNotFound
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.goods[tenantID][id] == nil {
+		return ErrNotFound
+	}
+	delete(m.goods[tenantID], id)
+	return nil
+}
+
+// Ping implements Store. A Memory is always ready.
+func (m *Memory) Ping(ctx context.Context) error {
+	return nil
+}
+
+// Close implements Store. It does nothing: the goods stay until m is
+// garbage collected, and m remains usable.
+func (m *Memory) Close() {}
+
+// matchFilter reports whether g matches f, as Postgres's WHERE clause of
+// the same filter does: names by a case-insensitive substring match (ILIKE
+// lower-cases both sides too), numbers and times exactly.
+func matchFilter(g *model.Goods, f *Filter) bool {
+	if f.NameContains != "" && !strings.Contains(strings.ToLower(g.Name), strings.ToLower(f.NameContains)) {
+		return false
+	}
+	r := f.Price
+	if r.Gt != nil && !(g.Price > *r.Gt) ||
+		r.Gte != nil && !(g.Price >= *r.Gte) ||
+		r.Lt != nil && !(g.Price < *r.Lt) ||
+		r.Lte != nil && !(g.Price <= *r.Lte) {
+		return false
+	}
+	t := f.CreatedAt
+	c := g.CreatedAt
+	if t.Gt != nil && !c.After(*t.Gt) ||
+		t.Gte != nil && c.Before(*t.Gte) ||
+		t.Lt != nil && !c.Before(*t.Lt) ||
+		t.Lte != nil && c.After(*t.Lte) {
+		return false
+	}
+	return true
+}
+
+func cloneGoods(g *model.Goods) *model.Goods {
+	c := *g
+	c.Description = cloneString(g.Description)
+	c.Ext = cloneExt(g.Ext)
+	return &c
+}
+
+func cloneString(s *string) *string {
+	if s == nil {
+		return nil
+	}
+	c := *s
+	return &c
+}

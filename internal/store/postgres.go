@@ -1,0 +1,493 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/tenantgraph/tenantgraph/graph/model"
+)
+
+// appRole is the role that requests run as. It is subject to row-level
+// security: not a superuser, without BYPASSRLS, and not the owner of goods.
+const appRole = "tenantgraph_app"
+
+// ErrRowSecurityBypassed is returned by OpenPostgres when Postgres would
+// not apply the row-level security policy of goods to requests, for
+// example because tenantgraph_app is a superuser or the table's row-level
+// security is not forced. The error says what is wrong.
+var ErrRowSecurityBypassed = errors.New("store: row-level security would be bypassed")
+
+// Postgres is a Store in a PostgreSQL database (tested with version 15).
+//
+// All tenants share one goods table. Tenant isolation is enforced twice:
+// every statement has its own tenant_id predicate, and every statement runs
+// as the role tenantgraph_app with the setting app.tenant_id set to the
+// tenant, under a row-level security policy that admits that tenant's rows
+// only. Each method makes one round trip (plus one to prepare a statement
+// the first time a connection runs it): the statement that switches role
+// and tenant and the statement proper are sent as one pgx batch, which
+// Postgres runs as one implicit transaction, so the switch ends with it.
+//
+// Postgres is safe for concurrent use.
+type Postgres struct {
+	pool *pgxpool.Pool
+}
+
+var _ Store = (*Postgres)(nil)
+
+// OpenPostgres connects to the database at connString (a URL or key/value
+// string that pgxpool.ParseConfig accepts, including pool settings such as
+// pool_max_conns), applies pending migrations, and checks that row-level
+// security cannot be bypassed; it returns an error wrapping
+// ErrRowSecurityBypassed if it can. A nil logger means slog.Default().
+//
+// The connecting role must be able to create the schema (owning the
+// database suffices), and to SET ROLE tenantgraph_app: a superuser can; the
+// first migration creates that role if it does not exist (which takes
+// CREATEROLE) and makes the connecting role a member (which takes
+// CREATEROLE on PostgreSQL 15, ADMIN OPTION on tenantgraph_app from 16 on).
+func OpenPostgres(ctx context.Context, connString string, logger *slog.Logger) (*Postgres, error) {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	cfg, err := pgxpool.ParseConfig(connString)
+	if err != nil {
+		return nil, fmt.Errorf("store: parse database URL: %w", err)
+	}
+	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
+		cfg.ConnConfig.RuntimeParams["application_name"] = "tenantgraph"
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("store: open database pool: %w", err)
+	}
+	if err := open(ctx, pool, logger); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	logger.Info("store: using PostgreSQL", "host", cfg.ConnConfig.Host, "database", cfg.ConnConfig.Database)
+	return &Postgres{pool: pool}, nil
+}
+
+func open(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) error {
+	if err := pool.Ping(ctx); err != nil {
+		return fmt.Errorf("store: connect to database: %w", err)
+	}
+	if err := migrate(ctx, pool, logger); err != nil {
+		return err
+	}
+	return checkRowSecurity(ctx, pool)
+}
+
+// checkRowSecurity returns an error wrapping ErrRowSecurityBypassed if
+// statements run as appRole would not be subject to the policy of goods.
+func checkRowSecurity(ctx context.Context, pool *pgxpool.Pool) error {
+	var (
+		role                          string
+		super, bypass, owner          bool
+		rowSecurity, forceRowSecurity bool
+	)
+	b := &pgx.Batch{}
+	b.Queue("SELECT set_config('role', $1, true)", appRole)
+	b.Queue(`SELECT current_user, r.rolsuper, r.rolbypassrls,
+			pg_catalog.pg_has_role(current_user, c.relowner, 'USAGE'),
+			c.relrowsecurity, c.relforcerowsecurity
+		FROM pg_catalog.pg_class c, pg_catalog.pg_roles r
+		WHERE c.oid = 'goods'::regclass AND r.rolname = current_user`,
+	).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&role, &super, &bypass, &owner, &rowSecurity, &forceRowSecurity)
+	})
+	if err := pool.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("store: check row-level security as role %s: %w", appRole, err)
+	}
+
+	var problems []string
+	if role != appRole {
+		problems = append(problems, fmt.Sprintf("the effective role is %s, not %s", role, appRole))
+	}
+	if super {
+		problems = append(problems, fmt.Sprintf("role %s is a superuser", role))
+	}
+	if bypass {
+		problems = append(problems, fmt.Sprintf("role %s has BYPASSRLS", role))
+	}
+	if owner {
+		problems = append(problems, fmt.Sprintf("role %s owns table goods or has its owner's privileges", role))
+	}
+	if !rowSecurity {
+		problems = append(problems, "table goods does not ENABLE ROW LEVEL SECURITY")
+	}
+	if !forceRowSecurity {
+		problems = append(problems, "table goods does not FORCE ROW LEVEL SECURITY")
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%w: %s", ErrRowSecurityBypassed, strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// setTenantSQL starts every batch: it makes the rest of the batch's
+// implicit transaction run as appRole, for the tenant $1.
+const setTenantSQL = "SELECT set_config('app.tenant_id', $1, true), set_config('role', '" + appRole + "', true)"
+
+// tenantBatch returns a batch whose statements run as appRole for tenantID.
+func tenantBatch(tenantID string) *pgx.Batch {
+	b := &pgx.Batch{}
+	b.Queue(setTenantSQL, tenantID)
+	return b
+}
+
+// send runs batch b in one round trip and one implicit transaction, and
+// returns the first error, including the errors of b's callbacks.
+func (p *Postgres) send(ctx context.Context, b *pgx.Batch) error {
+	return p.pool.SendBatch(ctx, b).Close()
+}
+
+const goodsColumns = "id, name, price, description, created_at, updated_at, ext"
+
+// scanGoods scans a row of goodsColumns.
+func scanGoods(row pgx.Row) (*model.Goods, error) {
+	var g model.Goods
+	if err := row.Scan(&g.ID, &g.Name, &g.Price, &g.Description, &g.CreatedAt, &g.UpdatedAt, &g.Ext); err != nil {
+		return nil, err
+	}
+	g.CreatedAt = g.CreatedAt.UTC()
+	g.UpdatedAt = g.UpdatedAt.UTC()
+	if g.Ext == nil {
+		g.Ext = map[string]any{}
+	}
+	return &g, nil
+}
+
+// queryGoods queues sql, which returns one row of goodsColumns, and stores
+// the goods in *g when b is sent.
+func queryGoods(b *pgx.Batch, g **model.Goods, sql string, args ...any) {
+	b.Queue(sql, args...).QueryRow(func(row pgx.Row) error {
+		var err error
+		*g, err = scanGoods(row)
+		return err
+	})
+}
+
+// Get implements Store.
+func (p *Postgres) Get(ctx context.Context, tenantID, id string) (*model.Goods, error) {
+	if err := checkTenant(tenantID); err != nil {
+		return nil, err
+	}
+	id, ok := parseID(id)
+	if !ok {
+		return nil, ErrNotFound
+	}
+	var g *model.Goods
+	b := tenantBatch(tenantID)
+	queryGoods(b, &g, "SELECT "+goodsColumns+" FROM goods WHERE tenant_id = $1 AND id = $2", tenantID, id)
+	if err := p.send(ctx, b); err != nil {
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, ErrNotFound
+		}
+		return nil, fmt.Errorf("store: get goods %s: %w", id, err)
+	}
+	return g, nil
+}
+
+// List implements Store.
+func (p *Postgres) List(ctx context.Context, tenantID string, params ListParams) (*Page, error) {
+	if err := checkTenant(tenantID); err != nil {
+		return nil, err
+	}
+	plan, err := planList(&params)
+	if err != nil {
+		return nil, err
+	}
+	q := &query{}
+	q.add("SELECT " + goodsColumns + " FROM goods WHERE ")
+	q.filter(tenantID, &params.Filter)
+	if plan.after != nil {
+		q.add(" AND ")
+		q.after(plan.order, plan.after)
+	}
+	q.orderBy(plan.order)
+	// One more row than asked for tells whether a next page exists.
+	var limit *int64
+	if params.First < math.MaxInt {
+		n := int64(params.First) + 1
+		limit = &n
+	}
+	q.add(" LIMIT " + q.arg(limit))
+
+	var goods []*model.Goods
+	b := tenantBatch(tenantID)
+	b.Queue(q.sql.String(), q.args...).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			g, err := scanGoods(rows)
+			if err != nil {
+				return err
+			}
+			goods = append(goods, g)
+		}
+		return rows.Err()
+	})
+	if err := p.send(ctx, b); err != nil {
+		return nil, fmt.Errorf("store: list goods: %w", err)
+	}
+
+	page := &Page{Edges: []Edge{}, HasNextPage: len(goods) > params.First}
+	for _, g := range goods[:min(params.First, len(goods))] {
+		cursor, err := encodeCursor(g, plan.order)
+		if err != nil {
+			return nil, err
+		}
+		page.Edges = append(page.Edges, Edge{Cursor: cursor, Node: g})
+	}
+	return page, nil
+}
+
+// Count implements Store.
+func (p *Postgres) Count(ctx context.Context, tenantID string, f Filter) (int, error) {
+	if err := checkTenant(tenantID); err != nil {
+		return 0, err
+	}
+	if err := checkFilter(&f); err != nil {
+		return 0, err
+	}
+	q := &query{}
+	q.add("SELECT count(*) FROM goods WHERE ")
+	q.filter(tenantID, &f)
+	var n int
+	b := tenantBatch(tenantID)
+	b.Queue(q.sql.String(), q.args...).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&n)
+	})
+	if err := p.send(ctx, b); err != nil {
+		return 0, fmt.Errorf("store: count goods: %w", err)
+	}
+	return n, nil
+}
+
+// Create implements Store.
+func (p *Postgres) Create(ctx context.Context, tenantID string, in NewGoods) (*model.Goods, error) {
+	if err := checkTenant(tenantID); err != nil {
+		return nil, err
+	}
+	if err := checkNewGoods(&in); err != nil {
+		return nil, err
+	}
+	ext, err := normalizeExt(in.Ext)
+	if err != nil {
+		return nil, err
+	}
+	id, err := newID()
+	if err != nil {
+		return nil, err
+	}
+	var g *model.Goods
+	b := tenantBatch(tenantID)
+	queryGoods(b, &g, `INSERT INTO goods (tenant_id, id, name, price, description, ext)
+		VALUES ($1, $2, $3, $4, $5, $6)
+		RETURNING `+goodsColumns,
+		tenantID, id, in.Name, in.Price, in.Description, ext)
+	if err := p.send(ctx, b); err != nil {
+		return nil, fmt.Errorf("store: create goods: %w", err)
+	}
+	return g, nil
+}
+
+// Update implements Store. It is one UPDATE statement, so concurrent
+// updates of the same goods do not lose each other's changes to distinct
+// fields or extension keys.
+func (p *Postgres) Update(ctx context.Context, tenantID, id string, patch GoodsPatch) (*model.Goods, error) {
+	if err := checkTenant(tenantID); err != nil {
+		return nil, err
+	}
+	id, ok := parseID(id)
+	if !ok {
+		return nil, ErrNotFound
+	}
+	if err := checkPatch(&patch); err != nil {
+		return nil, err
+	}
+	set, remove, err := splitExtPatch(patch.Ext)
+	if err != nil {
+		return nil, err
+	}
+	if remove == nil {
+		remove = []string{} // jsonb - NULL is NULL
+	}
+	var g *model.Goods
+	b := tenantBatch(tenantID)
+	// The trigger goods_set_updated_at sets updated_at.
+	queryGoods(b, &g, `UPDATE goods SET
+			name = COALESCE($3, name),
+			price = COALESCE($4, price),
+			description = CASE WHEN $5 THEN $6 ELSE description END,
+			ext = (ext - $7::text[]) || $8::jsonb
+		WHERE tenant_id = $1 AND id = $2
+		RETURNING `+goodsColumns,
+		tenantID, id, patch.Name, patch.Price, patch.SetDescription, patch.Description, remove, set)
+	if err := p.send(ctx, b); err != nil {
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, ErrNotFound
+		}
+		return nil, fmt.Errorf("store: update goods %s: %w", id, err)
+	}
+	return g, nil
+}
+
+// Delete implements Store.
+func (p *Postgres) Delete(ctx context.Context, tenantID, id string) error {
+	if err := checkTenant(tenantID); err != nil {
+		return err
+	}
+	id, ok := parseID(id)
+	if !ok {
+		return ErrNotFound
+	}
+	b := tenantBatch(tenantID)
+	b.Queue("DELETE FROM goods WHERE tenant_id = $1 AND id = $2", tenantID, id).Exec(func(tag pgconn.CommandTag) error {
+		if tag.RowsAffected() == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
+	if err := p.send(ctx, b); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return ErrNotFound
+		}
+		return fmt.Errorf("store: delete goods %s: %w", id, err)
+	}
+	return nil
+}
+
+// Ping implements Store: it checks that the database answers.
+func (p *Postgres) Ping(ctx context.Context) error {
+	if err := p.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("store: ping database: %w", err)
+	}
+	return nil
+}
+
+// Close implements Store: it closes all connections, waiting for those in
+// use to be released.
+func (p *Postgres) Close() {
+	p.pool.Close()
+}
+
+// query builds an SQL statement and its arguments.
+type query struct {
+	sql  strings.Builder
+	args []any
+}
+
+func (q *query) add(s string) { q.sql.WriteString(s) }
+
+// arg adds v to the arguments and returns its placeholder.
+func (q *query) arg(v any) string {
+	q.args = append(q.args, v)
+	return fmt.Sprintf("$%d", len(q.args))
+}
+
+// filter adds the condition of f for tenantID. Like Memory's matchFilter,
+// it matches names with ILIKE, which lower-cases both sides.
+func (q *query) filter(tenantID string, f *Filter) {
+	q.add("tenant_id = " + q.arg(tenantID))
+	if f.NameContains != "" {
+		q.add(" AND name ILIKE " + q.arg("%"+escapeLike(f.NameContains)+"%") + ` ESCAPE '\'`)
+	}
+	bound := func(column, op string, v any) {
+		q.add(" AND " + column + " " + op + " " + q.arg(v))
+	}
+	floatBounds := func(column string, r FloatRange) {
+		for _, b := range []struct {
+			op string
+			v  *float64
+		}{{">", r.Gt}, {">=", r.Gte}, {"<", r.Lt}, {"<=", r.Lte}} {
+			if b.v != nil {
+				bound(column, b.op, *b.v)
+			}
+		}
+	}
+	// Stored times have microsecond precision, and so have time arguments
+	// (pgx drops the nanoseconds). Rounding each bound in the direction
+	// that keeps the comparison exact makes a bound between two
+	// microseconds work as Memory's exact comparison does.
+	timeBounds := func(column string, r TimeRange) {
+		for _, b := range []struct {
+			op    string
+			v     *time.Time
+			round func(time.Time) time.Time
+		}{{">", r.Gt, truncateTime}, {">=", r.Gte, ceilTime}, {"<", r.Lt, ceilTime}, {"<=", r.Lte, truncateTime}} {
+			if b.v != nil {
+				bound(column, b.op, b.round(*b.v))
+			}
+		}
+	}
+	floatBounds("price", f.Price)
+	timeBounds("created_at", f.CreatedAt)
+}
+
+// escapeLike escapes the wildcards of a LIKE pattern and its escape
+// character, the backslash.
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// after adds the condition that a row comes after g in order (then by ID,
+// ascending): the keyset of the next page.
+func (q *query) after(order []Order, g *model.Goods) {
+	columns := make([]string, 0, len(order)+1)
+	values := make([]string, 0, len(order)+1)
+	ascending := true
+	for _, o := range order {
+		f := sortFields[o.Field]
+		columns = append(columns, f.column)
+		values = append(values, q.arg(f.value(g)))
+		ascending = ascending && !o.Desc
+	}
+	columns = append(columns, "id")
+	values = append(values, q.arg(g.ID))
+
+	if ascending {
+		// A row comparison, which an index scan can use as is.
+		q.add("(" + strings.Join(columns, ", ") + ") > (" + strings.Join(values, ", ") + ")")
+		return
+	}
+	// Row comparisons compare all columns in one direction, so spell it out:
+	//	c1 >= v1 AND (c1 > v1 OR (c1 = v1 AND (c2 < v2 OR (c2 = v2 AND id > vid))))
+	// with < and <= for descending keys. The first bound is implied by the
+	// rest and is there for the index.
+	op := func(i int) string {
+		if i < len(order) && order[i].Desc {
+			return "<"
+		}
+		return ">"
+	}
+	q.add(columns[0] + " " + op(0) + "= " + values[0] + " AND ")
+	last := len(columns) - 1
+	for i := range last {
+		q.add("(" + columns[i] + " " + op(i) + " " + values[i] + " OR (" + columns[i] + " = " + values[i] + " AND ")
+	}
+	q.add(columns[last] + " " + op(last) + " " + values[last])
+	q.add(strings.Repeat("))", last))
+}
+
+// orderBy adds the ORDER BY clause of order, then by ID.
+func (q *query) orderBy(order []Order) {
+	q.add(" ORDER BY ")
+	for _, o := range order {
+		q.add(sortFields[o.Field].column)
+		if o.Desc {
+			q.add(" DESC")
+		}
+		q.add(", ")
+	}
+	q.add("id")
+}

@@ -1,0 +1,251 @@
+package store_test
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"log/slog"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tenantgraph/tenantgraph/internal/store"
+	"github.com/tenantgraph/tenantgraph/internal/store/storetest"
+	"github.com/tenantgraph/tenantgraph/internal/testenv"
+)
+
+// databaseURL returns the URL of a new database for t.
+func databaseURL(t *testing.T) string {
+	return testenv.PostgresURL(t)
+}
+
+func testLogger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(t.Output(), nil))
+}
+
+// openPostgres opens a store on the database at rawURL, with a small pool:
+// tests run in parallel, each with its own database.
+func openPostgres(t *testing.T, rawURL string) *store.Postgres {
+	t.Helper()
+	u, err := url.Parse(rawURL)
+	require.NoError(t, err)
+	q := u.Query()
+	q.Set("pool_max_conns", "4")
+	u.RawQuery = q.Encode()
+	s, err := store.OpenPostgres(t.Context(), u.String(), testLogger(t))
+	require.NoError(t, err)
+	t.Cleanup(s.Close)
+	return s
+}
+
+// connect opens a plain connection, as the role of TEST_DATABASE_URL (a
+// superuser in development and CI).
+func connect(t *testing.T, url string) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), url)
+	require.NoError(t, err)
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
+func TestPostgres(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store {
+		return openPostgres(t, databaseURL(t))
+	})
+}
+
+// TestPostgresRowLevelSecurity checks the policy itself, below the store:
+// as tenantgraph_app, a session sees and writes only the rows of the
+// tenant in app.tenant_id, and none without it.
+func TestPostgresRowLevelSecurity(t *testing.T) {
+	t.Parallel()
+	url := databaseURL(t)
+	s := openPostgres(t, url)
+	ctx := t.Context()
+	for tenant, n := range map[string]int{"acme": 2, "globex": 3} {
+		for range n {
+			_, err := s.Create(ctx, tenant, store.NewGoods{Name: tenant, Price: 1})
+			require.NoError(t, err)
+		}
+	}
+
+	conn := connect(t, url)
+	count := func() int {
+		t.Helper()
+		var n int
+		require.NoError(t, conn.QueryRow(ctx, "SELECT count(*) FROM goods").Scan(&n))
+		return n
+	}
+	require.Equal(t, 5, count(), "the test's role is a superuser and sees every row")
+
+	_, err := conn.Exec(ctx, "SET ROLE tenantgraph_app")
+	require.NoError(t, err)
+	require.Equal(t, 0, count(), "without app.tenant_id, no rows")
+
+	_, err = conn.Exec(ctx, "SELECT set_config('app.tenant_id', 'acme', false)")
+	require.NoError(t, err)
+	require.Equal(t, 2, count(), "with app.tenant_id, that tenant's rows")
+	var tenants []string
+	rows, err := conn.Query(ctx, "SELECT DISTINCT tenant_id FROM goods")
+	require.NoError(t, err)
+	tenants, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	require.NoError(t, err)
+	require.Equal(t, []string{"acme"}, tenants)
+
+	requireRLSViolation := func(sql string) {
+		t.Helper()
+		_, err := conn.Exec(ctx, sql)
+		var pgErr *pgconn.PgError
+		require.True(t, errors.As(err, &pgErr), "%s: %v", sql, err)
+		require.Equal(t, "42501", pgErr.Code, "%s: %v", sql, err) // insufficient_privilege
+	}
+	requireRLSViolation("INSERT INTO goods (tenant_id, id, name, price) VALUES ('globex', gen_random_uuid(), 'x', 1)")
+	requireRLSViolation("UPDATE goods SET tenant_id = 'globex'")
+
+	tag, err := conn.Exec(ctx, "UPDATE goods SET name = 'mine' WHERE tenant_id = 'globex'")
+	require.NoError(t, err)
+	require.Zero(t, tag.RowsAffected(), "another tenant's rows cannot be updated")
+	tag, err = conn.Exec(ctx, "DELETE FROM goods")
+	require.NoError(t, err)
+	require.EqualValues(t, 2, tag.RowsAffected(), "only the tenant's own rows are deleted")
+
+	_, err = conn.Exec(ctx, "RESET ROLE")
+	require.NoError(t, err)
+	require.Equal(t, 3, count())
+}
+
+// TestPostgresRunsAsAppRole checks that the store's statements run as
+// tenantgraph_app (a superuser would not need the INSERT privilege), and so
+// under the policy, which admits the insert only if app.tenant_id was set
+// in the same transaction.
+func TestPostgresRunsAsAppRole(t *testing.T) {
+	t.Parallel()
+	url := databaseURL(t)
+	s := openPostgres(t, url)
+	conn := connect(t, url)
+	ctx := t.Context()
+
+	_, err := conn.Exec(ctx, "REVOKE INSERT ON goods FROM tenantgraph_app")
+	require.NoError(t, err)
+	_, err = s.Create(ctx, "acme", store.NewGoods{Name: "Widget", Price: 1})
+	var pgErr *pgconn.PgError
+	require.True(t, errors.As(err, &pgErr), "%v", err)
+	require.Equal(t, "42501", pgErr.Code, "%v", err) // insufficient_privilege
+
+	_, err = conn.Exec(ctx, "GRANT INSERT ON goods TO tenantgraph_app")
+	require.NoError(t, err)
+	_, err = s.Create(ctx, "acme", store.NewGoods{Name: "Widget", Price: 1})
+	require.NoError(t, err)
+}
+
+// TestOpenPostgresRefusesBypassableSecurity checks that the store does not
+// start where the row-level security policy would not apply to requests.
+func TestOpenPostgresRefusesBypassableSecurity(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name, alter, problem string
+	}{
+		{"NoForce", "ALTER TABLE goods NO FORCE ROW LEVEL SECURITY", "FORCE ROW LEVEL SECURITY"},
+		{"Disabled", "ALTER TABLE goods DISABLE ROW LEVEL SECURITY", "ENABLE ROW LEVEL SECURITY"},
+		{"AppRoleOwnsTable", "ALTER TABLE goods OWNER TO tenantgraph_app", "owns table goods"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			url := databaseURL(t)
+			openPostgres(t, url).Close()
+			_, err := connect(t, url).Exec(t.Context(), c.alter)
+			require.NoError(t, err)
+
+			s, err := store.OpenPostgres(t.Context(), url, testLogger(t))
+			if s != nil {
+				s.Close()
+			}
+			require.ErrorIs(t, err, store.ErrRowSecurityBypassed)
+			require.ErrorContains(t, err, c.problem)
+		})
+	}
+}
+
+// TestOpenPostgresConcurrently starts several stores on a new database at
+// once, as replicas do: the migration lock lets one migrate and the others
+// wait.
+func TestOpenPostgresConcurrently(t *testing.T) {
+	t.Parallel()
+	url := databaseURL(t)
+	const replicas = 4
+	errs := make([]error, replicas)
+	var wg sync.WaitGroup
+	for i := range replicas {
+		wg.Go(func() {
+			s, err := store.OpenPostgres(t.Context(), url, testLogger(t))
+			if err == nil {
+				s.Close()
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+
+	var applied int
+	err := connect(t, url).QueryRow(t.Context(), "SELECT count(*) FROM goose_db_version WHERE version_id > 0").Scan(&applied)
+	require.NoError(t, err)
+	require.Equal(t, 1, applied, "each migration is applied once")
+}
+
+// TestOpenPostgresAsOwnerRole checks the production setup: the gateway
+// connects as a role that owns the database but is no superuser, and
+// requests still run as tenantgraph_app.
+func TestOpenPostgresAsOwnerRole(t *testing.T) {
+	t.Parallel()
+	// Roles are cluster-wide: this one is dropped after the database (t's
+	// cleanups run last-registered first).
+	role := "tenantgraph_test_owner_" + strings.ToLower(rand.Text()[:16])
+	ident := pgx.Identifier{role}.Sanitize()
+	t.Cleanup(func() {
+		ctx := context.Background()
+		c, err := pgx.Connect(ctx, os.Getenv("TEST_DATABASE_URL"))
+		if err != nil {
+			t.Errorf("drop role %s: %v", role, err)
+			return
+		}
+		defer c.Close(ctx)
+		if _, err := c.Exec(ctx, "DROP ROLE IF EXISTS "+ident); err != nil {
+			t.Errorf("drop role %s: %v", role, err)
+		}
+	})
+	admin := databaseURL(t)
+	conn := connect(t, admin)
+	ctx := t.Context()
+	_, err := conn.Exec(ctx, "CREATE ROLE "+ident+" LOGIN PASSWORD 'test' NOSUPERUSER CREATEROLE")
+	require.NoError(t, err)
+	var database string
+	require.NoError(t, conn.QueryRow(ctx, "SELECT current_database()").Scan(&database))
+	_, err = conn.Exec(ctx, "ALTER DATABASE "+pgx.Identifier{database}.Sanitize()+" OWNER TO "+ident)
+	require.NoError(t, err)
+
+	u, err := url.Parse(admin)
+	require.NoError(t, err)
+	u.User = url.UserPassword(role, "test")
+	s := openPostgres(t, u.String())
+
+	g, err := s.Create(ctx, "acme", store.NewGoods{Name: "Widget", Price: 1})
+	require.NoError(t, err)
+	got, err := s.Get(ctx, "acme", g.ID)
+	require.NoError(t, err)
+	require.Equal(t, g, got)
+	_, err = s.Get(ctx, "globex", g.ID)
+	require.ErrorIs(t, err, store.ErrNotFound)
+
+	var owner string
+	require.NoError(t, conn.QueryRow(ctx, "SELECT tableowner FROM pg_tables WHERE tablename = 'goods'").Scan(&owner))
+	require.Equal(t, role, owner)
+}

@@ -1,0 +1,157 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/tenantgraph/tenantgraph/graph/model"
+)
+
+// Both stores check their input the same way, so that what one stores the
+// other stores too and what one refuses the other refuses. These are limits
+// of storage (Postgres text holds no NUL byte, double precision columns are
+// kept finite), not business rules; they are reported as internal errors.
+
+// parseID returns the canonical form of a goods ID, or false when id is
+// not a UUID in its 36-character form. A malformed ID names no goods.
+func parseID(id string) (string, bool) {
+	if len(id) != 36 {
+		return "", false
+	}
+	u, err := uuid.Parse(id)
+	if err != nil {
+		return "", false
+	}
+	return u.String(), true
+}
+
+// newID returns the ID of new goods: a UUIDv7, which sorts by creation
+// time and so keeps inserts at the end of the primary key index.
+func newID() (string, error) {
+	u, err := uuid.NewV7()
+	if err != nil {
+		return "", fmt.Errorf("store: generate goods ID: %w", err)
+	}
+	return u.String(), nil
+}
+
+// now returns the current time as both stores keep it: UTC, truncated to
+// the microsecond precision of Postgres's timestamptz.
+func now() time.Time {
+	return truncateTime(time.Now())
+}
+
+// truncateTime rounds t down to a microsecond, in UTC.
+func truncateTime(t time.Time) time.Time {
+	return t.UTC().Truncate(time.Microsecond)
+}
+
+// ceilTime rounds t up to a microsecond, in UTC.
+func ceilTime(t time.Time) time.Time {
+	c := truncateTime(t)
+	if c.Before(t) {
+		c = c.Add(time.Microsecond)
+	}
+	return c
+}
+
+func checkTenant(tenantID string) error {
+	if tenantID == "" {
+		return errors.New("store: empty tenant ID")
+	}
+	return checkText("tenant ID", tenantID)
+}
+
+// checkText reports whether s can be stored in a Postgres text value.
+func checkText(what, s string) error {
+	if !utf8.ValidString(s) {
+		return fmt.Errorf("store: %s is not valid UTF-8", what)
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		return fmt.Errorf("store: %s contains a NUL byte", what)
+	}
+	return nil
+}
+
+func checkPrice(p float64) error {
+	if math.IsNaN(p) || math.IsInf(p, 0) {
+		return fmt.Errorf("store: price %v is not a finite number", p)
+	}
+	return nil
+}
+
+func checkNewGoods(in *NewGoods) error {
+	if err := checkText("name", in.Name); err != nil {
+		return err
+	}
+	if err := checkPrice(in.Price); err != nil {
+		return err
+	}
+	if in.Description != nil {
+		return checkText("description", *in.Description)
+	}
+	return nil
+}
+
+func checkPatch(p *GoodsPatch) error {
+	if p.Name != nil {
+		if err := checkText("name", *p.Name); err != nil {
+			return err
+		}
+	}
+	if p.Price != nil {
+		if err := checkPrice(*p.Price); err != nil {
+			return err
+		}
+	}
+	if p.SetDescription && p.Description != nil {
+		return checkText("description", *p.Description)
+	}
+	return nil
+}
+
+func checkFilter(f *Filter) error {
+	if err := checkText("name filter", f.NameContains); err != nil {
+		return err
+	}
+	for _, b := range []*float64{f.Price.Gt, f.Price.Gte, f.Price.Lt, f.Price.Lte} {
+		if b != nil && math.IsNaN(*b) {
+			return errors.New("store: price filter is NaN")
+		}
+	}
+	return nil
+}
+
+// listPlan is a checked ListParams: the order to sort by, and the goods
+// after which the page starts (nil for the first page), of which only the
+// ID and the fields in order are set.
+type listPlan struct {
+	order []Order
+	after *model.Goods
+}
+
+func planList(p *ListParams) (*listPlan, error) {
+	if p.First < 0 {
+		return nil, fmt.Errorf("store: page size %d is negative", p.First)
+	}
+	if err := checkFilter(&p.Filter); err != nil {
+		return nil, err
+	}
+	order, err := normalizeOrder(p.OrderBy)
+	if err != nil {
+		return nil, err
+	}
+	plan := &listPlan{order: order}
+	if p.After != "" {
+		if plan.after, err = decodeCursor(p.After, order); err != nil {
+			return nil, err
+		}
+	}
+	return plan, nil
+}

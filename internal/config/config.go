@@ -105,7 +105,7 @@ func (c Config) LogValue() slog.Value {
 
 // FromEnv returns the default settings overridden by the environment
 // variables that getenv reports (os.Getenv in production). It reports every
-// malformed value at once and then validates the result.
+// malformed value and every inconsistency at once.
 func FromEnv(getenv func(string) string) (Config, error) {
 	c := Default()
 	var errs []error
@@ -137,20 +137,20 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	str("JWT_AUDIENCE", &c.JWTAudience)
 	str("JWT_TENANT_CLAIM", &c.JWTTenantClaim)
 	if v := getenv("TENANTGRAPH_MAX_BODY_BYTES"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
+		if n, err := strconv.ParseInt(v, 10, 64); err != nil {
 			errs = append(errs, fmt.Errorf("TENANTGRAPH_MAX_BODY_BYTES: %q is not an integer", v))
+		} else {
+			c.MaxBodyBytes = n
 		}
-		c.MaxBodyBytes = n
 	}
 	integer("TENANTGRAPH_MAX_PAGE_SIZE", &c.MaxPageSize)
 	integer("TENANTGRAPH_PARSER_TOKEN_LIMIT", &c.ParserTokenLimit)
 	if v := getenv("TENANTGRAPH_SHUTDOWN_TIMEOUT"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
+		if d, err := time.ParseDuration(v); err != nil {
 			errs = append(errs, fmt.Errorf("TENANTGRAPH_SHUTDOWN_TIMEOUT: %q is not a duration such as 15s", v))
+		} else {
+			c.ShutdownTimeout = d
 		}
-		c.ShutdownTimeout = d
 	}
 	if v := getenv("TENANTGRAPH_LOG_LEVEL"); v != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
@@ -158,16 +158,15 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		}
 	}
 	if v := getenv("TENANTGRAPH_LOG_FORMAT"); v != "" {
-		f, err := logging.ParseFormat(v)
-		if err != nil {
+		if f, err := logging.ParseFormat(v); err != nil {
 			errs = append(errs, fmt.Errorf("TENANTGRAPH_LOG_FORMAT: %w", err))
+		} else {
+			c.LogFormat = f
 		}
-		c.LogFormat = f
 	}
-	if err := errors.Join(errs...); err != nil {
-		return c, err
-	}
-	return c, c.Validate()
+	// Malformed values kept their defaults, so Validate reports only
+	// problems of its own.
+	return c, errors.Join(append(errs, c.Validate())...)
 }
 
 // Validate reports every inconsistent setting at once.

@@ -1,0 +1,98 @@
+package config_test
+
+import (
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tenantgraph/tenantgraph/internal/config"
+	"github.com/tenantgraph/tenantgraph/internal/logging"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestFromEnvDefaults(t *testing.T) {
+	c, err := config.FromEnv(env(nil))
+	require.NoError(t, err)
+	require.Equal(t, config.Default(), c)
+	require.True(t, c.DevMode())
+}
+
+func TestFromEnvReadsEverySetting(t *testing.T) {
+	c, err := config.FromEnv(env(map[string]string{
+		"TENANTGRAPH_ADDR":               "127.0.0.1:9000",
+		"TENANTGRAPH_TENANTS_DIR":        "/etc/tenants",
+		"DATABASE_URL":                   "postgres://db/x",
+		"REDIS_URL":                      "redis://cache:6379/1",
+		"JWT_ALG":                        "HS256",
+		"JWT_SECRET":                     strings.Repeat("k", 32),
+		"JWT_ISSUER":                     "https://idp.example",
+		"JWT_AUDIENCE":                   "tenantgraph",
+		"JWT_TENANT_CLAIM":               "org",
+		"TENANTGRAPH_MAX_BODY_BYTES":     "2048",
+		"TENANTGRAPH_MAX_PAGE_SIZE":      "50",
+		"TENANTGRAPH_PARSER_TOKEN_LIMIT": "900",
+		"TENANTGRAPH_SHUTDOWN_TIMEOUT":   "1.5s",
+		"TENANTGRAPH_LOG_LEVEL":          "debug",
+		"TENANTGRAPH_LOG_FORMAT":         "json",
+	}))
+	require.NoError(t, err)
+	require.Equal(t, config.Config{
+		Addr:             "127.0.0.1:9000",
+		TenantsDir:       "/etc/tenants",
+		DatabaseURL:      "postgres://db/x",
+		RedisURL:         "redis://cache:6379/1",
+		JWTAlg:           "HS256",
+		JWTSecret:        []byte(strings.Repeat("k", 32)),
+		JWTIssuer:        "https://idp.example",
+		JWTAudience:      "tenantgraph",
+		JWTTenantClaim:   "org",
+		MaxBodyBytes:     2048,
+		MaxPageSize:      50,
+		ParserTokenLimit: 900,
+		ShutdownTimeout:  1500 * time.Millisecond,
+		LogLevel:         slog.LevelDebug,
+		LogFormat:        logging.FormatJSON,
+	}, c)
+	require.False(t, c.DevMode())
+}
+
+func TestFromEnvErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want []string
+	}{
+		{"short HS256 secret", map[string]string{"JWT_SECRET": "short"}, []string{"at least 32"}},
+		{"RS256 without key", map[string]string{"JWT_ALG": "RS256"}, []string{"needs JWT_PUBLIC_KEY_FILE"}},
+		{"RS256 with secret", map[string]string{"JWT_ALG": "RS256", "JWT_PUBLIC_KEY_FILE": "k.pem", "JWT_SECRET": strings.Repeat("k", 32)}, []string{"JWT_SECRET is set"}},
+		{"HS256 with key file", map[string]string{"JWT_PUBLIC_KEY_FILE": "k.pem"}, []string{"JWT_PUBLIC_KEY_FILE is set"}},
+		{"unknown algorithm", map[string]string{"JWT_ALG": "none"}, []string{`JWT_ALG "none"`}},
+		{"all at once", map[string]string{
+			"TENANTGRAPH_MAX_BODY_BYTES": "1MB", "TENANTGRAPH_MAX_PAGE_SIZE": "0",
+			"TENANTGRAPH_LOG_FORMAT": "xml", "JWT_ALG": "HS512",
+		}, []string{"TENANTGRAPH_MAX_BODY_BYTES", "TENANTGRAPH_MAX_PAGE_SIZE must be positive", "TENANTGRAPH_LOG_FORMAT", "JWT_ALG"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := config.FromEnv(env(tt.env))
+			require.Error(t, err)
+			for _, w := range tt.want {
+				require.ErrorContains(t, err, w)
+			}
+		})
+	}
+}
+
+func TestSecretIsNotLogged(t *testing.T) {
+	c, err := config.FromEnv(env(map[string]string{"JWT_SECRET": "marker-" + strings.Repeat("s", 32)}))
+	require.NoError(t, err)
+	var buf strings.Builder
+	logging.New(&buf, logging.FormatJSON, slog.LevelInfo).Info("start", "config", c)
+	require.NotContains(t, buf.String(), "marker-")
+}

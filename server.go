@@ -1,0 +1,329 @@
+// Command tenantgraph is a multi-tenant GraphQL gateway: every tenant is
+// served its own schema, picked by the tenant claim of its verified JWT.
+//
+// Usage:
+//
+//	tenantgraph [serve]                      run the gateway (the default)
+//	tenantgraph token --tenant ID [--ttl 1h] print a token signed with JWT_SECRET
+//	tenantgraph healthcheck                  exit 0 if the local gateway is alive
+//
+// Settings come from the environment; see the README for the full table.
+// Without JWT_SECRET or JWT_PUBLIC_KEY_FILE the gateway runs in dev mode:
+// it makes up a signing key and prints a ready-to-use token per tenant.
+package main
+
+//go:generate go tool gqlgen generate
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/tenantgraph/tenantgraph/internal/auth"
+	"github.com/tenantgraph/tenantgraph/internal/config"
+	"github.com/tenantgraph/tenantgraph/internal/gateway"
+	"github.com/tenantgraph/tenantgraph/internal/graphiql"
+	"github.com/tenantgraph/tenantgraph/internal/logging"
+	"github.com/tenantgraph/tenantgraph/internal/store"
+	"github.com/tenantgraph/tenantgraph/loader"
+	"github.com/tenantgraph/tenantgraph/resolvers"
+)
+
+// devTokenTTL is the lifetime of the tokens printed in dev mode. Their key
+// dies with the process anyway.
+const devTokenTTL = 24 * time.Hour
+
+const usage = `Usage:
+  tenantgraph [serve]                       run the gateway (default)
+  tenantgraph token --tenant ID [--ttl 1h]  print a token signed with JWT_SECRET
+  tenantgraph healthcheck                   exit 0 if the local gateway is alive
+
+Settings are read from the environment; see README.md.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "tenantgraph:", err)
+		os.Exit(1)
+	}
+}
+
+// run executes the command named by args until ctx is done.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, getenv, stdout, stderr)
+	case "token":
+		return token(args, getenv, stdout, stderr)
+	case "healthcheck":
+		return healthcheck(ctx, getenv)
+	case "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+// serve runs the gateway until ctx is done, then shuts it down gracefully.
+func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := config.FromEnv(getenv)
+	if err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	var level slog.LevelVar
+	level.Set(cfg.LogLevel)
+	logger := logging.New(stderr, cfg.LogFormat, &level)
+
+	authCfg, err := authConfig(cfg)
+	if err != nil {
+		return err
+	}
+	if cfg.DevMode() {
+		authCfg = auth.NewDevConfig()
+		logger.Warn("dev mode: no JWT_SECRET or JWT_PUBLIC_KEY_FILE, so tokens are signed with a key made up at start; never use dev mode in production")
+	}
+	verifier, err := auth.NewVerifier(authCfg)
+	if err != nil {
+		return fmt.Errorf("token verification: %w", err)
+	}
+
+	st, err := openStore(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	reg, err := loader.New(loader.Options{
+		Dir:       cfg.TenantsDir,
+		Resolvers: &resolvers.Resolver{Store: st, MaxPageSize: cfg.MaxPageSize},
+		NewHandler: func(es graphql.ExecutableSchema) http.Handler {
+			return gateway.NewGraphQLHandler(es, gateway.HandlerOptions{Logger: logger, ParserTokenLimit: cfg.ParserTokenLimit})
+		},
+		Logger: logger,
+	})
+	if err != nil {
+		return fmt.Errorf("load tenants:\n%w", err)
+	}
+
+	var devTokens []graphiql.DevToken
+	if cfg.DevMode() {
+		if devTokens, err = signDevTokens(authCfg, reg); err != nil {
+			return err
+		}
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	const assetsPath = "/graphiql/"
+	srv := &http.Server{
+		Handler: gateway.New(gateway.Options{
+			Registry:     reg,
+			Store:        st,
+			Auth:         verifier.Middleware,
+			Logger:       logger,
+			MaxBodyBytes: cfg.MaxBodyBytes,
+			GraphiQL: graphiql.Handler(graphiql.Options{
+				Title:      "tenantgraph",
+				Endpoint:   "/graphql",
+				AssetsPath: assetsPath,
+				DevTokens:  devTokens,
+			}),
+			Assets:     graphiql.Assets(),
+			AssetsPath: assetsPath,
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	url := baseURL(ln.Addr())
+	logger.Info("listening", "addr", ln.Addr().String(), "graphiql", url, "config", cfg)
+	if cfg.DevMode() {
+		printDevBanner(stdout, url, devTokens)
+	}
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// authConfig is the token verification part of cfg.
+func authConfig(cfg config.Config) (auth.Config, error) {
+	ac := auth.Config{
+		Algorithm:   cfg.JWTAlg,
+		Secret:      cfg.JWTSecret,
+		Issuer:      cfg.JWTIssuer,
+		Audience:    cfg.JWTAudience,
+		TenantClaim: cfg.JWTTenantClaim,
+	}
+	if cfg.JWTPublicKeyFile != "" {
+		pem, err := os.ReadFile(cfg.JWTPublicKeyFile)
+		if err != nil {
+			return ac, fmt.Errorf("JWT_PUBLIC_KEY_FILE: %w", err)
+		}
+		ac.PublicKeyPEM = pem
+	}
+	return ac, nil
+}
+
+// openStore opens Postgres when DATABASE_URL is set, the in-memory store
+// otherwise.
+func openStore(ctx context.Context, cfg config.Config, logger *slog.Logger) (store.Store, error) {
+	if cfg.DatabaseURL == "" {
+		return store.NewMemory(logger), nil
+	}
+	pg, err := store.OpenPostgres(ctx, cfg.DatabaseURL, logger)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	return pg, nil
+}
+
+// signDevTokens makes a token for every tenant, for dev mode.
+func signDevTokens(cfg auth.Config, reg *loader.Registry) ([]graphiql.DevToken, error) {
+	signer, err := auth.NewSigner(cfg)
+	if err != nil {
+		return nil, err
+	}
+	var tokens []graphiql.DevToken
+	for _, t := range reg.Tenants() {
+		tok, err := signer.Sign(t.ID, devTokenTTL)
+		if err != nil {
+			return nil, err
+		}
+		tokens = append(tokens, graphiql.DevToken{Tenant: t.ID, Token: tok})
+	}
+	return tokens, nil
+}
+
+// printDevBanner tells a new user how to make a first request.
+func printDevBanner(w io.Writer, url string, tokens []graphiql.DevToken) {
+	fmt.Fprintf(w, "\ntenantgraph is running in dev mode: in-process signing key, tokens valid for %s or until the gateway stops.\n\n", devTokenTTL)
+	fmt.Fprintf(w, "  GraphiQL: %s  (pick a tenant at the top of the page)\n\n  Tokens:\n", url)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, t := range tokens {
+		fmt.Fprintf(tw, "    %s\t%s\n", t.Tenant, t.Token)
+	}
+	tw.Flush()
+	if len(tokens) > 0 {
+		fmt.Fprintf(w, "\n  Try:\n    TOKEN=%s\n", tokens[0].Token)
+		fmt.Fprintf(w, "    curl -s %sgraphql -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' \\\n", url)
+		fmt.Fprintf(w, "      -d '{\"query\":\"{ goodsList { totalCount nodes { id name price } } }\"}'\n")
+	}
+	fmt.Fprintln(w)
+}
+
+// baseURL is the URL a local browser reaches addr at.
+func baseURL(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String() + "/"
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() || ip.IsLoopback() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/"
+}
+
+// token prints a token for a tenant, signed with the configured JWT_SECRET.
+func token(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("token", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	tenantID := fs.String("tenant", "", "tenant ID (required)")
+	ttl := fs.Duration("ttl", time.Hour, "lifetime of the token")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *tenantID == "" {
+		fs.Usage()
+		return errors.New("token: --tenant is required")
+	}
+	cfg, err := config.FromEnv(getenv)
+	if err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	if cfg.DevMode() {
+		return errors.New("token: JWT_SECRET is not set; a gateway without it runs in dev mode and prints its own tokens at start")
+	}
+	ac, err := authConfig(cfg)
+	if err != nil {
+		return err
+	}
+	signer, err := auth.NewSigner(ac)
+	if err != nil {
+		return err
+	}
+	tok, err := signer.Sign(*tenantID, *ttl)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, tok)
+	return nil
+}
+
+// healthcheck asks the gateway listening on TENANTGRAPH_ADDR on this host
+// whether it is alive, for container health checks on images without curl.
+func healthcheck(ctx context.Context, getenv func(string) string) error {
+	cfg, err := config.FromEnv(getenv)
+	if err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	_, port, err := net.SplitHostPort(cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("TENANTGRAPH_ADDR: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort("127.0.0.1", port)+"/healthz", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthz answered %s", resp.Status)
+	}
+	return nil
+}

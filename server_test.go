@@ -1,0 +1,176 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tenantgraph/tenantgraph/internal/testenv"
+)
+
+// gatewayProcess is the gateway run in-process through run, as the binary
+// would run it.
+type gatewayProcess struct {
+	url    string
+	stdout *lockedBuffer
+	cancel context.CancelFunc
+	done   chan error
+}
+
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// start runs "tenantgraph serve" with env on a free port and waits until it
+// listens.
+func start(t *testing.T, env map[string]string) *gatewayProcess {
+	t.Helper()
+	env["TENANTGRAPH_ADDR"] = "127.0.0.1:0"
+	env["TENANTGRAPH_LOG_FORMAT"] = "json"
+	ctx, cancel := context.WithCancel(t.Context())
+	pr, pw := io.Pipe()
+	p := &gatewayProcess{stdout: &lockedBuffer{}, cancel: cancel, done: make(chan error, 1)}
+	go func() {
+		p.done <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, p.stdout, pw)
+		pw.Close()
+	}()
+	listening := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			var line struct{ Msg, Graphiql string }
+			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "listening" {
+				listening <- line.Graphiql
+			}
+		}
+	}()
+	select {
+	case u := <-listening:
+		p.url = u
+	case err := <-p.done:
+		t.Fatalf("gateway exited: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("gateway did not start listening")
+	}
+	t.Cleanup(func() { p.stop(t) })
+	return p
+}
+
+// stop shuts the gateway down as SIGTERM would, and checks it stopped
+// cleanly.
+func (p *gatewayProcess) stop(t *testing.T) {
+	if p.cancel == nil {
+		return
+	}
+	p.cancel()
+	p.cancel = nil
+	select {
+	case err := <-p.done:
+		require.NoError(t, err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("gateway did not shut down")
+	}
+}
+
+func (p *gatewayProcess) graphql(t *testing.T, token, query string) map[string]any {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, p.url+"graphql", strings.NewReader(`{"query":`+jsonString(query)+`}`))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var body map[string]any
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%v", body)
+	require.Nil(t, body["errors"])
+	return body["data"].(map[string]any)
+}
+
+func jsonString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+func TestGoodsPersistAcrossRestarts(t *testing.T) {
+	env := map[string]string{
+		"DATABASE_URL":            testenv.PostgresURL(t),
+		"JWT_SECRET":              "a-test-secret-of-at-least-32-bytes!!",
+		"TENANTGRAPH_TENANTS_DIR": "tenants",
+	}
+	var token bytes.Buffer
+	require.NoError(t, run(t.Context(), []string{"token", "--tenant", "acme", "--ttl", "10m"}, func(k string) string { return env[k] }, &token, io.Discard))
+
+	first := start(t, env)
+	data := first.graphql(t, strings.TrimSpace(token.String()), `mutation { createGoods(input: {name: "Teapot", price: 12.5}) { id } }`)
+	id := data["createGoods"].(map[string]any)["id"].(string)
+	first.stop(t)
+
+	second := start(t, env)
+	data = second.graphql(t, strings.TrimSpace(token.String()), `{ goods(id: "`+id+`") { id name price } }`)
+	require.Equal(t, map[string]any{"id": id, "name": "Teapot", "price": 12.5}, data["goods"])
+}
+
+func TestDevMode(t *testing.T) {
+	p := start(t, map[string]string{"TENANTGRAPH_TENANTS_DIR": "tenants"})
+	banner := p.stdout.String()
+	require.Contains(t, banner, "dev mode")
+	require.Contains(t, banner, p.url)
+
+	tokens := map[string]string{}
+	for _, m := range regexp.MustCompile(`(?m)^\s+(\w+)\s+(ey[\w.-]+)$`).FindAllStringSubmatch(banner, -1) {
+		tokens[m[1]] = m[2]
+	}
+	require.Contains(t, tokens, "acme")
+	require.Contains(t, tokens, "customerA")
+	for tenantID, tok := range tokens {
+		data := p.graphql(t, tok, `{ goodsList { totalCount } }`)
+		require.Equal(t, map[string]any{"totalCount": float64(0)}, data["goodsList"], tenantID)
+	}
+
+	resp, err := http.Get(p.url)
+	require.NoError(t, err)
+	page, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, string(page), tokens["acme"], "GraphiQL offers the dev tokens")
+}
+
+func TestTokenCommandRefusesDevMode(t *testing.T) {
+	err := run(t.Context(), []string{"token", "--tenant", "acme"}, func(string) string { return "" }, io.Discard, io.Discard)
+	require.ErrorContains(t, err, "JWT_SECRET is not set")
+}
+
+func TestConfigurationErrorsAreReportedTogether(t *testing.T) {
+	env := map[string]string{"JWT_ALG": "RS512", "TENANTGRAPH_LOG_LEVEL": "loud", "TENANTGRAPH_MAX_PAGE_SIZE": "lots", "TENANTGRAPH_SHUTDOWN_TIMEOUT": "soon"}
+	err := run(t.Context(), nil, func(k string) string { return env[k] }, io.Discard, io.Discard)
+	require.ErrorContains(t, err, "TENANTGRAPH_MAX_PAGE_SIZE")
+	require.ErrorContains(t, err, "TENANTGRAPH_SHUTDOWN_TIMEOUT")
+	require.ErrorContains(t, err, "TENANTGRAPH_LOG_LEVEL")
+	require.ErrorContains(t, err, "JWT_ALG")
+}

@@ -161,10 +161,10 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	url := baseURL(ln.Addr())
-	logger.Info("listening", "addr", ln.Addr().String(), "graphiql", url, "config", cfg)
 	if cfg.DevMode() {
 		printDevBanner(stdout, url, devTokens)
 	}
+	logger.Info("listening", "addr", ln.Addr().String(), "graphiql", url, "config", cfg)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -107,17 +107,7 @@ func (m *Memory) Count(ctx context.Context, tenantID string, f Filter) (int, err
 
 // Create implements Store.
 func (m *Memory) Create(ctx context.Context, tenantID string, in NewGoods) (*model.Goods, error) {
-	if err := checkTenant(tenantID); err != nil {
-		return nil, err
-	}
-	if err := checkNewGoods(&in); err != nil {
-		return nil, err
-	}
-	ext, err := normalizeExt(in.Ext)
-	if err != nil {
-		return nil, err
-	}
-	id, err := newID()
+	id, ext, err := prepareCreate(tenantID, &in)
 	if err != nil {
 		return nil, err
 	}

@@ -275,17 +275,7 @@ func (p *Postgres) Count(ctx context.Context, tenantID string, f Filter) (int, e
 
 // Create implements Store.
 func (p *Postgres) Create(ctx context.Context, tenantID string, in NewGoods) (*model.Goods, error) {
-	if err := checkTenant(tenantID); err != nil {
-		return nil, err
-	}
-	if err := checkNewGoods(&in); err != nil {
-		return nil, err
-	}
-	ext, err := normalizeExt(in.Ext)
-	if err != nil {
-		return nil, err
-	}
-	id, err := newID()
+	id, ext, err := prepareCreate(tenantID, &in)
 	if err != nil {
 		return nil, err
 	}

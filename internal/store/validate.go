@@ -155,3 +155,22 @@ func planList(p *ListParams) (*listPlan, error) {
 	}
 	return plan, nil
 }
+
+// prepareCreate checks the input of Create and returns the new goods' ID
+// and normalized extension values. Both stores call it, so that they accept
+// and refuse the same inputs.
+func prepareCreate(tenantID string, in *NewGoods) (id string, ext map[string]any, err error) {
+	if err := checkTenant(tenantID); err != nil {
+		return "", nil, err
+	}
+	if err := checkNewGoods(in); err != nil {
+		return "", nil, err
+	}
+	if ext, err = normalizeExt(in.Ext); err != nil {
+		return "", nil, err
+	}
+	if id, err = newID(); err != nil {
+		return "", nil, err
+	}
+	return id, ext, nil
+}

@@ -19,6 +19,9 @@ import (
 // Memory is safe for concurrent use. It never shares memory with its
 // callers: goods are copied in and out.
 type Memory struct {
+	now   func() time.Time
+	newID func() (string, error)
+
 	mu sync.RWMutex
 	// goods maps tenant ID, then goods ID, to the stored goods. Stored
 	// goods are never modified, only replaced, so a reader may keep a
@@ -31,11 +34,35 @@ var _ Store = (*Memory)(nil)
 // NewMemory returns an empty Memory. It logs a warning to logger (or
 // slog.Default() when logger is nil) that data is lost on exit.
 func NewMemory(logger *slog.Logger) *Memory {
-	if logger == nil {
-		logger = slog.Default()
+	return NewMemoryWith(MemoryOptions{Logger: logger})
+}
+
+// MemoryOptions configure NewMemoryWith. The zero value is the default.
+type MemoryOptions struct {
+	// Logger receives the warning that data is lost on exit. Default:
+	// slog.Default().
+	Logger *slog.Logger
+	// Now returns the current time; it is truncated to microseconds.
+	// Default: time.Now. Tests set it to make timestamps reproducible.
+	Now func() time.Time
+	// NewID returns the ID of new goods, a UUID. Default: a random
+	// UUIDv7.
+	NewID func() (string, error)
+}
+
+// NewMemoryWith returns an empty Memory configured by o.
+func NewMemoryWith(o MemoryOptions) *Memory {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
 	}
-	logger.Warn("store: goods are kept in memory and lost when the process exits; configure a PostgreSQL database to keep them")
-	return &Memory{goods: make(map[string]map[string]*model.Goods)}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.NewID == nil {
+		o.NewID = newID
+	}
+	o.Logger.Warn("store: goods are kept in memory and lost when the process exits; set DATABASE_URL to keep them in PostgreSQL")
+	return &Memory{now: o.Now, newID: o.NewID, goods: make(map[string]map[string]*model.Goods)}
 }
 
 // Get implements Store.
@@ -107,7 +134,7 @@ func (m *Memory) Count(ctx context.Context, tenantID string, f Filter) (int, err
 
 // Create implements Store.
 func (m *Memory) Create(ctx context.Context, tenantID string, in NewGoods) (*model.Goods, error) {
-	id, ext, err := prepareCreate(tenantID, &in)
+	id, ext, err := prepareCreate(tenantID, &in, m.newID)
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +147,7 @@ func (m *Memory) Create(ctx context.Context, tenantID string, in NewGoods) (*mod
 	}
 
 	m.mu.Lock()
-	g.CreatedAt = now()
+	g.CreatedAt = truncateTime(m.now())
 	g.UpdatedAt = g.CreatedAt
 	tenant := m.goods[tenantID]
 	if tenant == nil {
@@ -169,7 +196,7 @@ func (m *Memory) Update(ctx context.Context, tenantID, id string, p GoodsPatch) 
 	g.Ext = mergeExt(old.Ext, set, remove)
 	// As the Postgres trigger does: the time of the update, and strictly
 	// later than the previous one.
-	g.UpdatedAt = now()
+	g.UpdatedAt = truncateTime(m.now())
 	if !g.UpdatedAt.After(old.UpdatedAt) {
 		g.UpdatedAt = old.UpdatedAt.Add(time.Microsecond)
 	}

@@ -275,7 +275,7 @@ func (p *Postgres) Count(ctx context.Context, tenantID string, f Filter) (int, e
 
 // Create implements Store.
 func (p *Postgres) Create(ctx context.Context, tenantID string, in NewGoods) (*model.Goods, error) {
-	id, ext, err := prepareCreate(tenantID, &in)
+	id, ext, err := prepareCreate(tenantID, &in, newID)
 	if err != nil {
 		return nil, err
 	}

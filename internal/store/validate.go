@@ -41,12 +41,6 @@ func newID() (string, error) {
 	return u.String(), nil
 }
 
-// now returns the current time as both stores keep it: UTC, truncated to
-// the microsecond precision of Postgres's timestamptz.
-func now() time.Time {
-	return truncateTime(time.Now())
-}
-
 // truncateTime rounds t down to a microsecond, in UTC.
 func truncateTime(t time.Time) time.Time {
 	return t.UTC().Truncate(time.Microsecond)
@@ -159,7 +153,7 @@ func planList(p *ListParams) (*listPlan, error) {
 // prepareCreate checks the input of Create and returns the new goods' ID
 // and normalized extension values. Both stores call it, so that they accept
 // and refuse the same inputs.
-func prepareCreate(tenantID string, in *NewGoods) (id string, ext map[string]any, err error) {
+func prepareCreate(tenantID string, in *NewGoods, newID func() (string, error)) (id string, ext map[string]any, err error) {
 	if err := checkTenant(tenantID); err != nil {
 		return "", nil, err
 	}
@@ -169,8 +163,13 @@ func prepareCreate(tenantID string, in *NewGoods) (id string, ext map[string]any
 	if ext, err = normalizeExt(in.Ext); err != nil {
 		return "", nil, err
 	}
-	if id, err = newID(); err != nil {
+	raw, err := newID()
+	if err != nil {
 		return "", nil, err
+	}
+	id, ok := parseID(raw)
+	if !ok {
+		return "", nil, fmt.Errorf("store: generated goods ID %q is not a UUID", raw)
 	}
 	return id, ext, nil
 }

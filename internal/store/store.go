@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tenantgraph/tenantgraph/graph/model"
+	"github.com/tenantgraph/tenantgraph/internal/extension"
 )
 
 // ErrNotFound is returned when the goods asked for do not exist for the
@@ -54,7 +55,11 @@ type NewGoods struct {
 	Name        string
 	Price       float64
 	Description *string
-	Ext         map[string]any // nil means none
+	// Ext holds extension values: JSON values (string, float64, int,
+	// bool, nil, []any, map[string]any) and time.Time, which is stored as
+	// a fixed-width UTC string ("2006-01-02T15:04:05.000000Z") so that
+	// byte order is time order. Nil means none.
+	Ext map[string]any
 }
 
 // GoodsPatch is the input of Store.Update. Nil fields are left unchanged.
@@ -81,10 +86,41 @@ const (
 	SortUpdatedAt SortField = "updated_at"
 )
 
-// Order is one sort key.
+// Order is one sort key: a base field, or an extension field when Ext is
+// set.
 type Order struct {
 	Field SortField
+	Ext   *ExtKey
 	Desc  bool
+}
+
+// ExtKey names an extension field the store compares or sorts by.
+//
+// Values are compared by Class: ClassString in byte order, ClassNumber
+// numerically, ClassBool false before true, ClassTime in time order. A
+// stored value of another JSON type than its class expects (left by an
+// earlier version of the tenant's schema) compares as null. Goods without
+// a value take Default; with no Default they have null, which sorts before
+// every value (so first ascending, last descending) and matches no
+// condition.
+type ExtKey struct {
+	Name    string
+	Class   extension.Class
+	Default any // nil: no default
+}
+
+// ExtCondition is a condition on an extension field. Conditions hold on
+// the field's value as ExtKey describes it. Values are strings for
+// ClassString, float64 for ClassNumber, bool for ClassBool and time.Time
+// for ClassTime.
+type ExtCondition struct {
+	ExtKey
+	// Eq, if not nil, must equal the value.
+	Eq any
+	// In, if not nil, must contain the value; an empty In matches nothing.
+	In []any
+	// Gt, Gte, Lt and Lte, when not nil, bound the value.
+	Gt, Gte, Lt, Lte any
 }
 
 // FloatRange bounds a number; nil bounds are open.
@@ -104,6 +140,8 @@ type Filter struct {
 	NameContains string
 	Price        FloatRange
 	CreatedAt    TimeRange
+	// Ext holds conditions on extension fields.
+	Ext []ExtCondition
 }
 
 // ListParams are the parameters of Store.List.

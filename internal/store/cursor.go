@@ -10,7 +10,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/tenantgraph/tenantgraph/graph/model"
+	"github.com/tenantgraph/tenantgraph/internal/extension"
 )
 
 // A cursor is the position of one goods in one order: base64url (without
@@ -19,36 +19,34 @@ import (
 // to the caller's tenant, so another tenant's cursor can only position a
 // page among the caller's own goods.
 type cursorData struct {
-	// Order is the sort order the cursor belongs to: the field names, each
-	// with a leading "-" when descending.
+	// Order is the sort order the cursor belongs to: the names of its
+	// keys (sortKey.name).
 	Order []string `json:"o"`
-	// Values are the goods' values of the fields in Order.
+	// Values are the goods' values of the keys in Order: null for an
+	// extension field without a value.
 	Values []json.RawMessage `json:"v"`
 	// ID is the goods' ID, the last sort key.
 	ID string `json:"id"`
 }
 
-// orderKeys returns the Order of a cursor for order.
-func orderKeys(order []Order) []string {
-	keys := make([]string, len(order))
-	for i, o := range order {
-		keys[i] = string(o.Field)
-		if o.Desc {
-			keys[i] = "-" + keys[i]
-		}
+// orderNames returns the Order of a cursor for keys.
+func orderNames(keys []sortKey) []string {
+	names := make([]string, len(keys))
+	for i := range keys {
+		names[i] = keys[i].name()
 	}
-	return keys
+	return names
 }
 
-// encodeCursor returns the cursor of g in order.
-func encodeCursor(g *model.Goods, order []Order) (string, error) {
-	c := cursorData{Order: orderKeys(order), ID: g.ID}
-	for _, o := range order {
-		v, err := json.Marshal(sortFields[o.Field].value(g))
+// encodeCursor returns the cursor of the position p in the order of keys.
+func encodeCursor(p *position, keys []sortKey) (string, error) {
+	c := cursorData{Order: orderNames(keys), ID: p.id}
+	for _, v := range p.values {
+		b, err := json.Marshal(v)
 		if err != nil {
 			return "", fmt.Errorf("store: encode cursor: %w", err)
 		}
-		c.Values = append(c.Values, v)
+		c.Values = append(c.Values, b)
 	}
 	b, err := json.Marshal(c)
 	if err != nil {
@@ -57,18 +55,17 @@ func encodeCursor(g *model.Goods, order []Order) (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-// decodeCursor returns the position that cursor s stands for: goods with
-// only the ID and the fields of order set. s must have been made for the
-// same order. Every error wraps ErrBadCursor.
-func decodeCursor(s string, order []Order) (*model.Goods, error) {
-	g, err := parseCursor(s, order)
+// decodeCursor returns the position that cursor s stands for. s must have
+// been made for the same order. Every error wraps ErrBadCursor.
+func decodeCursor(s string, keys []sortKey) (*position, error) {
+	p, err := parseCursor(s, keys)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadCursor, err)
 	}
-	return g, nil
+	return p, nil
 }
 
-func parseCursor(s string, order []Order) (*model.Goods, error) {
+func parseCursor(s string, keys []sortKey) (*position, error) {
 	b, err := base64.RawURLEncoding.Strict().DecodeString(s)
 	if err != nil {
 		return nil, errors.New("not base64url")
@@ -82,37 +79,68 @@ func parseCursor(s string, order []Order) (*model.Goods, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, errors.New("data after the cursor object")
 	}
-	if !slices.Equal(c.Order, orderKeys(order)) || len(c.Values) != len(order) {
+	if !slices.Equal(c.Order, orderNames(keys)) || len(c.Values) != len(keys) {
 		return nil, errors.New("made for another order")
 	}
-	g := &model.Goods{}
+	p := &position{values: make([]any, len(keys))}
 	var ok bool
-	if g.ID, ok = parseID(c.ID); !ok {
+	if p.id, ok = parseID(c.ID); !ok {
 		return nil, errors.New("malformed ID")
 	}
-	for i, o := range order {
-		raw := c.Values[i]
-		if bytes.Equal(raw, []byte("null")) {
-			return nil, fmt.Errorf("null %s", o.Field)
-		}
-		switch o.Field {
-		case SortName:
-			err = json.Unmarshal(raw, &g.Name)
-			if err == nil {
-				err = checkText("name", g.Name)
-			}
-		case SortPrice:
-			err = json.Unmarshal(raw, &g.Price)
-		case SortCreatedAt:
-			g.CreatedAt, err = parseCursorTime(raw)
-		case SortUpdatedAt:
-			g.UpdatedAt, err = parseCursorTime(raw)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("bad %s: %w", o.Field, err)
+	for i := range keys {
+		if p.values[i], err = parseCursorValue(c.Values[i], &keys[i]); err != nil {
+			return nil, fmt.Errorf("bad %s: %w", keys[i].name(), err)
 		}
 	}
-	return g, nil
+	return p, nil
+}
+
+// parseCursorValue parses the value of k as encodeCursor writes it.
+func parseCursorValue(raw json.RawMessage, k *sortKey) (any, error) {
+	if bytes.Equal(raw, []byte("null")) {
+		if k.ext == nil {
+			return nil, errors.New("null")
+		}
+		return nil, nil
+	}
+	var class extension.Class
+	switch k.field {
+	case SortName:
+		class = extension.ClassString
+	case SortPrice:
+		class = extension.ClassNumber
+	case SortCreatedAt, SortUpdatedAt:
+		return parseCursorTime(raw)
+	}
+	if k.ext != nil {
+		class = k.ext.class
+	}
+	switch class {
+	case extension.ClassString:
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return nil, err
+		}
+		return s, checkText("cursor value", s)
+	case extension.ClassNumber:
+		var f float64
+		err := json.Unmarshal(raw, &f)
+		return f, err
+	case extension.ClassBool:
+		var b bool
+		err := json.Unmarshal(raw, &b)
+		return b, err
+	case extension.ClassTime:
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return nil, err
+		}
+		if !extTimeRegexp.MatchString(s) {
+			return nil, errors.New("not a time")
+		}
+		return s, nil
+	}
+	return nil, errors.New("unknown sort key")
 }
 
 // parseCursorTime parses a time as encodeCursor writes it. Stored times

@@ -1,79 +1,175 @@
 package store
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/tenantgraph/tenantgraph/graph/model"
+	"github.com/tenantgraph/tenantgraph/internal/extension"
 )
 
+// The orders of the cursor tests; no two have the same cursor names.
 var cursorOrders = [][]Order{
 	defaultOrder,
 	{{Field: SortName}},
 	{{Field: SortPrice, Desc: true}, {Field: SortName}},
 	{{Field: SortUpdatedAt, Desc: true}, {Field: SortCreatedAt}, {Field: SortPrice}, {Field: SortName, Desc: true}},
+	{{Ext: &ExtKey{Name: "code", Class: extension.ClassString}}},
+	{{Ext: &ExtKey{Name: "code", Class: extension.ClassString}, Desc: true}},
+	{{Ext: &ExtKey{Name: "code", Class: extension.ClassNumber}}},
+	{{Ext: &ExtKey{Name: "name", Class: extension.ClassString}}},
+	{{Ext: &ExtKey{Name: "rate", Class: extension.ClassNumber, Default: 0.5}, Desc: true}, {Field: SortName}},
+	{{Ext: &ExtKey{Name: "ok", Class: extension.ClassBool}}, {Ext: &ExtKey{Name: "at", Class: extension.ClassTime}, Desc: true}, {Field: SortPrice}},
+	{{Ext: &ExtKey{Name: "missing", Class: extension.ClassTime}}, {Ext: &ExtKey{Name: "ext:string:x", Class: extension.ClassString}}},
 }
 
-func TestCursorRoundTrip(t *testing.T) {
-	g := &model.Goods{
+func mustCompileOrder(t testing.TB, order []Order) []sortKey {
+	t.Helper()
+	keys, err := compileOrder(order)
+	require.NoError(t, err)
+	return keys
+}
+
+var cursorGoods = []*model.Goods{
+	{
 		ID:        "0190b1a2-7c3d-7e4f-8a9b-0c1d2e3f4a5b",
 		Name:      "Äpfel \"quoted\" \\ %_",
 		Price:     -0.1,
 		CreatedAt: time.Date(2024, 7, 1, 12, 0, 0, 123456000, time.UTC),
 		UpdatedAt: time.Date(2025, 1, 2, 3, 4, 5, 6000, time.UTC),
-	}
-	for _, order := range cursorOrders {
-		c, err := encodeCursor(g, order)
-		require.NoError(t, err)
-		got, err := decodeCursor(c, order)
-		require.NoError(t, err)
-		require.Equal(t, 0, compareGoods(g, got, order), "%v", order)
-		require.Equal(t, g.ID, got.ID)
+		Ext: map[string]any{
+			"code": "A \"1\" é", "name": "", "rate": 1e21, "ok": true,
+			"at": "2024-07-01T12:00:00.123456Z", "ext:string:x": "x",
+		},
+	},
+	{
+		ID:   "0190b1a2-7c3d-7e4f-8a9b-0c1d2e3f4a5c",
+		Name: "n",
+		// Wrong types, and missing keys: nulls, and a default.
+		Ext: map[string]any{"code": 5.0, "ok": "true", "at": "2024-07-01T12:00:00Z"},
+	},
+}
 
-		for _, other := range cursorOrders {
-			if len(other) != len(order) || other[0] != order[0] {
-				_, err := decodeCursor(c, other)
-				require.ErrorIs(t, err, ErrBadCursor, "cursor for %v used with %v", order, other)
+func TestCursorRoundTrip(t *testing.T) {
+	for _, g := range cursorGoods {
+		for _, order := range cursorOrders {
+			keys := mustCompileOrder(t, order)
+			pos := positionOf(g, keys)
+			c, err := encodeCursor(pos, keys)
+			require.NoError(t, err)
+			got, err := decodeCursor(c, keys)
+			require.NoError(t, err)
+			require.Equal(t, pos, got, "%v", orderNames(keys))
+			require.Zero(t, comparePositions(pos, got, keys))
+
+			for _, other := range cursorOrders {
+				otherKeys := mustCompileOrder(t, other)
+				if slices.Equal(orderNames(otherKeys), orderNames(keys)) {
+					continue
+				}
+				_, err := decodeCursor(c, otherKeys)
+				require.ErrorIs(t, err, ErrBadCursor, "cursor for %v used with %v", orderNames(keys), orderNames(otherKeys))
 			}
 		}
 	}
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// TestCursorExtValues checks the values a cursor may hold for an
+// extension field: null or a value of the field's class.
+func TestCursorExtValues(t *testing.T) {
+	cursor := func(name, value string) string {
+		return base64.RawURLEncoding.EncodeToString([]byte(
+			`{"o":[` + string(mustJSON(name)) + `],"v":[` + value + `],"id":"0190b1a2-7c3d-7e4f-8a9b-0c1d2e3f4a5b"}`))
+	}
+	for _, c := range []struct {
+		class  extension.Class
+		good   []string
+		bad    []string
+		values []any
+	}{
+		{extension.ClassString, []string{`null`, `""`, `"x"`, `"\u00e9"`}, []string{`1`, `true`, `"\u0000"`, `[]`, `{}`}, []any{nil, "", "x", "é"}},
+		{extension.ClassNumber, []string{`null`, `0`, `-1.5`, `1e308`}, []string{`"1"`, `true`, `1e400`, `[1]`}, []any{nil, 0.0, -1.5, 1e308}},
+		{extension.ClassBool, []string{`null`, `false`, `true`}, []string{`0`, `"true"`}, []any{nil, false, true}},
+		{extension.ClassTime, []string{`null`, `"2024-01-02T03:04:05.000006Z"`}, []string{`"2024-01-02T03:04:05Z"`, `"2024-01-02T03:04:05.000006Z\n"`, `1`, `"x"`}, []any{nil, "2024-01-02T03:04:05.000006Z"}},
+	} {
+		for _, desc := range []bool{false, true} {
+			keys := mustCompileOrder(t, []Order{{Ext: &ExtKey{Name: "f", Class: c.class}, Desc: desc}})
+			name := keys[0].name()
+			for i, v := range c.good {
+				pos, err := decodeCursor(cursor(name, v), keys)
+				require.NoError(t, err, "%s %s", name, v)
+				require.Equal(t, c.values[i], pos.values[0], "%s %s", name, v)
+			}
+			for _, v := range c.bad {
+				_, err := decodeCursor(cursor(name, v), keys)
+				require.ErrorIs(t, err, ErrBadCursor, "%s %s", name, v)
+			}
+		}
+	}
+	// Base fields are never null.
+	keys := mustCompileOrder(t, []Order{{Field: SortName}})
+	_, err := decodeCursor(cursor("name", "null"), keys)
+	require.ErrorIs(t, err, ErrBadCursor)
+
+	// The default is not part of the order a cursor belongs to.
+	withDefault := mustCompileOrder(t, []Order{{Ext: &ExtKey{Name: "f", Class: extension.ClassNumber, Default: 1}}})
+	_, err = decodeCursor(cursor("ext:number:f", "2"), withDefault)
+	require.NoError(t, err)
 }
 
 // FuzzDecodeCursor checks that any string either is refused with
 // ErrBadCursor or decodes to a position that encodes to an equivalent
 // cursor. Cursors come from clients: they are untrusted input.
 func FuzzDecodeCursor(f *testing.F) {
-	g := &model.Goods{ID: "0190b1a2-7c3d-7e4f-8a9b-0c1d2e3f4a5b", Name: "n", Price: 1.5,
-		CreatedAt: time.Unix(1700000000, 0).UTC(), UpdatedAt: time.Unix(1700000001, 1000).UTC()}
-	for _, order := range cursorOrders {
-		c, err := encodeCursor(g, order)
-		require.NoError(f, err)
-		f.Add(c)
+	for _, g := range cursorGoods {
+		g := *g
+		g.CreatedAt, g.UpdatedAt = time.Unix(1700000000, 0).UTC(), time.Unix(1700000001, 1000).UTC()
+		for _, order := range cursorOrders {
+			keys := mustCompileOrder(f, order)
+			c, err := encodeCursor(positionOf(&g, keys), keys)
+			require.NoError(f, err)
+			f.Add(c)
+		}
 	}
 	f.Add("")
 	f.Add("e30")
 	f.Add("bnVsbA")
+	var orders [][]sortKey
+	for _, order := range cursorOrders {
+		orders = append(orders, mustCompileOrder(f, order))
+	}
 	f.Fuzz(func(t *testing.T, s string) {
-		for _, order := range cursorOrders {
-			pos, err := decodeCursor(s, order)
+		for _, keys := range orders {
+			pos, err := decodeCursor(s, keys)
 			if err != nil {
 				if !errors.Is(err, ErrBadCursor) {
 					t.Fatalf("decodeCursor(%q): error %v does not wrap ErrBadCursor", s, err)
 				}
 				continue
 			}
-			c, err := encodeCursor(pos, order)
+			c, err := encodeCursor(pos, keys)
 			if err != nil {
 				t.Fatalf("encodeCursor of decoded %q: %v", s, err)
 			}
-			again, err := decodeCursor(c, order)
+			again, err := decodeCursor(c, keys)
 			if err != nil {
 				t.Fatalf("decodeCursor of re-encoded %q: %v", s, err)
 			}
-			if compareGoods(pos, again, order) != 0 || pos.ID != again.ID {
+			if comparePositions(pos, again, keys) != 0 || pos.id != again.id {
 				t.Fatalf("cursor %q: %+v re-encodes to %+v", s, pos, again)
 			}
 		}

@@ -92,23 +92,31 @@ func (m *Memory) List(ctx context.Context, tenantID string, p ListParams) (*Page
 	if err != nil {
 		return nil, err
 	}
+	type match struct {
+		g   *model.Goods
+		pos *position
+	}
 	m.mu.RLock()
-	var matches []*model.Goods
+	var matches []match
 	for _, g := range m.goods[tenantID] {
-		if matchFilter(g, &p.Filter) && (plan.after == nil || compareGoods(g, plan.after, plan.order) > 0) {
-			matches = append(matches, g)
+		if !matchFilter(g, &p.Filter, plan.ext) {
+			continue
+		}
+		pos := positionOf(g, plan.keys)
+		if plan.after == nil || comparePositions(pos, plan.after, plan.keys) > 0 {
+			matches = append(matches, match{g, pos})
 		}
 	}
 	m.mu.RUnlock()
 
-	slices.SortFunc(matches, func(a, b *model.Goods) int { return compareGoods(a, b, plan.order) })
+	slices.SortFunc(matches, func(a, b match) int { return comparePositions(a.pos, b.pos, plan.keys) })
 	page := &Page{Edges: []Edge{}, HasNextPage: len(matches) > p.First}
-	for _, g := range matches[:min(p.First, len(matches))] {
-		cursor, err := encodeCursor(g, plan.order)
+	for _, mt := range matches[:min(p.First, len(matches))] {
+		cursor, err := encodeCursor(mt.pos, plan.keys)
 		if err != nil {
 			return nil, err
 		}
-		page.Edges = append(page.Edges, Edge{Cursor: cursor, Node: cloneGoods(g)})
+		page.Edges = append(page.Edges, Edge{Cursor: cursor, Node: cloneGoods(mt.g)})
 	}
 	return page, nil
 }
@@ -118,14 +126,15 @@ func (m *Memory) Count(ctx context.Context, tenantID string, f Filter) (int, err
 	if err := checkTenant(tenantID); err != nil {
 		return 0, err
 	}
-	if err := checkFilter(&f); err != nil {
+	ext, err := checkFilter(&f)
+	if err != nil {
 		return 0, err
 	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	n := 0
 	for _, g := range m.goods[tenantID] {
-		if matchFilter(g, &f) {
+		if matchFilter(g, &f, ext) {
 			n++
 		}
 	}
@@ -231,10 +240,11 @@ func (m *Memory) Ping(ctx context.Context) error {
 // garbage collected, and m remains usable.
 func (m *Memory) Close() {}
 
-// matchFilter reports whether g matches f, as Postgres's WHERE clause of
-// the same filter does: names by a case-insensitive substring match (ILIKE
-// lower-cases both sides too), numbers and times exactly.
-func matchFilter(g *model.Goods, f *Filter) bool {
+// matchFilter reports whether g matches f, whose conditions on extension
+// fields are ext, as Postgres's WHERE clause of the same filter does: names
+// by a case-insensitive substring match (ILIKE lower-cases both sides too),
+// numbers and times exactly, extension fields as extCond.match says.
+func matchFilter(g *model.Goods, f *Filter, ext []extCond) bool {
 	if f.NameContains != "" && !strings.Contains(strings.ToLower(g.Name), strings.ToLower(f.NameContains)) {
 		return false
 	}
@@ -252,6 +262,11 @@ func matchFilter(g *model.Goods, f *Filter) bool {
 		t.Lt != nil && !c.Before(*t.Lt) ||
 		t.Lte != nil && c.After(*t.Lte) {
 		return false
+	}
+	for i := range ext {
+		if !ext[i].match(g.Ext) {
+			return false
+		}
 	}
 	return true
 }

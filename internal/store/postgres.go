@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/tenantgraph/tenantgraph/graph/model"
+	"github.com/tenantgraph/tenantgraph/internal/extension"
 )
 
 // appRole is the role that requests run as. It is subject to row-level
@@ -210,12 +211,13 @@ func (p *Postgres) List(ctx context.Context, tenantID string, params ListParams)
 	}
 	q := &query{}
 	q.add("SELECT " + goodsColumns + " FROM goods WHERE ")
-	q.filter(tenantID, &params.Filter)
+	q.filter(tenantID, &params.Filter, plan.ext)
+	exprs := q.sortExprs(plan.keys)
 	if plan.after != nil {
 		q.add(" AND ")
-		q.after(plan.order, plan.after)
+		q.after(plan.keys, exprs, plan.after)
 	}
-	q.orderBy(plan.order)
+	q.orderBy(plan.keys, exprs)
 	// One more row than asked for tells whether a next page exists.
 	var limit *int64
 	if params.First < math.MaxInt {
@@ -242,7 +244,7 @@ func (p *Postgres) List(ctx context.Context, tenantID string, params ListParams)
 
 	page := &Page{Edges: []Edge{}, HasNextPage: len(goods) > params.First}
 	for _, g := range goods[:min(params.First, len(goods))] {
-		cursor, err := encodeCursor(g, plan.order)
+		cursor, err := encodeCursor(positionOf(g, plan.keys), plan.keys)
 		if err != nil {
 			return nil, err
 		}
@@ -256,12 +258,13 @@ func (p *Postgres) Count(ctx context.Context, tenantID string, f Filter) (int, e
 	if err := checkTenant(tenantID); err != nil {
 		return 0, err
 	}
-	if err := checkFilter(&f); err != nil {
+	ext, err := checkFilter(&f)
+	if err != nil {
 		return 0, err
 	}
 	q := &query{}
 	q.add("SELECT count(*) FROM goods WHERE ")
-	q.filter(tenantID, &f)
+	q.filter(tenantID, &f, ext)
 	var n int
 	b := tenantBatch(tenantID)
 	b.Queue(q.sql.String(), q.args...).QueryRow(func(row pgx.Row) error {
@@ -385,9 +388,10 @@ func (q *query) arg(v any) string {
 	return fmt.Sprintf("$%d", len(q.args))
 }
 
-// filter adds the condition of f for tenantID. Like Memory's matchFilter,
-// it matches names with ILIKE, which lower-cases both sides.
-func (q *query) filter(tenantID string, f *Filter) {
+// filter adds the condition of f, whose conditions on extension fields
+// are ext, for tenantID. Like Memory's matchFilter, it matches names with
+// ILIKE, which lower-cases both sides.
+func (q *query) filter(tenantID string, f *Filter, ext []extCond) {
 	q.add("tenant_id = " + q.arg(tenantID))
 	if f.NameContains != "" {
 		q.add(" AND name ILIKE " + q.arg("%"+escapeLike(f.NameContains)+"%") + ` ESCAPE '\'`)
@@ -422,6 +426,109 @@ func (q *query) filter(tenantID string, f *Filter) {
 	}
 	floatBounds("price", f.Price)
 	timeBounds("created_at", f.CreatedAt)
+	for i := range ext {
+		q.extFilter(&ext[i])
+	}
+}
+
+// extFilter adds the condition c. Its operands are values of the key's
+// class (extOperand), so they compare in SQL as they do in Go; where the
+// value is NULL, every comparison is NULL, and the goods do not match.
+func (q *query) extFilter(c *extCond) {
+	if c.eq == nil && c.in == nil && len(c.bounds) == 0 {
+		return
+	}
+	e := q.extExpr(&c.key)
+	typ := extSQLTypes[c.key.class]
+	if c.eq != nil {
+		q.add(" AND " + e + " = " + q.arg(c.eq) + "::" + typ)
+	}
+	if c.in != nil {
+		// = ANY of an empty array is false, even for NULL.
+		q.add(" AND " + e + " = ANY(" + q.arg(sqlArray(c.key.class, c.in)) + "::" + typ + "[])")
+	}
+	for _, b := range c.bounds {
+		q.add(" AND " + e + " " + b.op + " " + q.arg(b.v) + "::" + typ)
+	}
+}
+
+// extSQLTypes are the SQL types of the values of each class.
+var extSQLTypes = map[extension.Class]string{
+	extension.ClassString: "text",
+	extension.ClassNumber: "numeric",
+	extension.ClassBool:   "boolean",
+	extension.ClassTime:   "text",
+}
+
+// extSQL are the SQL expressions of the value of an extension field, by
+// class: %[1]s is the placeholder of the field name, %[2]s a WHEN clause
+// for the default, or empty. Each expression is NULL where the value is
+// null (classify), and never raises an error, whatever ext holds: values
+// are cast only after jsonb_typeof has checked their type. Strings and
+// times compare by bytes (COLLATE "C"), as Go's strings do. Numbers are
+// numeric, not double precision: casting a jsonb number to double
+// precision can overflow. The numbers the stores write are float64s in
+// their shortest decimal form (encoding/json writes them so, and pgx
+// writes float64 operands so), and these decimals compare as the float64s
+// do. Infinite operands need PostgreSQL 14 or newer (numeric infinity).
+var extSQL = map[extension.Class]string{
+	extension.ClassString: `(CASE WHEN jsonb_typeof(ext -> %[1]s) = 'string' THEN ext ->> %[1]s%[2]s END) COLLATE "C"`,
+	extension.ClassNumber: `(CASE WHEN jsonb_typeof(ext -> %[1]s) = 'number' THEN (ext -> %[1]s)::numeric%[2]s END)`,
+	extension.ClassBool:   `(CASE WHEN jsonb_typeof(ext -> %[1]s) = 'boolean' THEN (ext -> %[1]s)::boolean%[2]s END)`,
+	extension.ClassTime: `(CASE WHEN jsonb_typeof(ext -> %[1]s) = 'string' AND (ext ->> %[1]s) COLLATE "C" ~ '` + extTimePattern +
+		`' THEN ext ->> %[1]s%[2]s END) COLLATE "C"`,
+}
+
+// extExpr returns an SQL expression of the value of k, which is NULL where
+// Memory's extKey.value is nil. The field name is a parameter, never part
+// of the SQL text.
+//
+// Performance: the expression is computed for every goods of the tenant
+// that the rest of the WHERE clause admits. DESIGN suggests indexes for
+// @filterable and @sortable fields, one partial expression index per
+// tenant and field, made when the loader compiles the tenant's schema:
+//
+//	CREATE INDEX CONCURRENTLY ... ON goods (tenant_id, (<extSQL with the
+//	    name as a literal>), id) WHERE tenant_id = '<tenant>'
+//
+// The planner uses such an index only for a query whose expression (the
+// default included) and tenant are the same constants, so this is also
+// where the field name and default (and the tenant ID in filter) would
+// have to become quoted literals, or the statements run with
+// plan_cache_mode = force_custom_plan so that parameters are planned as
+// constants.
+func (q *query) extExpr(k *extKey) string {
+	name := q.arg(k.name) + "::text"
+	var def string
+	if k.def != nil {
+		def = " WHEN (ext -> " + name + ") IS NULL THEN " + q.arg(k.def) + "::" + extSQLTypes[k.class]
+	}
+	return fmt.Sprintf(extSQL[k.class], name, def)
+}
+
+// sqlArray returns the values of class c in vs as a slice that pgx
+// encodes as an array of the class's SQL type.
+func sqlArray(c extension.Class, vs []any) any {
+	switch c {
+	case extension.ClassNumber:
+		out := make([]float64, len(vs))
+		for i, v := range vs {
+			out[i] = v.(float64)
+		}
+		return out
+	case extension.ClassBool:
+		out := make([]bool, len(vs))
+		for i, v := range vs {
+			out[i] = v.(bool)
+		}
+		return out
+	default:
+		out := make([]string, len(vs))
+		for i, v := range vs {
+			out[i] = v.(string)
+		}
+		return out
+	}
 }
 
 // escapeLike escapes the wildcards of a LIKE pattern and its escape
@@ -430,51 +537,95 @@ func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
-// after adds the condition that a row comes after g in order (then by ID,
-// ascending): the keyset of the next page.
-func (q *query) after(order []Order, g *model.Goods) {
-	columns := make([]string, 0, len(order)+1)
-	values := make([]string, 0, len(order)+1)
-	ascending := true
-	for _, o := range order {
-		f := sortFields[o.Field]
-		columns = append(columns, f.column)
-		values = append(values, q.arg(f.value(g)))
-		ascending = ascending && !o.Desc
+// sortExprs returns the SQL expressions of keys. List uses each twice,
+// in the keyset condition and in ORDER BY, with the same text.
+func (q *query) sortExprs(keys []sortKey) []string {
+	exprs := make([]string, len(keys))
+	for i, k := range keys {
+		if k.ext != nil {
+			exprs[i] = q.extExpr(k.ext)
+		} else {
+			exprs[i] = sortFields[k.field].column
+		}
 	}
-	columns = append(columns, "id")
-	values = append(values, q.arg(g.ID))
+	return exprs
+}
+
+// after adds the condition that a row comes after p in the order of keys,
+// whose expressions are exprs (then by ID, ascending): the keyset of the
+// next page. Null values of extension fields come first when ascending
+// and last when descending, as in orderBy.
+func (q *query) after(keys []sortKey, exprs []string, p *position) {
+	values := make([]string, len(keys)) // "" for null
+	ascending := true
+	for i, k := range keys {
+		if p.values[i] != nil {
+			values[i] = q.arg(p.values[i])
+			if k.ext != nil {
+				values[i] += "::" + extSQLTypes[k.ext.class]
+			}
+		}
+		ascending = ascending && !k.desc && k.ext == nil
+	}
+	id := q.arg(p.id)
 
 	if ascending {
-		// A row comparison, which an index scan can use as is.
-		q.add("(" + strings.Join(columns, ", ") + ") > (" + strings.Join(values, ", ") + ")")
+		// Base fields, never null: a row comparison, which an index scan
+		// can use as is.
+		q.add("(" + strings.Join(exprs, ", ") + ", id) > (" + strings.Join(values, ", ") + ", " + id + ")")
 		return
 	}
 	// Row comparisons compare all columns in one direction, so spell it out:
 	//	c1 >= v1 AND (c1 > v1 OR (c1 = v1 AND (c2 < v2 OR (c2 = v2 AND id > vid))))
 	// with < and <= for descending keys. The first bound is implied by the
-	// rest and is there for the index.
-	op := func(i int) string {
-		if i < len(order) && order[i].Desc {
-			return "<"
+	// rest and is there for the index; it is left out where it would not
+	// be a plain comparison.
+	if values[0] != "" && (keys[0].ext == nil || !keys[0].desc) {
+		op := ">="
+		if keys[0].desc {
+			op = "<="
 		}
-		return ">"
+		q.add(exprs[0] + " " + op + " " + values[0] + " AND ")
 	}
-	q.add(columns[0] + " " + op(0) + "= " + values[0] + " AND ")
-	last := len(columns) - 1
-	for i := range last {
-		q.add("(" + columns[i] + " " + op(i) + " " + values[i] + " OR (" + columns[i] + " = " + values[i] + " AND ")
+	parens := 0
+	for i, k := range keys {
+		e, v := exprs[i], values[i]
+		var after, equal string
+		switch {
+		case v == "" && k.desc:
+			// Null is last: nothing comes after it in this key.
+			equal = e + " IS NULL"
+		case v == "":
+			after, equal = e+" IS NOT NULL", e+" IS NULL"
+		case k.desc && k.ext != nil:
+			after, equal = "("+e+" < "+v+" OR "+e+" IS NULL)", e+" = "+v
+		case k.desc:
+			after, equal = e+" < "+v, e+" = "+v
+		default:
+			after, equal = e+" > "+v, e+" = "+v
+		}
+		if after != "" {
+			q.add("(" + after + " OR ")
+			parens++
+		}
+		q.add("(" + equal + " AND ")
+		parens++
 	}
-	q.add(columns[last] + " " + op(last) + " " + values[last])
-	q.add(strings.Repeat("))", last))
+	q.add("id > " + id + strings.Repeat(")", parens))
 }
 
-// orderBy adds the ORDER BY clause of order, then by ID.
-func (q *query) orderBy(order []Order) {
+// orderBy adds the ORDER BY clause of keys, whose expressions are exprs,
+// then by ID. Null values of extension fields are the smallest.
+func (q *query) orderBy(keys []sortKey, exprs []string) {
 	q.add(" ORDER BY ")
-	for _, o := range order {
-		q.add(sortFields[o.Field].column)
-		if o.Desc {
+	for i, k := range keys {
+		q.add(exprs[i])
+		switch {
+		case k.ext != nil && k.desc:
+			q.add(" DESC NULLS LAST")
+		case k.ext != nil:
+			q.add(" NULLS FIRST")
+		case k.desc:
 			q.add(" DESC")
 		}
 		q.add(", ")

@@ -5,16 +5,19 @@ import (
 	"crypto/rand"
 	"errors"
 	"log/slog"
+	"math"
 	"net/url"
 	"os"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tenantgraph/tenantgraph/internal/extension"
 	"github.com/tenantgraph/tenantgraph/internal/store"
 	"github.com/tenantgraph/tenantgraph/internal/store/storetest"
 	"github.com/tenantgraph/tenantgraph/internal/testenv"
@@ -248,4 +251,47 @@ func TestOpenPostgresAsOwnerRole(t *testing.T) {
 	var owner string
 	require.NoError(t, conn.QueryRow(ctx, "SELECT tableowner FROM pg_tables WHERE tablename = 'goods'").Scan(&owner))
 	require.Equal(t, role, owner)
+}
+
+// TestPostgresExtBadData checks that conditions on extension fields never
+// raise an error, whatever ext holds: values that no store writes (a
+// number beyond double precision, malformed times) are put there with SQL.
+func TestPostgresExtBadData(t *testing.T) {
+	t.Parallel()
+	url := databaseURL(t)
+	s := openPostgres(t, url)
+	conn := connect(t, url)
+	ctx := t.Context()
+	for _, ext := range []string{
+		`{"f": 1e400}`, `{"f": -1e400}`, `{"f": 1e-400}`, `{"f": 12345678901234567890123456789}`,
+		`{"f": "x"}`, `{"f": "2024-13-45T99:99:99.999999Z"}`, `{"f": "2024-01-01T00:00:00.000000Z"}`,
+		`{"f": {"a": 1}}`, `{"f": [1, "x"]}`, `{"f": null}`, `{"f": true}`, `{"f": ""}`, `{}`,
+	} {
+		_, err := conn.Exec(ctx, "INSERT INTO goods (tenant_id, id, name, price, ext) VALUES ('acme', gen_random_uuid(), 'x', 1, $1::jsonb)", ext)
+		require.NoError(t, err, ext)
+	}
+	tm := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, c := range []store.ExtCondition{
+		{ExtKey: store.ExtKey{Name: "f", Class: extension.ClassString}, Gte: ""},
+		{ExtKey: store.ExtKey{Name: "f", Class: extension.ClassNumber}, Gt: math.Inf(-1)},
+		{ExtKey: store.ExtKey{Name: "f", Class: extension.ClassNumber, Default: 1.0}, Lt: 1e300},
+		{ExtKey: store.ExtKey{Name: "f", Class: extension.ClassNumber}, In: []any{1.0, 0.0}},
+		{ExtKey: store.ExtKey{Name: "f", Class: extension.ClassBool}, In: []any{true, false}},
+		{ExtKey: store.ExtKey{Name: "f", Class: extension.ClassTime}, Gte: time.Time{}},
+		{ExtKey: store.ExtKey{Name: "f", Class: extension.ClassTime}, Eq: tm},
+	} {
+		_, err := s.Count(ctx, "acme", store.Filter{Ext: []store.ExtCondition{c}})
+		require.NoError(t, err, "%+v", c)
+	}
+	count := func(c store.ExtCondition) int {
+		t.Helper()
+		n, err := s.Count(ctx, "acme", store.Filter{Ext: []store.ExtCondition{c}})
+		require.NoError(t, err, "%+v", c)
+		return n
+	}
+	require.Equal(t, 4, count(store.ExtCondition{ExtKey: store.ExtKey{Name: "f", Class: extension.ClassNumber}, Gt: math.Inf(-1)}), "four numbers")
+	require.Equal(t, 4, count(store.ExtCondition{ExtKey: store.ExtKey{Name: "f", Class: extension.ClassString}, Gte: ""}), "four strings")
+	require.Equal(t, 2, count(store.ExtCondition{ExtKey: store.ExtKey{Name: "f", Class: extension.ClassTime}, Gte: time.Time{}}),
+		"two strings of the fixed-width form, one of them no date")
+	require.Equal(t, 1, count(store.ExtCondition{ExtKey: store.ExtKey{Name: "f", Class: extension.ClassTime}, Eq: tm}))
 }

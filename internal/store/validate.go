@@ -9,8 +9,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
-
-	"github.com/tenantgraph/tenantgraph/graph/model"
 )
 
 // Both stores check their input the same way, so that what one stores the
@@ -110,40 +108,51 @@ func checkPatch(p *GoodsPatch) error {
 	return nil
 }
 
-func checkFilter(f *Filter) error {
+// checkFilter checks f and returns its conditions on extension fields.
+func checkFilter(f *Filter) ([]extCond, error) {
 	if err := checkText("name filter", f.NameContains); err != nil {
-		return err
+		return nil, err
 	}
 	for _, b := range []*float64{f.Price.Gt, f.Price.Gte, f.Price.Lt, f.Price.Lte} {
 		if b != nil && math.IsNaN(*b) {
-			return errors.New("store: price filter is NaN")
+			return nil, errors.New("store: price filter is NaN")
 		}
 	}
-	return nil
+	var conds []extCond
+	for i := range f.Ext {
+		c, err := compileExtCond(&f.Ext[i])
+		if err != nil {
+			return nil, err
+		}
+		conds = append(conds, c)
+	}
+	return conds, nil
 }
 
-// listPlan is a checked ListParams: the order to sort by, and the goods
-// after which the page starts (nil for the first page), of which only the
-// ID and the fields in order are set.
+// listPlan is a checked ListParams: the conditions on extension fields,
+// the keys to sort by, and the position after which the page starts (nil
+// for the first page).
 type listPlan struct {
-	order []Order
-	after *model.Goods
+	ext   []extCond
+	keys  []sortKey
+	after *position
 }
 
 func planList(p *ListParams) (*listPlan, error) {
 	if p.First < 0 {
 		return nil, fmt.Errorf("store: page size %d is negative", p.First)
 	}
-	if err := checkFilter(&p.Filter); err != nil {
-		return nil, err
-	}
-	order, err := normalizeOrder(p.OrderBy)
+	ext, err := checkFilter(&p.Filter)
 	if err != nil {
 		return nil, err
 	}
-	plan := &listPlan{order: order}
+	keys, err := compileOrder(p.OrderBy)
+	if err != nil {
+		return nil, err
+	}
+	plan := &listPlan{ext: ext, keys: keys}
 	if p.After != "" {
-		if plan.after, err = decodeCursor(p.After, order); err != nil {
+		if plan.after, err = decodeCursor(p.After, keys); err != nil {
 			return nil, err
 		}
 	}

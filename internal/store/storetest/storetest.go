@@ -51,6 +51,13 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"InvalidCursor", testInvalidCursor},
 		{"FirstZero", testFirstZero},
 		{"ListErrors", testListErrors},
+		{"ExtValues", testExtValues},
+		{"ExtUnstorable", testExtUnstorable},
+		{"ExtFilter", testExtFilter},
+		{"ExtFilterErrors", testExtFilterErrors},
+		{"ExtOrder", testExtOrder},
+		{"ExtPaginationWithInserts", testExtPaginationWithInserts},
+		{"ExtCursor", testExtCursor},
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"Ping", testPing},
 	}
@@ -133,35 +140,43 @@ func ids(goods []*model.Goods) []string {
 }
 
 // sorted returns goods sorted as List must sort them: by order (by
-// creation time when it is empty), then by ID. Names compare by bytes.
+// creation time when it is empty), then by ID. Names compare by bytes;
+// extension fields as extValue and compareExt say.
 func sorted(goods []*model.Goods, order []store.Order) []*model.Goods {
 	if len(order) == 0 {
 		order = []store.Order{{Field: store.SortCreatedAt}}
 	}
 	out := slices.Clone(goods)
 	slices.SortFunc(out, func(a, b *model.Goods) int {
-		for _, o := range order {
-			var c int
-			switch o.Field {
-			case store.SortName:
-				c = strings.Compare(a.Name, b.Name)
-			case store.SortPrice:
-				c = cmp.Compare(a.Price, b.Price)
-			case store.SortCreatedAt:
-				c = a.CreatedAt.Compare(b.CreatedAt)
-			case store.SortUpdatedAt:
-				c = a.UpdatedAt.Compare(b.UpdatedAt)
-			default:
-				panic("unknown sort field " + o.Field)
-			}
-			if o.Desc {
-				c = -c
-			}
-			if c != 0 {
-				return c
-			}
-		}
-		return strings.Compare(a.ID, b.ID)
+		return compareGoods(a, b, order)
 	})
 	return out
+}
+
+// compareGoods compares a and b as List orders them by order, then by ID.
+func compareGoods(a, b *model.Goods, order []store.Order) int {
+	for _, o := range order {
+		var c int
+		switch {
+		case o.Ext != nil:
+			c = compareExt(extValue(a, *o.Ext), extValue(b, *o.Ext))
+		case o.Field == store.SortName:
+			c = strings.Compare(a.Name, b.Name)
+		case o.Field == store.SortPrice:
+			c = cmp.Compare(a.Price, b.Price)
+		case o.Field == store.SortCreatedAt:
+			c = a.CreatedAt.Compare(b.CreatedAt)
+		case o.Field == store.SortUpdatedAt:
+			c = a.UpdatedAt.Compare(b.UpdatedAt)
+		default:
+			panic("unknown sort field " + o.Field)
+		}
+		if o.Desc {
+			c = -c
+		}
+		if c != 0 {
+			return c
+		}
+	}
+	return strings.Compare(a.ID, b.ID)
 }

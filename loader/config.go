@@ -30,6 +30,15 @@ type TenantConfig struct {
 	Name string `yaml:"name"`
 	// Status is active or suspended. Default: active.
 	Status Status `yaml:"status"`
+	// Introspection allows __schema and __type queries and
+	// /schema.graphql. Default: true.
+	Introspection *bool `yaml:"introspection"`
+}
+
+// IntrospectionEnabled reports whether the tenant's schema may be
+// introspected.
+func (c TenantConfig) IntrospectionEnabled() bool {
+	return c.Introspection == nil || *c.Introspection
 }
 
 // ParseConfig decodes and validates a tenant.yaml. Errors name path and

@@ -2,8 +2,7 @@ package loader
 
 import (
 	"cmp"
-	"crypto/sha256"
-	"encoding/hex"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -14,19 +13,18 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 
-	"github.com/tenantgraph/tenantgraph/graph"
 	"github.com/tenantgraph/tenantgraph/internal/tenant"
-	"github.com/tenantgraph/tenantgraph/resolvers"
 )
 
-// Tenant is one registered tenant. A Tenant is immutable: a reload makes new
-// ones.
+// Tenant is one registered tenant, as last loaded successfully. A Tenant
+// is immutable: a reload makes new ones.
 type Tenant struct {
 	// ID is the name of the tenant's directory and the value of the tenant
 	// claim of its tokens.
@@ -42,133 +40,366 @@ type Tenant struct {
 // Runtime is a compiled schema and the GraphQL handler serving it. Tenants
 // whose schema sources are identical share one Runtime.
 type Runtime struct {
-	// Hash identifies the schema sources: the hex SHA-256 of their names
-	// and contents.
+	// Hash identifies the schema sources (see SourcesHash).
 	Hash string
 	// Schema is the compiled schema.
-	Schema *ast.Schema
+	Schema *Schema
 	// Handler serves GraphQL requests against Schema. It expects the
 	// tenant ID in the request's context (tenant.WithID).
 	Handler http.Handler
+}
+
+// State is what operators see of a tenant: what it serves and what went
+// wrong when it was last loaded.
+type State struct {
+	ID     string `json:"id"`
+	Name   string `json:"name,omitempty"`
+	Status Status `json:"status,omitempty"`
+	// Serving reports whether the tenant has a runtime. A tenant whose
+	// first load failed has none.
+	Serving bool `json:"serving"`
+	// SchemaHash identifies the schema being served.
+	SchemaHash string    `json:"schemaHash,omitempty"`
+	LoadedAt   time.Time `json:"loadedAt,omitzero"`
+	// Error is the error of the latest load, with file:line:col, or ""
+	// if it succeeded. When set, the tenant keeps serving what it served
+	// before, if anything.
+	Error   string    `json:"error,omitempty"`
+	ErrorAt time.Time `json:"errorAt,omitzero"`
 }
 
 // Options configure a Registry.
 type Options struct {
 	// Dir holds one directory per tenant.
 	Dir string
-	// Resolvers serve every tenant's root fields.
-	Resolvers *resolvers.Resolver
+	// NewExecutable returns the executable schema of a compiled schema.
+	NewExecutable func(*Schema) graphql.ExecutableSchema
 	// NewHandler wraps an executable schema in an HTTP handler: the
 	// gateway's gqlgen handler.Server with its transports and error
 	// presenter. Each Runtime gets a handler of its own, and so its own
-	// query cache.
+	// query cache: cached documents point into the schema they were
+	// validated against.
 	NewHandler func(graphql.ExecutableSchema) http.Handler
 	// Logger receives load events. Default: slog.Default().
 	Logger *slog.Logger
+	// Debounce is how long Watch waits for changes to settle before it
+	// reloads. Default: 250ms.
+	Debounce time.Duration
 }
 
 // Registry maps tenant IDs to tenants. Lookups are lock-free and may run
 // concurrently with each other and with a reload: a reload builds a whole
-// new map and swaps it in, so a request keeps the Tenant it looked up.
+// new snapshot and swaps it in, so a request keeps the Tenant it looked up
+// and finishes on the runtime it started with.
 type Registry struct {
-	opts    Options
-	tenants atomic.Pointer[map[string]*Tenant]
+	opts Options
+	snap atomic.Pointer[snapshot]
+	// reloadMu serializes reloads.
+	reloadMu sync.Mutex
 }
 
-// New loads every tenant under opts.Dir. It reports every problem found in
-// one error, and fails if there is any.
+// snapshot is one immutable state of the registry.
+type snapshot struct {
+	tenants  map[string]*Tenant
+	states   map[string]State
+	runtimes map[string]*Runtime // by schema hash
+	// inputs remembers what each tenant was last loaded from, so that a
+	// reload rebuilds only what changed.
+	inputs map[string]string
+}
+
+// New loads every tenant under opts.Dir. It fails only if the directory
+// can't be read: a tenant that fails to load is not served, and its error
+// is logged, returned by Problems and shown in States. Use Check to refuse
+// any problem, as `tenantgraph check` does.
 func New(opts Options) (*Registry, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.Debounce == 0 {
+		opts.Debounce = 250 * time.Millisecond
+	}
 	r := &Registry{opts: opts}
-	tenants, err := r.load()
-	if err != nil {
+	r.snap.Store(&snapshot{})
+	if err := r.Reload(); err != nil && errors.Is(err, errReadDir) {
 		return nil, err
 	}
-	r.tenants.Store(&tenants)
 	return r, nil
 }
 
-// Lookup returns the tenant with the given ID.
+// errReadDir marks the failure to read the tenants directory itself.
+var errReadDir = errors.New("read tenants directory")
+
+// Lookup returns the tenant with the given ID, if it is being served.
 func (r *Registry) Lookup(id string) (*Tenant, bool) {
-	t, ok := (*r.tenants.Load())[id]
+	t, ok := r.snap.Load().tenants[id]
 	return t, ok
 }
 
-// Tenants returns every registered tenant, ordered by ID.
+// Known reports whether a directory for the tenant exists, whether or not
+// it could be loaded.
+func (r *Registry) Known(id string) bool {
+	_, ok := r.snap.Load().states[id]
+	return ok
+}
+
+// Tenants returns every tenant being served, ordered by ID.
 func (r *Registry) Tenants() []*Tenant {
-	m := *r.tenants.Load()
+	m := r.snap.Load().tenants
 	return slices.SortedFunc(maps.Values(m), func(a, b *Tenant) int { return cmp.Compare(a.ID, b.ID) })
 }
 
-// load reads every tenant directory and builds its runtime.
-func (r *Registry) load() (map[string]*Tenant, error) {
-	entries, err := os.ReadDir(r.opts.Dir)
+// States returns the state of every tenant directory, ordered by ID.
+func (r *Registry) States() []State {
+	m := r.snap.Load().states
+	return slices.SortedFunc(maps.Values(m), func(a, b State) int { return cmp.Compare(a.ID, b.ID) })
+}
+
+// Problems returns the errors of the latest load, one per failing tenant.
+func (r *Registry) Problems() error {
+	var errs []error
+	for _, s := range r.States() {
+		if s.Error != "" {
+			errs = append(errs, errors.New(s.Error))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Reload reads every tenant directory again and swaps in the result.
+// Tenants whose files did not change keep their Tenant and Runtime; a
+// tenant whose new files fail to load keeps serving its last good version.
+// Reload returns the problems found, like Problems.
+func (r *Registry) Reload() error {
+	r.reloadMu.Lock()
+	defer r.reloadMu.Unlock()
+
+	prev := r.snap.Load()
+	dirs, err := tenantDirs(r.opts.Dir)
 	if err != nil {
-		return nil, fmt.Errorf("read tenants directory: %w", err)
+		return err
+	}
+	next := &snapshot{
+		tenants:  make(map[string]*Tenant, len(dirs)),
+		states:   make(map[string]State, len(dirs)),
+		runtimes: make(map[string]*Runtime),
+		inputs:   make(map[string]string, len(dirs)),
+	}
+	now := time.Now()
+	var problems []error
+	for _, d := range dirs {
+		id := filepath.Base(d)
+		old, hadOld := prev.tenants[id]
+		src, err := readTenant(d)
+		if err == nil && prev.inputs[id] == src.inputHash && hadOld {
+			// Unchanged since the last successful load.
+			next.tenants[id] = old
+			next.states[id] = prev.states[id]
+			next.inputs[id] = src.inputHash
+			next.runtimes[old.Runtime.Hash] = old.Runtime
+			continue
+		}
+		var rt *Runtime
+		if err == nil {
+			rt, err = r.runtime(src, prev, next)
+		}
+		if err != nil {
+			problems = append(problems, err)
+			st := State{ID: id, Error: err.Error(), ErrorAt: now}
+			if hadOld {
+				// Keep serving the last good version.
+				next.tenants[id] = old
+				next.inputs[id] = prev.inputs[id]
+				next.runtimes[old.Runtime.Hash] = old.Runtime
+				st.Name, st.Status, st.Serving = old.Config.Name, old.Config.Status, true
+				st.SchemaHash, st.LoadedAt = old.Runtime.Hash, old.LoadedAt
+				r.opts.Logger.Error("tenant failed to reload; still serving its previous version",
+					"tenant", id, "error", err)
+			} else {
+				r.opts.Logger.Error("tenant failed to load; it is not served", "tenant", id, "error", err)
+			}
+			next.states[id] = st
+			continue
+		}
+		t := &Tenant{ID: id, Config: src.config, Runtime: rt, LoadedAt: now}
+		next.tenants[id] = t
+		next.inputs[id] = src.inputHash
+		next.states[id] = State{
+			ID: id, Name: t.Config.Name, Status: t.Config.Status, Serving: true,
+			SchemaHash: rt.Hash, LoadedAt: now,
+		}
+		if hadOld {
+			r.opts.Logger.Info("tenant reloaded", "tenant", id, "schema", shortHash(rt.Hash))
+		}
+	}
+	for id := range prev.tenants {
+		if _, ok := next.states[id]; !ok {
+			r.opts.Logger.Info("tenant removed", "tenant", id)
+		}
+	}
+	r.snap.Store(next)
+	r.opts.Logger.Info("tenants loaded", "dir", r.opts.Dir,
+		"serving", len(next.tenants), "failing", len(problems), "schemas", len(next.runtimes))
+	return errors.Join(problems...)
+}
+
+// runtime returns the runtime of src's schema: one already built, by hash,
+// or a new one.
+func (r *Registry) runtime(src *tenantSource, prev, next *snapshot) (*Runtime, error) {
+	if rt, ok := next.runtimes[src.schemaHash]; ok {
+		return rt, nil
+	}
+	if rt, ok := prev.runtimes[src.schemaHash]; ok {
+		next.runtimes[src.schemaHash] = rt
+		return rt, nil
+	}
+	s, err := Compile(src.files)
+	if err != nil {
+		return nil, err
+	}
+	rt := &Runtime{Hash: src.schemaHash, Schema: s, Handler: r.opts.NewHandler(r.opts.NewExecutable(s))}
+	next.runtimes[src.schemaHash] = rt
+	return rt, nil
+}
+
+// tenantDirs returns the tenant directories under dir, skipping hidden
+// entries (such as the ..data link of a Kubernetes ConfigMap volume) and
+// plain files.
+func tenantDirs(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errReadDir, err)
+	}
+	var dirs []string
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		path := filepath.Join(dir, e.Name())
+		if fi, err := os.Stat(path); err == nil && fi.IsDir() { // follows links
+			dirs = append(dirs, path)
+		}
+	}
+	return dirs, nil
+}
+
+// WatchEvents, when not nil, is called after every reload that Watch
+// triggers, with the reload's problems; tests wait on it.
+type WatchEvents func(err error)
+
+// Watch reloads the registry whenever something under Dir changes, until
+// ctx is done. It watches the tenants directory and every tenant
+// directory, not files, because editors and Kubernetes ConfigMaps replace
+// files by renaming; bursts of events within Debounce make one reload.
+// onReload, if not nil, is called after each reload.
+func (r *Registry) Watch(ctx context.Context, onReload WatchEvents) error {
+	w, err := newDirWatcher(r.opts.Dir)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	timer := time.NewTimer(0)
+	<-timer.C
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case err := <-w.Errors():
+			r.opts.Logger.Warn("watching tenants", "error", err)
+		case <-w.Events():
+			timer.Reset(r.opts.Debounce)
+		case <-timer.C:
+			if err := w.Sync(); err != nil {
+				r.opts.Logger.Warn("watching tenants", "error", err)
+			}
+			err := r.Reload()
+			if onReload != nil {
+				onReload(err)
+			}
+		}
+	}
+}
+
+func shortHash(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
+
+// Check loads every tenant under dir and returns every problem found, for
+// `tenantgraph check` and the tenants' own CI. It needs no database.
+func Check(dir string) error {
+	dirs, err := tenantDirs(dir)
+	if err != nil {
+		return err
+	}
+	if len(dirs) == 0 {
+		return fmt.Errorf("%s: no tenant directories", dir)
 	}
 	var errs []error
-	tenants := make(map[string]*Tenant)
-	runtimes := make(map[string]*Runtime) // by hash
-	now := time.Now()
-	for _, e := range entries {
-		name := e.Name()
-		// Skip hidden entries, such as the ..data links of a Kubernetes
-		// ConfigMap volume.
-		if strings.HasPrefix(name, ".") {
-			continue
-		}
-		dir := filepath.Join(r.opts.Dir, name)
-		if !isDir(dir) {
-			continue
-		}
-		if !tenant.ValidID(name) {
-			errs = append(errs, fmt.Errorf("%s: directory name is not a valid tenant ID (letters, digits, '_' and '-', starting with a letter or digit, at most 63)", dir))
-			continue
-		}
-		cfg, _, err := readConfig(filepath.Join(dir, ConfigFile))
-		if errors.Is(err, fs.ErrNotExist) {
-			errs = append(errs, fmt.Errorf("%s: missing %s", dir, ConfigFile))
-			continue
+	for _, d := range dirs {
+		src, err := readTenant(d)
+		if err == nil {
+			_, err = Compile(src.files)
 		}
 		if err != nil {
 			errs = append(errs, err)
-			continue
 		}
-		srcs := graph.Sources()
-		hash := hashSources(srcs)
-		rt, ok := runtimes[hash]
-		if !ok {
-			rt = r.compile(hash, srcs)
-			runtimes[hash] = rt
-		}
-		tenants[name] = &Tenant{ID: name, Config: cfg, Runtime: rt, LoadedAt: now}
 	}
-	if err := errors.Join(errs...); err != nil {
+	return errors.Join(errs...)
+}
+
+// LoadSchema reads and compiles one tenant directory, for `tenantgraph
+// schema`.
+func LoadSchema(dir string) (*Schema, error) {
+	src, err := readTenant(dir)
+	if err != nil {
 		return nil, err
 	}
-	r.opts.Logger.Info("tenants loaded", "dir", r.opts.Dir, "tenants", len(tenants), "schemas", len(runtimes))
-	return tenants, nil
+	return Compile(src.files)
 }
 
-// compile builds the runtime of a schema. Every tenant is served the base
-// schema for now, by gqlgen's generated executor.
-func (r *Registry) compile(hash string, _ []*ast.Source) *Runtime {
-	es := graph.NewExecutableSchema(graph.Config{Resolvers: r.opts.Resolvers})
-	return &Runtime{Hash: hash, Schema: es.Schema(), Handler: r.opts.NewHandler(es)}
+// tenantSource is what a tenant directory holds.
+type tenantSource struct {
+	config TenantConfig
+	files  []*ast.Source
+	// schemaHash identifies the schema: the hash of the base SDL and the
+	// tenant's extension files (names and contents), so tenants with the
+	// same files share a runtime.
+	schemaHash string
+	// inputHash identifies everything loaded from the directory.
+	inputHash string
 }
 
-func isDir(path string) bool {
-	fi, err := os.Stat(path) // follows symbolic links
-	return err == nil && fi.IsDir()
-}
-
-// hashSources returns the hex SHA-256 of the sources' names and contents.
-func hashSources(srcs []*ast.Source) string {
-	h := sha256.New()
-	for _, s := range srcs {
-		fmt.Fprintf(h, "%d:%s%d:%s", len(s.Name), s.Name, len(s.Input), s.Input)
+// readTenant reads a tenant directory: its tenant.yaml and its .graphqls
+// files, in name order.
+func readTenant(dir string) (*tenantSource, error) {
+	id := filepath.Base(dir)
+	if !tenant.ValidID(id) {
+		return nil, fmt.Errorf("%s: directory name is not a valid tenant ID (letters, digits, '_' and '-', starting with a letter or digit, at most 63)", dir)
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	cfg, raw, err := readConfig(filepath.Join(dir, ConfigFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s: missing %s", dir, ConfigFile)
+	}
+	if err != nil {
+		return nil, err
+	}
+	names, err := filepath.Glob(filepath.Join(dir, "*.graphqls"))
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(names)
+	src := &tenantSource{config: cfg}
+	for _, name := range names {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		src.files = append(src.files, &ast.Source{Name: name, Input: string(b)})
+	}
+	src.schemaHash = SourcesHash(src.files)
+	src.inputHash = hashParts(src.schemaHash, string(raw))
+	return src, nil
 }

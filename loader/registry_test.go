@@ -5,21 +5,22 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tenantgraph/tenantgraph/internal/dynamic"
 	"github.com/tenantgraph/tenantgraph/loader"
-	"github.com/tenantgraph/tenantgraph/resolvers"
 )
 
 func newRegistry(t *testing.T, dir string) (*loader.Registry, error) {
 	t.Helper()
 	return loader.New(loader.Options{
-		Dir:        dir,
-		Resolvers:  &resolvers.Resolver{},
+		Dir: dir,
+		NewExecutable: func(s *loader.Schema) graphql.ExecutableSchema {
+			return dynamic.New(dynamic.Config{Schema: s.AST})
+		},
 		NewHandler: func(graphql.ExecutableSchema) http.Handler { return http.NotFoundHandler() },
 		Logger:     slog.New(slog.DiscardHandler),
 	})
@@ -45,7 +46,7 @@ func TestRegistryLoadsTenants(t *testing.T) {
 	require.True(t, ok)
 	require.Equal(t, "Acme", acme.Config.Name)
 	require.Equal(t, loader.StatusActive, acme.Config.Status)
-	require.NotNil(t, acme.Runtime.Schema.Types["Goods"])
+	require.NotNil(t, acme.Runtime.Schema.AST.Types["Goods"])
 
 	globex, _ := reg.Lookup("globex")
 	require.Equal(t, loader.StatusSuspended, globex.Config.Status)
@@ -63,19 +64,75 @@ func TestRegistryReportsEveryProblem(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "no-name", "tenant.yaml"), "status: active\n")
 	require.NoError(t, os.Mkdir(filepath.Join(dir, "empty"), 0o755))
 	writeFile(t, filepath.Join(dir, "bad id!", "tenant.yaml"), "name: X\n")
+	writeFile(t, filepath.Join(dir, "bad-sdl", "tenant.yaml"), "name: X\n")
+	writeFile(t, filepath.Join(dir, "bad-sdl", "goods.graphqls"), "extend type Query {\n  hack: String\n}\n")
 
-	_, err := newRegistry(t, dir)
-	require.Error(t, err)
-	msg := err.Error()
-	for _, want := range []string{
+	want := []string{
 		filepath.Join(dir, "unknown-key", "tenant.yaml") + `:2:1: unknown field "plan"`,
 		filepath.Join(dir, "no-name", "tenant.yaml") + ": name is required",
 		filepath.Join(dir, "empty") + ": missing tenant.yaml",
 		filepath.Join(dir, "bad id!") + ": directory name is not a valid tenant ID",
-	} {
-		require.Contains(t, msg, want)
+		filepath.Join(dir, "bad-sdl", "goods.graphqls") + ":1:",
 	}
-	require.Equal(t, 4, strings.Count(msg, "\n")+1, "one line per problem:\n%s", msg)
+
+	// At start, broken tenants are not served but do not stop the others.
+	reg, err := newRegistry(t, dir)
+	require.NoError(t, err)
+	_, ok := reg.Lookup("good")
+	require.True(t, ok)
+	for _, id := range []string{"unknown-key", "no-name", "empty", "bad-sdl"} {
+		_, ok := reg.Lookup(id)
+		require.False(t, ok, id)
+		require.True(t, reg.Known(id), id)
+	}
+	msg := reg.Problems().Error()
+	for _, w := range want {
+		require.Contains(t, msg, w)
+	}
+
+	// Check refuses all of them, in one report.
+	err = loader.Check(dir)
+	require.Error(t, err)
+	for _, w := range want {
+		require.Contains(t, err.Error(), w)
+	}
+}
+
+func TestRegistryReloadKeepsLastGood(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "acme", "tenant.yaml"), "name: Acme\n")
+	writeFile(t, filepath.Join(dir, "globex", "tenant.yaml"), "name: Globex\n")
+	writeFile(t, filepath.Join(dir, "globex", "goods.graphqls"), "extend type Goods {\n  colour: String\n}\n")
+	reg, err := newRegistry(t, dir)
+	require.NoError(t, err)
+	acme, _ := reg.Lookup("acme")
+	globex, _ := reg.Lookup("globex")
+	require.NotNil(t, globex.Runtime.Schema.AST.Types["Goods"].Fields.ForName("colour"))
+
+	// Unchanged tenants keep their Tenant; a broken one keeps its last good.
+	writeFile(t, filepath.Join(dir, "globex", "goods.graphqls"), "extend type Goods {\n  colour: Nope\n}\n")
+	err = reg.Reload()
+	require.ErrorContains(t, err, filepath.Join(dir, "globex", "goods.graphqls")+":2:")
+	acme2, _ := reg.Lookup("acme")
+	globex2, _ := reg.Lookup("globex")
+	require.Same(t, acme, acme2)
+	require.Same(t, globex, globex2)
+	st := reg.States()
+	require.Equal(t, "globex", st[1].ID)
+	require.True(t, st[1].Serving)
+	require.Contains(t, st[1].Error, "Nope")
+
+	// A good edit is served; removing a tenant's directory removes it.
+	writeFile(t, filepath.Join(dir, "globex", "goods.graphqls"), "extend type Goods {\n  size: Int\n}\n")
+	require.NoError(t, os.RemoveAll(filepath.Join(dir, "acme")))
+	require.NoError(t, reg.Reload())
+	globex3, _ := reg.Lookup("globex")
+	require.NotNil(t, globex3.Runtime.Schema.AST.Types["Goods"].Fields.ForName("size"))
+	require.Nil(t, globex3.Runtime.Schema.AST.Types["Goods"].Fields.ForName("colour"))
+	require.Empty(t, reg.States()[0].Error)
+	_, ok := reg.Lookup("acme")
+	require.False(t, ok)
+	require.False(t, reg.Known("acme"))
 }
 
 func TestRegistryMissingDirectory(t *testing.T) {

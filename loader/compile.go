@@ -1,0 +1,127 @@
+package loader
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/formatter"
+	"github.com/vektah/gqlparser/v2/parser"
+	"github.com/vektah/gqlparser/v2/validator"
+
+	"github.com/tenantgraph/tenantgraph/graph"
+	"github.com/tenantgraph/tenantgraph/internal/extension"
+)
+
+// Schema is a tenant's effective schema: the base schema, the tenant's
+// extensions and what the loader derives from them. A Schema is immutable
+// once Compile returns it, and its methods may be called concurrently.
+type Schema struct {
+	// AST is the effective schema, validated by gqlparser.
+	AST *ast.Schema
+	// Ext describes the tenant's extension fields of Goods: an empty Set
+	// for the base schema.
+	Ext *extension.Set
+
+	sdlOnce sync.Once
+	sdl     string
+}
+
+// SDL returns the effective schema as SDL, printed by gqlparser's
+// formatter: directives, then types, each sorted by name, without the
+// built-in ones. The output is stable: the same sources give the same text.
+// It is what /schema.graphql serves.
+func (s *Schema) SDL() string {
+	s.sdlOnce.Do(func() {
+		var b strings.Builder
+		formatter.NewFormatter(&b).FormatSchema(s.AST)
+		s.sdl = b.String()
+	})
+	return s.sdl
+}
+
+// Compile parses the base schema afresh (graph.Sources(): gqlparser
+// mutates parsed definitions when merging extensions, so a shared parsed
+// base would leak one tenant's fields into another), checks the tenant's
+// files against the extension policy, derives the rest of the tenant's
+// schema, and loads the result.
+//
+// files are the tenant's extension files, each named by its path (such as
+// "tenants/customerA/goods.graphqls") so that problems point at it. They
+// are read in order of name; Compile does not modify them. With no files,
+// Compile returns the base schema.
+//
+// What a tenant may write, and what Compile derives from it, is described
+// in DESIGN.md, section 3. In short: a tenant adds fields to Goods with
+// `extend type Goods { ... }`, and may define the enums and object types
+// (value objects) those fields use; @default, @filterable and @sortable on
+// those fields add them to CreateGoodsInput, GoodsFilter and
+// GoodsSortField, and every field is added to CreateGoodsInput and
+// UpdateGoodsInput.
+//
+// If the files do not parse or break the policy, Compile returns a
+// *CompileError with every problem it found. Compile may be called
+// concurrently.
+func Compile(files []*ast.Source) (*Schema, error) {
+	base, err := parseBase()
+	if err != nil {
+		return nil, err
+	}
+
+	files = slices.SortedStableFunc(slices.Values(files), func(a, b *ast.Source) int {
+		return cmp.Compare(a.Name, b.Name)
+	})
+	var ps problems
+	docs := make([]*ast.SchemaDocument, 0, len(files))
+	incomplete := false
+	for _, f := range files {
+		doc, err := parser.ParseSchema(f)
+		if err != nil {
+			ps.addGQL(f, err)
+			incomplete = true
+			continue
+		}
+		docs = append(docs, doc)
+	}
+
+	// The policy check reads the base schema as parsed, before anything is
+	// merged into it: merging creates the types that extensions name, and
+	// appends the fields of extensions to the base definitions.
+	t := check(base, docs, incomplete, &ps)
+	if err := ps.err(); err != nil {
+		return nil, err
+	}
+
+	derived, set := derive(base, t)
+	for _, doc := range docs {
+		base.Merge(doc)
+	}
+	base.Merge(derived)
+	s, err := validator.ValidateSchemaDocument(base)
+	if err != nil {
+		// The policy check refuses whatever gqlparser would, in terms a
+		// tenant understands, and FuzzCompile checks that it does. Should
+		// it miss something, report gqlparser's error as it is.
+		ps.addGQL(&ast.Source{}, err)
+		ps.list[0].Message = "invalid schema: " + ps.list[0].Message
+		return nil, ps.err()
+	}
+	return &Schema{AST: s, Ext: set}, nil
+}
+
+// parseBase parses gqlparser's prelude and the base schema into one new
+// document.
+func parseBase() (*ast.SchemaDocument, error) {
+	doc := validator.PreludeDocument()
+	for _, src := range graph.Sources() {
+		d, err := parser.ParseSchema(src)
+		if err != nil {
+			return nil, fmt.Errorf("parse base schema: %w", err)
+		}
+		doc.Merge(d)
+	}
+	return doc, nil
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tenantgraph/tenantgraph/graph/model"
 	"github.com/tenantgraph/tenantgraph/internal/apperr"
+	"github.com/tenantgraph/tenantgraph/internal/extension"
 	"github.com/tenantgraph/tenantgraph/internal/store"
 	"github.com/tenantgraph/tenantgraph/internal/tenant"
 )
@@ -45,26 +46,40 @@ func (r *Resolver) goods(ctx context.Context, id string) (*model.Goods, error) {
 	return g, err
 }
 
+// listArgs are the arguments of Query.goodsList.
+type listArgs struct {
+	Filter  *model.GoodsFilter
+	OrderBy []model.GoodsOrder
+	First   *int
+	After   *string
+	// ExtFilter holds the conditions on the tenant's extension fields
+	// given in the filter.
+	ExtFilter []store.ExtCondition
+	// Ext resolves the GoodsSortField values of extension fields.
+	Ext *extension.Set
+}
+
 // goodsList implements Query.goodsList.
-func (r *Resolver) goodsList(ctx context.Context, filter *model.GoodsFilter, orderBy []model.GoodsOrder, first *int, after *string) (*model.GoodsConnection, error) {
+func (r *Resolver) goodsList(ctx context.Context, a listArgs) (*model.GoodsConnection, error) {
 	tid, err := tenantID(ctx)
 	if err != nil {
 		return nil, err
 	}
 	p := store.ListParams{First: defaultPageSize}
-	if first != nil {
-		p.First = *first
+	if a.First != nil {
+		p.First = *a.First
 	}
 	if p.First < 0 || p.First > r.maxPageSize() {
 		return nil, apperr.BadInput("first", "must be between 0 and %d", r.maxPageSize())
 	}
-	if after != nil {
-		p.After = *after
+	if a.After != nil {
+		p.After = *a.After
 	}
-	if p.Filter, err = storeFilter(filter); err != nil {
+	if p.Filter, err = storeFilter(a.Filter); err != nil {
 		return nil, err
 	}
-	if p.OrderBy, err = storeOrder(orderBy); err != nil {
+	p.Filter.Ext = a.ExtFilter
+	if p.OrderBy, err = storeOrder(a.OrderBy, a.Ext); err != nil {
 		return nil, err
 	}
 
@@ -235,20 +250,27 @@ var sortFields = map[model.GoodsSortField]store.SortField{
 	model.GoodsSortFieldUpdatedAt: store.SortUpdatedAt,
 }
 
-func storeOrder(orderBy []model.GoodsOrder) ([]store.Order, error) {
+// storeOrder turns orderBy into store sort keys. Values of GoodsSortField
+// that are not base fields name extension fields of ext.
+func storeOrder(orderBy []model.GoodsOrder, ext *extension.Set) ([]store.Order, error) {
 	out := make([]store.Order, 0, len(orderBy))
-	seen := make(map[store.SortField]bool, len(orderBy))
+	seen := make(map[model.GoodsSortField]bool, len(orderBy))
 	for i, o := range orderBy {
-		f, ok := sortFields[o.Field]
-		if !ok {
+		var so store.Order
+		if f, ok := sortFields[o.Field]; ok {
+			so.Field = f
+		} else if xf, ok := ext.BySortValue(string(o.Field)); ok {
+			so.Ext = &store.ExtKey{Name: xf.Name, Class: xf.Class, Default: xf.Default}
+		} else {
 			// Unreachable through GraphQL, which validates enum values.
 			return nil, apperr.BadInput(fmt.Sprintf("orderBy[%d].field", i), "unknown sort field %q", o.Field)
 		}
-		if seen[f] {
+		if seen[o.Field] {
 			return nil, apperr.BadInput(fmt.Sprintf("orderBy[%d].field", i), "%s is already a sort key", o.Field)
 		}
-		seen[f] = true
-		out = append(out, store.Order{Field: f, Desc: o.Direction == model.SortDirectionDesc})
+		seen[o.Field] = true
+		so.Desc = o.Direction == model.SortDirectionDesc
+		out = append(out, so)
 	}
 	return out, nil
 }

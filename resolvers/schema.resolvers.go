@@ -33,7 +33,7 @@ func (r *queryResolver) Goods(ctx context.Context, id string) (*model.Goods, err
 }
 
 func (r *queryResolver) GoodsList(ctx context.Context, filter *model.GoodsFilter, orderBy []model.GoodsOrder, first *int, after *string) (*model.GoodsConnection, error) {
-	return r.goodsList(ctx, filter, orderBy, first, after)
+	return r.goodsList(ctx, listArgs{Filter: filter, OrderBy: orderBy, First: first, After: after})
 }
 
 func (r *Resolver) GoodsConnection() graph.GoodsConnectionResolver {

@@ -1,14 +1,8 @@
-// Package dynamic executes GraphQL operations against a schema known only
-// at run time: an implementation of gqlgen's graphql.ExecutableSchema over
-// an *ast.Schema, served by gqlgen's handler.Server like generated code.
-//
-// gqlgen's generated executors can't serve fields they did not see at
-// generation time (gqlgen issues 1691 and 1884), so every tenant's schema,
-// base schema plus the tenant's extension fields, runs on this executor.
 package dynamic
 
 import (
 	"context"
+	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -16,20 +10,65 @@ import (
 
 // FieldResolver resolves one field. parent is the value of the enclosing
 // object (nil for root fields); args are the field's arguments, coerced to
-// their types with defaults applied: input objects are map[string]any,
-// lists []any, enums string, Int int, Float float64, DateTime time.Time.
+// their types with defaults applied: input objects are map[string]any
+// (with the defaults of their fields applied, and a key holding nil for a
+// field given as null), lists []any, enums string, Int int, Float float64,
+// ID and String string, Boolean bool, DateTime time.Time. An argument left
+// out, with no default, has no key. args must not be modified: the map is
+// shared by every call for the same field of the operation.
 //
-// A FieldResolver may be called concurrently with others.
+// The result is completed like a value read from an object (see
+// [Object]). Return an untyped nil for null, never a typed nil pointer.
+//
+// The context carries the field's graphql.FieldContext, as in generated
+// code. A FieldResolver may be called concurrently with others.
 type FieldResolver func(ctx context.Context, parent any, args map[string]any) (any, error)
 
 // Object is a value of a GraphQL object type whose fields the executor
 // reads itself, without a resolver.
 type Object interface {
 	// FieldValue returns the value of the field with the given name: a
-	// string, bool, int, float64, time.Time, a pointer to one of those,
-	// nil, an Object, a map[string]any (a value object), or a slice of
-	// these.
+	// string, bool, int, int64, float64, time.Time, a pointer to one of
+	// those (a nil pointer is null), nil, an Object, a map[string]any (a
+	// value object), or a list: a [List], []any, []string, []int,
+	// []float64, []bool or []map[string]any.
+	//
+	// Pointers into the object (&g.Name) are the fast way: they cost no
+	// allocation, where a string or float64 put into an interface does.
+	// A DateTime may also be an RFC 3339 string, an enum a string.
 	FieldValue(name string) any
+}
+
+// List is a list value whose elements the executor reads by index. Typed
+// slices implement it without copying, as in:
+//
+//	type edgeList []Edge
+//
+//	func (l *edgeList) Len() int       { return len(*l) }
+//	func (l *edgeList) At(i int) any   { return &(*l)[i] }
+type List interface {
+	// Len returns the number of elements.
+	Len() int
+	// At returns element i, 0 <= i < Len(), as FieldValue returns a value.
+	At(i int) any
+}
+
+// TypeNamer is implemented by values of interface and union types: the
+// executor completes them as the object type TypeName names. A value
+// object (map[string]any) names its type under the key "__typename".
+type TypeNamer interface {
+	TypeName() string
+}
+
+// Scalar is the coercion of a custom scalar type.
+type Scalar struct {
+	// Unmarshal coerces an input value, the value of a literal or of a
+	// variable as gqlgen decoded it, to what resolvers get. Its error is
+	// reported at the input's path, as generated code does.
+	Unmarshal func(v any) (any, error)
+	// Marshal returns the output of a value of the scalar, or an error if
+	// the value does not fit the scalar.
+	Marshal func(v any) (graphql.Marshaler, error)
 }
 
 // Config configures New.
@@ -40,30 +79,67 @@ type Config struct {
 	// without one are read from their parent value: Object.FieldValue, or
 	// the key of a map[string]any.
 	Resolvers map[string]FieldResolver
+	// Scalars maps custom scalar names to their coercion. DateTime
+	// defaults to graph/model's (RFC 3339, output in UTC), DefaultValue to
+	// gqlgen's Any. A custom scalar with neither passes input values
+	// through unchanged and writes output values with graphql.MarshalAny.
+	Scalars map[string]Scalar
 }
 
 // ExecutableSchema executes operations against a Config's schema. It is
 // safe for concurrent use.
 type ExecutableSchema struct {
-	cfg Config
+	schema   *ast.Schema
+	objects  map[string]*objectType
+	query    *objectType
+	mutation *objectType
+	scalars  map[string]*Scalar
+
+	// sizeHint is the size of a recent response, to allocate the next
+	// one's buffer in one go.
+	sizeHint atomic.Int64
 }
 
 var _ graphql.ExecutableSchema = (*ExecutableSchema)(nil)
 
-// New returns an executable schema for cfg.
+// New returns an executable schema for cfg. It panics if cfg.Resolvers
+// names a field that cfg.Schema does not have: a programming error.
 func New(cfg Config) *ExecutableSchema {
-	return &ExecutableSchema{cfg: cfg}
+	return compile(cfg)
 }
 
 // Schema implements graphql.ExecutableSchema.
-func (e *ExecutableSchema) Schema() *ast.Schema { return e.cfg.Schema }
+func (e *ExecutableSchema) Schema() *ast.Schema { return e.schema }
 
-// Complexity implements graphql.ExecutableSchema.
+// Complexity implements graphql.ExecutableSchema. Like generated code
+// without custom complexity functions, it leaves every field to the
+// complexity extension's default.
 func (e *ExecutableSchema) Complexity(ctx context.Context, typeName, fieldName string, childComplexity int, args map[string]any) (int, bool) {
 	return 0, false
 }
 
-// Exec implements graphql.ExecutableSchema.
+// Exec implements graphql.ExecutableSchema. Queries and mutations answer
+// with one response; the handler returns nil after it. Subscriptions are
+// not supported and answer with an error, as generated code does for a
+// schema without them.
 func (e *ExecutableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
-	panic("dynamic: not implemented yet")
+	oc := graphql.GetOperationContext(ctx)
+	var root *objectType
+	switch oc.Operation.Operation {
+	case ast.Query:
+		root = e.query
+	case ast.Mutation:
+		root = e.mutation
+	}
+	if root == nil {
+		return graphql.OneShot(graphql.ErrorResponse(ctx, msgUnsupportedOperation))
+	}
+	done := false
+	return func(ctx context.Context) *graphql.Response {
+		if done {
+			return nil
+		}
+		done = true
+		return &graphql.Response{Data: e.execute(ctx, oc, root)}
+	}
 }

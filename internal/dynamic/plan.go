@@ -1,0 +1,205 @@
+package dynamic
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// A plan is a selection set collected for one object type: the fields to
+// write, in order, with their arguments coerced. An operation's plans are
+// built once, before execution, and shared by every value they apply to
+// (all goods of a list use the same plan), where generated code collects
+// fields and coerces arguments again for each value.
+type plan struct {
+	typ    *objectType
+	fields []planField
+	// resolvers is the number of fields resolved by resolveField, which
+	// may run concurrently.
+	resolvers int
+	// root marks the plan of the operation's root selection set.
+	root bool
+}
+
+// fieldOp is how a planned field gets its value.
+type fieldOp uint8
+
+const (
+	opValue    fieldOp = iota // read from the parent value
+	opResolver                // a FieldResolver, or __schema and __type
+	opTypename                // __typename
+	opUnknown                 // not a field of the type: validation let through what it should not have
+)
+
+// planField is a field of a plan.
+type planField struct {
+	cf graphql.CollectedField
+	// key is the response name as a JSON string and a colon.
+	key  []byte
+	info *fieldInfo // nil for __typename
+	op   fieldOp
+	// nonNull is whether a null of the field nulls its parent.
+	nonNull bool
+	// root marks a field of the operation's root type, which goes
+	// through the root field middleware.
+	root bool
+
+	args    map[string]any
+	argsErr bool // coercing the arguments failed: see argsError
+
+	// child is the plan of the field's selection set, when its named type
+	// is an object type.
+	child *plan
+	// abstract holds the plans of the field's selection set by concrete
+	// type, when its named type is an interface or union.
+	abstract *abstractPlans
+}
+
+// abstractPlans are plans built on demand, concurrently.
+type abstractPlans struct {
+	mu    sync.Mutex
+	plans map[*objectType]*plan
+}
+
+// execution is the state of one operation.
+type execution struct {
+	es *ExecutableSchema
+	oc *graphql.OperationContext
+	// serial is set for mutations, whose root fields run one after
+	// another.
+	serial bool
+}
+
+// newPlan collects the selection set sel for the object type t and plans
+// its fields, and those of every object type below them.
+func (ex *execution) newPlan(t *objectType, sel ast.SelectionSet, root bool) *plan {
+	fields := collectFields(ex.oc, sel, t.satisfies)
+	p := &plan{typ: t, fields: make([]planField, 0, len(fields)), root: root}
+	keys := 0
+	for i := range fields {
+		keys += len(fields[i].Alias) + 3
+	}
+	keyBuf := make([]byte, 0, keys)
+outer:
+	for _, cf := range fields {
+		// gqlgen writes the first of fields with the same response name
+		// (fieldset.go); validation leaves such only for fields of
+		// unrelated abstract types.
+		for i := range p.fields {
+			if p.fields[i].cf.Alias == cf.Alias {
+				continue outer
+			}
+		}
+		start := len(keyBuf)
+		keyBuf = append(appendQuoted(keyBuf, cf.Alias), ':')
+		pf := planField{cf: cf, key: keyBuf[start:len(keyBuf):len(keyBuf)], root: root}
+		if cf.Name == "__typename" {
+			pf.op = opTypename
+			p.fields = append(p.fields, pf)
+			continue
+		}
+		info := t.fields[cf.Name]
+		if info == nil {
+			pf.op = opUnknown
+			p.fields = append(p.fields, pf)
+			continue
+		}
+		pf.info = info
+		pf.nonNull = info.typ.nonNull
+		switch {
+		case info.root == rootSchema:
+			// Generated code resolves __schema as nullable, although the
+			// spec has it non-null: when introspection is disabled, data
+			// is {"__schema":null}, not null.
+			pf.op = opResolver
+			pf.nonNull = false
+		case info.root == rootType || info.resolve != nil:
+			pf.op = opResolver
+		}
+		if pf.op == opResolver {
+			p.resolvers++
+		}
+		if len(info.def.Arguments) > 0 {
+			pf.args, pf.argsErr = ex.planArgs(&pf)
+		}
+		switch named := namedOf(info.typ); named.kind {
+		case kindObject:
+			pf.child = ex.newPlan(named.object, cf.Selections, false)
+		case kindAbstract:
+			pf.abstract = &abstractPlans{plans: make(map[*objectType]*plan)}
+		}
+		p.fields = append(p.fields, pf)
+	}
+	return p
+}
+
+// planFor returns the plan of pf's selection set for the concrete type o
+// of an abstract-typed value.
+func (ex *execution) planFor(pf *planField, o *objectType) *plan {
+	a := pf.abstract
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	p := a.plans[o]
+	if p == nil {
+		p = ex.newPlan(o, pf.cf.Selections, false)
+		a.plans[o] = p
+	}
+	return p
+}
+
+// namedOf returns the named type of t, under its lists.
+func namedOf(t *typeRef) *typeRef {
+	for t.kind == kindList {
+		t = t.elem
+	}
+	return t
+}
+
+// planArgs coerces pf's arguments. If that fails, argsError reports the
+// failure when (and each time) the field is executed, at its path.
+func (ex *execution) planArgs(pf *planField) (args map[string]any, failed bool) {
+	defer func() {
+		if recover() != nil {
+			args, failed = nil, true
+		}
+	}()
+	args, err := ex.coerceArgs(pf, nil)
+	return args, err != nil
+}
+
+// argsError returns the error of coercing pf's arguments, whose path is
+// the field's path, path: the error generated code reports.
+func (ex *execution) argsError(pf *planField, path ast.Path, recoverFunc func(any) error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = errorOnPath(path, recoverFunc(r))
+		}
+	}()
+	if _, err := ex.coerceArgs(pf, path); err != nil {
+		return err
+	}
+	return fmt.Errorf("dynamic: the arguments of %s.%s failed to coerce once only", pf.info.object, pf.info.name)
+}
+
+// coerceArgs coerces the arguments of pf, in the order of their
+// definitions, as generated code does; errors carry path, extended by the
+// argument's name and the path within its value.
+func (ex *execution) coerceArgs(pf *planField, path ast.Path) (map[string]any, error) {
+	raw := pf.cf.ArgumentMap(ex.oc.Variables)
+	args := make(map[string]any, len(raw))
+	root := inputPath{base: path, index: -1}
+	for _, ad := range pf.info.def.Arguments {
+		v, ok := raw[ad.Name]
+		if !ok {
+			continue
+		}
+		c, err := ex.coerceInput(v, ad.Type, &inputPath{parent: &root, name: ad.Name, index: -1})
+		if err != nil {
+			return nil, err
+		}
+		args[ad.Name] = c
+	}
+	return args, nil
+}

@@ -1,0 +1,280 @@
+package dynamic
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// objectType is an object type of the schema, compiled for execution.
+type objectType struct {
+	name string
+	def  *ast.Definition
+	// satisfies lists the type conditions of fragments that apply to the
+	// type: its name, its interfaces and the unions it belongs to, as
+	// generated code's "implementors".
+	satisfies []string
+	fields    map[string]*fieldInfo
+	// typename is the name as a JSON string, the value of __typename.
+	typename []byte
+	// introspection marks the __ types, whose values are gqlgen's
+	// introspection model rather than Objects.
+	introspection bool
+	// callsResolvers reports whether completing a value of the type may
+	// call a resolver, at any depth.
+	callsResolvers bool
+}
+
+// fieldInfo is a field of an object type.
+type fieldInfo struct {
+	name string
+	// object is the name of the type that has the field.
+	object string
+	def    *ast.FieldDefinition
+	typ    *typeRef
+	// resolve is the field's resolver, if any.
+	resolve FieldResolver
+	// get reads the field of an introspection value.
+	get func(obj any, args map[string]any) any
+	// root is set on the introspection fields of the query type.
+	root rootField
+}
+
+type rootField uint8
+
+const (
+	rootNone rootField = iota
+	rootSchema
+	rootType
+)
+
+// typeKind is what a typeRef is.
+type typeKind uint8
+
+const (
+	kindScalar typeKind = iota
+	kindEnum
+	kindObject
+	kindAbstract
+	kindList
+)
+
+// scalarKind tells the scalars the executor coerces itself.
+type scalarKind uint8
+
+const (
+	scalarCustom scalarKind = iota
+	scalarString
+	scalarInt
+	scalarFloat
+	scalarBoolean
+	scalarID
+	scalarDateTime
+)
+
+// typeRef is an output type: a named type or a list, nullable or not.
+type typeRef struct {
+	nonNull bool
+	kind    typeKind
+	// name is the named type's name; empty for lists.
+	name string
+	elem *typeRef // kindList
+
+	scalar scalarKind
+	custom *Scalar // scalarCustom; nil passes values through
+
+	enum map[string]struct{} // kindEnum: the enum's values
+
+	object   *objectType            // kindObject
+	possible map[string]*objectType // kindAbstract: the possible types by name
+}
+
+// callsResolvers reports whether completing a value of t may call a
+// resolver.
+func (t *typeRef) callsResolvers() bool {
+	switch t.kind {
+	case kindList:
+		return t.elem.callsResolvers()
+	case kindObject:
+		return t.object.callsResolvers
+	case kindAbstract:
+		for _, o := range t.possible {
+			if o.callsResolvers {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// builtinScalars are the scalars the executor coerces itself, by name.
+var builtinScalars = map[string]scalarKind{
+	"String":  scalarString,
+	"Int":     scalarInt,
+	"Float":   scalarFloat,
+	"Boolean": scalarBoolean,
+	"ID":      scalarID,
+}
+
+// compile builds an ExecutableSchema from cfg.
+func compile(cfg Config) *ExecutableSchema {
+	s := cfg.Schema
+	e := &ExecutableSchema{
+		schema:  s,
+		objects: make(map[string]*objectType),
+		scalars: make(map[string]*Scalar),
+	}
+	for name, sc := range cfg.Scalars {
+		e.scalars[name] = &sc
+	}
+	if _, ok := e.scalars["DefaultValue"]; !ok {
+		e.scalars["DefaultValue"] = &anyScalar
+	}
+
+	for name, def := range s.Types {
+		if def.Kind != ast.Object {
+			continue
+		}
+		e.objects[name] = &objectType{
+			name:          name,
+			def:           def,
+			satisfies:     []string{name},
+			fields:        make(map[string]*fieldInfo, len(def.Fields)),
+			typename:      appendQuoted(nil, name),
+			introspection: strings.HasPrefix(name, "__"),
+		}
+	}
+	for _, def := range s.Types {
+		switch def.Kind {
+		case ast.Object:
+			o := e.objects[def.Name]
+			o.satisfies = append(o.satisfies, def.Interfaces...)
+		case ast.Union:
+			for _, member := range def.Types {
+				if o := e.objects[member]; o != nil {
+					o.satisfies = append(o.satisfies, def.Name)
+				}
+			}
+		}
+	}
+
+	refs := make(map[string]*typeRef) // named, nullable types
+	for _, o := range e.objects {
+		for _, fd := range o.def.Fields {
+			o.fields[fd.Name] = &fieldInfo{
+				name:   fd.Name,
+				object: o.name,
+				def:    fd,
+				typ:    e.typeRef(fd.Type, refs),
+			}
+		}
+	}
+	if s.Query != nil {
+		e.query = e.objects[s.Query.Name]
+		if f := e.query.fields["__schema"]; f != nil {
+			f.root = rootSchema
+		}
+		if f := e.query.fields["__type"]; f != nil {
+			f.root = rootType
+		}
+	}
+	if s.Mutation != nil {
+		e.mutation = e.objects[s.Mutation.Name]
+	}
+
+	for key, get := range introspectionFields {
+		typeName, fieldName, _ := strings.Cut(key, ".")
+		if o := e.objects[typeName]; o != nil {
+			if f := o.fields[fieldName]; f != nil {
+				f.get = get
+			}
+		}
+	}
+	for key, r := range cfg.Resolvers {
+		typeName, fieldName, _ := strings.Cut(key, ".")
+		o := e.objects[typeName]
+		if o == nil || o.fields[fieldName] == nil {
+			panic(fmt.Sprintf("dynamic: a resolver for %s, which the schema does not have", key))
+		}
+		o.fields[fieldName].resolve = r
+	}
+
+	// callsResolvers is a fixed point over the type graph.
+	for changed := true; changed; {
+		changed = false
+		for _, o := range e.objects {
+			if o.callsResolvers {
+				continue
+			}
+			for _, f := range o.fields {
+				if f.resolve != nil || f.typ.callsResolvers() {
+					o.callsResolvers = true
+					changed = true
+					break
+				}
+			}
+		}
+	}
+	return e
+}
+
+// typeRef compiles t. refs caches the named, nullable types, which are
+// all alike.
+func (e *ExecutableSchema) typeRef(t *ast.Type, refs map[string]*typeRef) *typeRef {
+	if t.Elem != nil {
+		return &typeRef{nonNull: t.NonNull, kind: kindList, elem: e.typeRef(t.Elem, refs)}
+	}
+	named := refs[t.NamedType]
+	if named == nil {
+		named = e.namedType(t.NamedType)
+		refs[t.NamedType] = named
+	}
+	if !t.NonNull {
+		return named
+	}
+	nn := *named
+	nn.nonNull = true
+	return &nn
+}
+
+func (e *ExecutableSchema) namedType(name string) *typeRef {
+	t := &typeRef{name: name}
+	def := e.schema.Types[name]
+	switch def.Kind {
+	case ast.Scalar:
+		t.kind = kindScalar
+		if k, ok := builtinScalars[name]; ok {
+			t.scalar = k
+		} else if sc, ok := e.scalars[name]; ok {
+			t.custom = sc
+		} else if name == "DateTime" {
+			t.scalar = scalarDateTime
+		}
+	case ast.Enum:
+		t.kind = kindEnum
+		t.enum = make(map[string]struct{}, len(def.EnumValues))
+		for _, v := range def.EnumValues {
+			t.enum[v.Name] = struct{}{}
+		}
+	case ast.Object:
+		t.kind = kindObject
+		t.object = e.objects[name]
+	case ast.Interface, ast.Union:
+		t.kind = kindAbstract
+		t.possible = make(map[string]*objectType)
+		for _, pt := range e.schema.GetPossibleTypes(def) {
+			t.possible[pt.Name] = e.objects[pt.Name]
+		}
+	default:
+		panic(fmt.Sprintf("dynamic: %s is a %s, not an output type", name, def.Kind))
+	}
+	return t
+}
+
+// anyScalar is gqlgen's Any, the model of the DefaultValue scalar.
+var anyScalar = Scalar{
+	Unmarshal: func(v any) (any, error) { return graphql.UnmarshalAny(v) },
+	Marshal:   func(v any) (graphql.Marshaler, error) { return graphql.MarshalAny(v), nil },
+}

@@ -1,0 +1,325 @@
+package dynamic
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// writeScalar writes v as a value of the scalar type t, as gqlgen's
+// Marshal functions write the Go types generated code would use, and
+// returns false if t is non-null and it wrote null. A value that does not
+// fit t is an error at w's path.
+func (ex *execution) writeScalar(ctx context.Context, w *writer, t *typeRef, v any) bool {
+	switch t.scalar {
+	case scalarString:
+		switch s := v.(type) {
+		case *string:
+			if s == nil {
+				return ex.writeNull(ctx, w, t)
+			}
+			w.buf = appendQuoted(w.buf, *s)
+			return true
+		case string:
+			w.buf = appendQuoted(w.buf, s)
+			return true
+		}
+	case scalarID:
+		switch s := v.(type) {
+		case *string:
+			if s == nil {
+				return ex.writeNull(ctx, w, t)
+			}
+			w.buf = appendQuoted(w.buf, *s)
+			return true
+		case string:
+			w.buf = appendQuoted(w.buf, s)
+			return true
+		case int:
+			w.buf = append(strconv.AppendInt(append(w.buf, '"'), int64(s), 10), '"')
+			return true
+		case int64:
+			w.buf = append(strconv.AppendInt(append(w.buf, '"'), s, 10), '"')
+			return true
+		}
+	case scalarInt:
+		i, ok, isNil := intValue(v)
+		if isNil {
+			return ex.writeNull(ctx, w, t)
+		}
+		if ok {
+			w.buf = strconv.AppendInt(w.buf, i, 10)
+			return true
+		}
+	case scalarFloat:
+		f, ok, isNil := floatValue(v)
+		if isNil {
+			return ex.writeNull(ctx, w, t)
+		}
+		if ok {
+			if math.IsInf(f, 0) || math.IsNaN(f) {
+				// As gqlgen: an error when the response is marshalled, and
+				// null without propagation.
+				w.addLate(gqlerror.WrapPath(w.astPath(), errors.New(msgNonFiniteFloat)))
+				w.null()
+				return true
+			}
+			w.buf = appendFloat(w.buf, f)
+			return true
+		}
+	case scalarBoolean:
+		switch b := v.(type) {
+		case bool:
+			w.buf = strconv.AppendBool(w.buf, b)
+			return true
+		case *bool:
+			if b == nil {
+				return ex.writeNull(ctx, w, t)
+			}
+			w.buf = strconv.AppendBool(w.buf, *b)
+			return true
+		}
+	case scalarDateTime:
+		var tm time.Time
+		switch x := v.(type) {
+		case *time.Time:
+			if x == nil {
+				return ex.writeNull(ctx, w, t)
+			}
+			tm = *x
+		case time.Time:
+			tm = x
+		case string:
+			// How the store keeps extension values.
+			var err error
+			if tm, err = time.Parse(time.RFC3339Nano, x); err != nil {
+				return ex.unfit(ctx, w, t, v)
+			}
+		default:
+			return ex.unfit(ctx, w, t, v)
+		}
+		// model.MarshalDateTime, without its strconv.Quote: the RFC 3339
+		// text has nothing to escape.
+		w.buf = append(tm.UTC().AppendFormat(append(w.buf, '"'), time.RFC3339Nano), '"')
+		return true
+	case scalarCustom:
+		if t.custom == nil {
+			return ex.writeAny(ctx, w, t, v)
+		}
+		m, err := t.custom.Marshal(v)
+		if err != nil {
+			ex.fieldError(ctx, w, fmt.Errorf("dynamic: %s: %w", t.name, err))
+			w.null()
+			return !t.nonNull
+		}
+		m.MarshalGQL(w)
+		return true
+	}
+	return ex.unfit(ctx, w, t, v)
+}
+
+// intValue returns v as an Int: a Go integer, or a float64 with no
+// fraction, in the 32 bits the spec gives Int.
+func intValue(v any) (i int64, ok, isNil bool) {
+	switch n := v.(type) {
+	case int:
+		i = int64(n)
+	case *int:
+		if n == nil {
+			return 0, false, true
+		}
+		i = int64(*n)
+	case int64:
+		i = n
+	case *int64:
+		if n == nil {
+			return 0, false, true
+		}
+		i = *n
+	case int32:
+		return int64(n), true, false
+	case int16:
+		return int64(n), true, false
+	case int8:
+		return int64(n), true, false
+	case uint8:
+		return int64(n), true, false
+	case uint16:
+		return int64(n), true, false
+	case uint32:
+		i = int64(n)
+	case float64:
+		// How JSON (and so the store's extension values) gives numbers.
+		if n != math.Trunc(n) || n < math.MinInt32 || n > math.MaxInt32 {
+			return 0, false, false
+		}
+		return int64(n), true, false
+	case *float64:
+		if n == nil {
+			return 0, false, true
+		}
+		return intValue(*n)
+	case json.Number:
+		var err error
+		if i, err = n.Int64(); err != nil {
+			return 0, false, false
+		}
+	default:
+		return 0, false, false
+	}
+	return i, i >= math.MinInt32 && i <= math.MaxInt32, false
+}
+
+// floatValue returns v as a Float.
+func floatValue(v any) (f float64, ok, isNil bool) {
+	switch n := v.(type) {
+	case float64:
+		return n, true, false
+	case *float64:
+		if n == nil {
+			return 0, false, true
+		}
+		return *n, true, false
+	case float32:
+		return float64(n), true, false
+	case int:
+		return float64(n), true, false
+	case int64:
+		return float64(n), true, false
+	case int32:
+		return float64(n), true, false
+	case *int:
+		if n == nil {
+			return 0, false, true
+		}
+		return float64(*n), true, false
+	case json.Number:
+		f, err := n.Float64()
+		return f, err == nil, false
+	}
+	return 0, false, false
+}
+
+// writeEnum writes v, which must be the name of a value of the enum t.
+func (ex *execution) writeEnum(ctx context.Context, w *writer, t *typeRef, v any) bool {
+	var s string
+	switch x := v.(type) {
+	case string:
+		s = x
+	case *string:
+		if x == nil {
+			return ex.writeNull(ctx, w, t)
+		}
+		s = *x
+	case fmt.Stringer:
+		s = x.String()
+	default:
+		return ex.unfit(ctx, w, t, v)
+	}
+	if _, ok := t.enum[s]; !ok {
+		ex.fieldError(ctx, w, fmt.Errorf("dynamic: enum %s has no value %q", t.name, s))
+		w.null()
+		return !t.nonNull
+	}
+	w.buf = appendQuoted(w.buf, s)
+	return true
+}
+
+// writeAny writes a value of a custom scalar without coercion, with
+// gqlgen's MarshalAny (which panics if v is not JSON: the field's panic).
+func (ex *execution) writeAny(ctx context.Context, w *writer, t *typeRef, v any) bool {
+	graphql.MarshalAny(v).MarshalGQL(w)
+	return true
+}
+
+// unfitError is the error of a value v that does not fit type t.
+func unfitError(t *typeRef, v any) error {
+	name := t.name
+	if t.kind == kindList {
+		name = "a list"
+	}
+	switch x := v.(type) {
+	case string:
+		return fmt.Errorf("dynamic: %s cannot represent the string %q", name, x)
+	case fmt.Stringer, error:
+		return fmt.Errorf("dynamic: %s cannot represent a value of type %T", name, v)
+	default:
+		return fmt.Errorf("dynamic: %s cannot represent a value of type %T: %v", name, v, v)
+	}
+}
+
+// asList returns v as a List; a nil slice is a nil List. ok is false if v
+// is no list.
+func asList(v any) (l List, ok bool) {
+	switch x := v.(type) {
+	case List:
+		return x, true
+	case []any:
+		if x == nil {
+			return nil, true
+		}
+		return anyList(x), true
+	case []string:
+		if x == nil {
+			return nil, true
+		}
+		return stringList(x), true
+	case []int:
+		if x == nil {
+			return nil, true
+		}
+		return intList(x), true
+	case []float64:
+		if x == nil {
+			return nil, true
+		}
+		return floatList(x), true
+	case []bool:
+		if x == nil {
+			return nil, true
+		}
+		return boolList(x), true
+	case []map[string]any:
+		if x == nil {
+			return nil, true
+		}
+		return mapList(x), true
+	}
+	return nil, false
+}
+
+type (
+	anyList    []any
+	stringList []string
+	intList    []int
+	floatList  []float64
+	boolList   []bool
+	mapList    []map[string]any
+)
+
+func (l anyList) Len() int     { return len(l) }
+func (l anyList) At(i int) any { return l[i] }
+func (l stringList) Len() int  { return len(l) }
+func (l stringList) At(i int) any {
+	return &l[i]
+}
+func (l intList) Len() int       { return len(l) }
+func (l intList) At(i int) any   { return &l[i] }
+func (l floatList) Len() int     { return len(l) }
+func (l floatList) At(i int) any { return &l[i] }
+func (l boolList) Len() int      { return len(l) }
+func (l boolList) At(i int) any  { return l[i] }
+func (l mapList) Len() int       { return len(l) }
+func (l mapList) At(i int) any {
+	if l[i] == nil {
+		return nil
+	}
+	return l[i]
+}

@@ -6,6 +6,8 @@
 //	tenantgraph [serve]                      run the gateway (the default)
 //	tenantgraph token --tenant ID [--ttl 1h] print a token signed with JWT_SECRET
 //	tenantgraph healthcheck                  exit 0 if the local gateway is alive
+//	tenantgraph check [DIR]                  validate every tenant directory
+//	tenantgraph schema --tenant ID           print a tenant's effective schema
 //
 // Settings come from the environment; see the README for the full table.
 // Without JWT_SECRET or JWT_PUBLIC_KEY_FILE the gateway runs in dev mode:
@@ -16,6 +18,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -25,6 +28,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -34,10 +38,12 @@ import (
 
 	"github.com/tenantgraph/tenantgraph/internal/auth"
 	"github.com/tenantgraph/tenantgraph/internal/config"
+	"github.com/tenantgraph/tenantgraph/internal/dynamic"
 	"github.com/tenantgraph/tenantgraph/internal/gateway"
 	"github.com/tenantgraph/tenantgraph/internal/graphiql"
 	"github.com/tenantgraph/tenantgraph/internal/logging"
 	"github.com/tenantgraph/tenantgraph/internal/store"
+	"github.com/tenantgraph/tenantgraph/internal/tenant"
 	"github.com/tenantgraph/tenantgraph/loader"
 	"github.com/tenantgraph/tenantgraph/resolvers"
 )
@@ -50,6 +56,8 @@ const usage = `Usage:
   tenantgraph [serve]                       run the gateway (default)
   tenantgraph token --tenant ID [--ttl 1h]  print a token signed with JWT_SECRET
   tenantgraph healthcheck                   exit 0 if the local gateway is alive
+  tenantgraph check [DIR]                   validate every tenant directory (default: TENANTGRAPH_TENANTS_DIR)
+  tenantgraph schema --tenant ID            print a tenant's effective schema as SDL
 
 Settings are read from the environment; see README.md.
 `
@@ -76,6 +84,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return token(args, getenv, stdout, stderr)
 	case "healthcheck":
 		return healthcheck(ctx, getenv)
+	case "check":
+		return check(args, getenv, stdout)
+	case "schema":
+		return schema(args, getenv, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -113,22 +125,37 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	}
 	defer st.Close()
 
+	res := &resolvers.Resolver{Store: st, MaxPageSize: cfg.MaxPageSize}
 	reg, err := loader.New(loader.Options{
-		Dir:       cfg.TenantsDir,
-		Resolvers: &resolvers.Resolver{Store: st, MaxPageSize: cfg.MaxPageSize},
+		Dir: cfg.TenantsDir,
+		NewExecutable: func(s *loader.Schema) graphql.ExecutableSchema {
+			return dynamic.New(dynamic.Config{Schema: s.AST, Resolvers: res.FieldResolvers(s.Ext)})
+		},
 		NewHandler: func(es graphql.ExecutableSchema) http.Handler {
 			return gateway.NewGraphQLHandler(es, gateway.HandlerOptions{Logger: logger, ParserTokenLimit: cfg.ParserTokenLimit})
 		},
 		Logger: logger,
 	})
 	if err != nil {
-		return fmt.Errorf("load tenants:\n%w", err)
+		return fmt.Errorf("load tenants: %w", err)
 	}
+	if cfg.Watch {
+		go func() {
+			if err := reg.Watch(ctx, nil); err != nil {
+				logger.Error("tenants will not be reloaded on change", "error", err)
+			}
+		}()
+	}
+	go reloadOnHangup(ctx, reg)
 
 	var devTokens []graphiql.DevToken
+	adminToken := cfg.AdminToken
 	if cfg.DevMode() {
 		if devTokens, err = signDevTokens(authCfg, reg); err != nil {
 			return err
+		}
+		if adminToken == "" {
+			adminToken = rand.Text()
 		}
 	}
 
@@ -152,6 +179,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 			}),
 			Assets:     graphiql.Assets(),
 			AssetsPath: assetsPath,
+			AdminToken: adminToken,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -162,7 +190,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	}
 	url := baseURL(ln.Addr())
 	if cfg.DevMode() {
-		printDevBanner(stdout, url, devTokens)
+		printDevBanner(stdout, url, devTokens, adminToken)
 	}
 	logger.Info("listening", "addr", ln.Addr().String(), "graphiql", url, "config", cfg)
 
@@ -236,7 +264,7 @@ func signDevTokens(cfg auth.Config, reg *loader.Registry) ([]graphiql.DevToken, 
 }
 
 // printDevBanner tells a new user how to make a first request.
-func printDevBanner(w io.Writer, url string, tokens []graphiql.DevToken) {
+func printDevBanner(w io.Writer, url string, tokens []graphiql.DevToken, adminToken string) {
 	fmt.Fprintf(w, "\ntenantgraph is running in dev mode: in-process signing key, tokens valid for %s or until the gateway stops.\n\n", devTokenTTL)
 	fmt.Fprintf(w, "  GraphiQL: %s  (pick a tenant at the top of the page)\n\n  Tokens:\n", url)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -249,6 +277,7 @@ func printDevBanner(w io.Writer, url string, tokens []graphiql.DevToken) {
 		fmt.Fprintf(w, "    curl -s %sgraphql -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' \\\n", url)
 		fmt.Fprintf(w, "      -d '{\"query\":\"{ goodsList { totalCount nodes { id name price } } }\"}'\n")
 	}
+	fmt.Fprintf(w, "\n  Operator endpoint: curl -s %sadmin/tenants -H 'Authorization: Bearer %s'\n", url, adminToken)
 	fmt.Fprintln(w)
 }
 
@@ -326,4 +355,63 @@ func healthcheck(ctx context.Context, getenv func(string) string) error {
 		return fmt.Errorf("healthz answered %s", resp.Status)
 	}
 	return nil
+}
+
+// reloadOnHangup reloads the tenants on SIGHUP, until ctx is done.
+func reloadOnHangup(ctx context.Context, reg *loader.Registry) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			reg.Reload() // logs what it does
+		}
+	}
+}
+
+// check validates every tenant directory offline and fails on any problem.
+func check(args []string, getenv func(string) string, stdout io.Writer) error {
+	dir := getenv("TENANTGRAPH_TENANTS_DIR")
+	if dir == "" {
+		dir = config.Default().TenantsDir
+	}
+	if len(args) > 0 {
+		dir = args[0]
+	}
+	if err := loader.Check(dir); err != nil {
+		return fmt.Errorf("check %s:\n%w", dir, err)
+	}
+	fmt.Fprintf(stdout, "%s: every tenant is valid\n", dir)
+	return nil
+}
+
+// schema prints a tenant's effective schema as SDL.
+func schema(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("schema", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dir := getenv("TENANTGRAPH_TENANTS_DIR")
+	if dir == "" {
+		dir = config.Default().TenantsDir
+	}
+	tenantID := fs.String("tenant", "", "tenant ID (required)")
+	fs.StringVar(&dir, "dir", dir, "tenants directory")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *tenantID == "" {
+		fs.Usage()
+		return errors.New("schema: --tenant is required")
+	}
+	if !tenant.ValidID(*tenantID) {
+		return fmt.Errorf("schema: %q is not a valid tenant ID", *tenantID)
+	}
+	s, err := loader.LoadSchema(filepath.Join(dir, *tenantID))
+	if err != nil {
+		return err
+	}
+	_, err = io.WriteString(stdout, s.SDL())
+	return err
 }

@@ -291,13 +291,21 @@ type WatchEvents func(err error)
 // ctx is done. It watches the tenants directory and every tenant
 // directory, not files, because editors and Kubernetes ConfigMaps replace
 // files by renaming; bursts of events within Debounce make one reload.
-// onReload, if not nil, is called after each reload.
+// Watch reloads once as soon as it watches, to catch changes made since
+// the registry was loaded. onReload, if not nil, is called after each
+// reload, that first one included.
 func (r *Registry) Watch(ctx context.Context, onReload WatchEvents) error {
 	w, err := newDirWatcher(r.opts.Dir)
 	if err != nil {
 		return err
 	}
 	defer w.Close()
+	// Changes made between the last load and the start of the watch
+	// raised no event: reload once now that they would.
+	err = r.Reload()
+	if onReload != nil {
+		onReload(err)
+	}
 	timer := time.NewTimer(0)
 	<-timer.C
 	for {

@@ -18,16 +18,17 @@ type Code string
 // The codes tenantgraph sends. GRAPHQL_PARSE_FAILED and
 // GRAPHQL_VALIDATION_FAILED come from gqlgen's errcode package.
 const (
-	BadRequest       Code = "BAD_REQUEST"           // the HTTP request is not a GraphQL request
-	BadUserInput     Code = "BAD_USER_INPUT"        // an argument breaks a business rule
-	NotFound         Code = "NOT_FOUND"             // the object does not exist for the caller's tenant
-	Unauthenticated  Code = "UNAUTHENTICATED"       // no valid token
-	Forbidden        Code = "FORBIDDEN"             // the token is valid but may not do this
-	TenantUnknown    Code = "TENANT_UNKNOWN"        // the token's tenant is not registered
-	TenantSuspended  Code = "TENANT_SUSPENDED"      // the token's tenant is suspended
-	PayloadTooLarge  Code = "PAYLOAD_TOO_LARGE"     // the request body exceeds the cap
-	Internal         Code = "INTERNAL_SERVER_ERROR" // anything else; details are only logged
-	MethodNotAllowed Code = "METHOD_NOT_ALLOWED"    // e.g. a mutation over GET
+	BadRequest        Code = "BAD_REQUEST"           // the HTTP request is not a GraphQL request
+	BadUserInput      Code = "BAD_USER_INPUT"        // an argument breaks a business rule
+	NotFound          Code = "NOT_FOUND"             // the object does not exist for the caller's tenant
+	Unauthenticated   Code = "UNAUTHENTICATED"       // no valid token
+	Forbidden         Code = "FORBIDDEN"             // the token is valid but may not do this
+	TenantUnknown     Code = "TENANT_UNKNOWN"        // the token's tenant is not registered
+	TenantSuspended   Code = "TENANT_SUSPENDED"      // the token's tenant is suspended
+	TenantUnavailable Code = "TENANT_UNAVAILABLE"    // the tenant's configuration failed to load
+	PayloadTooLarge   Code = "PAYLOAD_TOO_LARGE"     // the request body exceeds the cap
+	Internal          Code = "INTERNAL_SERVER_ERROR" // anything else; details are only logged
+	MethodNotAllowed  Code = "METHOD_NOT_ALLOWED"    // e.g. a mutation over GET
 )
 
 // Error is an error meant for the client. Its Message is shown as is, so it

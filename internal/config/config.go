@@ -48,6 +48,14 @@ type Config struct {
 	// JWT_TENANT_CLAIM, default "tenant_id".
 	JWTTenantClaim string
 
+	// Watch reloads tenants when files under TenantsDir change.
+	// TENANTGRAPH_WATCH, default true.
+	Watch bool
+	// AdminToken is the bearer token of the operator endpoints
+	// (/admin/...); unset, they are not served (in dev mode the gateway
+	// makes one up). TENANTGRAPH_ADMIN_TOKEN.
+	AdminToken string
+
 	// MaxBodyBytes caps request bodies (413 beyond).
 	// TENANTGRAPH_MAX_BODY_BYTES, default 1 MiB.
 	MaxBodyBytes int64
@@ -74,6 +82,7 @@ func Default() Config {
 	return Config{
 		Addr:             ":8080",
 		TenantsDir:       "./tenants",
+		Watch:            true,
 		JWTAlg:           "HS256",
 		JWTTenantClaim:   "tenant_id",
 		MaxBodyBytes:     1 << 20,
@@ -100,6 +109,8 @@ func (c Config) LogValue() slog.Value {
 		slog.Bool("redis", c.RedisURL != ""),
 		slog.String("jwt_alg", c.JWTAlg),
 		slog.Bool("dev_mode", c.DevMode()),
+		slog.Bool("watch", c.Watch),
+		slog.Bool("admin", c.AdminToken != ""),
 	)
 }
 
@@ -128,6 +139,14 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	str("TENANTGRAPH_TENANTS_DIR", &c.TenantsDir)
 	str("DATABASE_URL", &c.DatabaseURL)
 	str("REDIS_URL", &c.RedisURL)
+	if v := getenv("TENANTGRAPH_WATCH"); v != "" {
+		if b, err := strconv.ParseBool(v); err != nil {
+			errs = append(errs, fmt.Errorf("TENANTGRAPH_WATCH: %q is not true or false", v))
+		} else {
+			c.Watch = b
+		}
+	}
+	str("TENANTGRAPH_ADMIN_TOKEN", &c.AdminToken)
 	str("JWT_ALG", &c.JWTAlg)
 	if v := getenv("JWT_SECRET"); v != "" {
 		c.JWTSecret = []byte(v)
@@ -192,6 +211,9 @@ func (c Config) Validate() error {
 	}
 	if c.JWTTenantClaim == "" {
 		errs = append(errs, errors.New("JWT_TENANT_CLAIM must not be empty"))
+	}
+	if n := len(c.AdminToken); n > 0 && n < 16 {
+		errs = append(errs, fmt.Errorf("TENANTGRAPH_ADMIN_TOKEN is %d bytes; use at least 16 random bytes", n))
 	}
 	if c.MaxBodyBytes <= 0 {
 		errs = append(errs, errors.New("TENANTGRAPH_MAX_BODY_BYTES must be positive"))

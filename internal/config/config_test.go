@@ -27,6 +27,8 @@ func TestFromEnvReadsEverySetting(t *testing.T) {
 	c, err := config.FromEnv(env(map[string]string{
 		"TENANTGRAPH_ADDR":               "127.0.0.1:9000",
 		"TENANTGRAPH_TENANTS_DIR":        "/etc/tenants",
+		"TENANTGRAPH_WATCH":              "false",
+		"TENANTGRAPH_ADMIN_TOKEN":        "operator-token-0123456789",
 		"DATABASE_URL":                   "postgres://db/x",
 		"REDIS_URL":                      "redis://cache:6379/1",
 		"JWT_ALG":                        "HS256",
@@ -45,6 +47,7 @@ func TestFromEnvReadsEverySetting(t *testing.T) {
 	require.Equal(t, config.Config{
 		Addr:             "127.0.0.1:9000",
 		TenantsDir:       "/etc/tenants",
+		AdminToken:       "operator-token-0123456789",
 		DatabaseURL:      "postgres://db/x",
 		RedisURL:         "redis://cache:6379/1",
 		JWTAlg:           "HS256",
@@ -72,6 +75,8 @@ func TestFromEnvErrors(t *testing.T) {
 		{"RS256 without key", map[string]string{"JWT_ALG": "RS256"}, []string{"needs JWT_PUBLIC_KEY_FILE"}},
 		{"RS256 with secret", map[string]string{"JWT_ALG": "RS256", "JWT_PUBLIC_KEY_FILE": "k.pem", "JWT_SECRET": strings.Repeat("k", 32)}, []string{"JWT_SECRET is set"}},
 		{"HS256 with key file", map[string]string{"JWT_PUBLIC_KEY_FILE": "k.pem"}, []string{"JWT_PUBLIC_KEY_FILE is set"}},
+		{"short admin token", map[string]string{"TENANTGRAPH_ADMIN_TOKEN": "admin"}, []string{"TENANTGRAPH_ADMIN_TOKEN is 5 bytes"}},
+		{"bad watch", map[string]string{"TENANTGRAPH_WATCH": "sometimes"}, []string{"TENANTGRAPH_WATCH"}},
 		{"unknown algorithm", map[string]string{"JWT_ALG": "none"}, []string{`JWT_ALG "none"`}},
 		{"all at once", map[string]string{
 			"TENANTGRAPH_MAX_BODY_BYTES": "1MB", "TENANTGRAPH_MAX_PAGE_SIZE": "0",

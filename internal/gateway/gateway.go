@@ -11,6 +11,7 @@
 package gateway
 
 import (
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -43,6 +44,9 @@ type Options struct {
 	// AssetsPath is the URL prefix of GraphiQL's assets, such as
 	// "/graphiql/".
 	AssetsPath string
+	// AdminToken guards the operator endpoints (/admin/...), which are
+	// served only when it is set.
+	AdminToken string
 }
 
 type gateway struct {
@@ -78,11 +82,29 @@ func New(opts Options) http.Handler {
 	graphqlHandler := bodyLimit(opts.MaxBodyBytes)(opts.Auth(http.HandlerFunc(g.serveGraphQL)))
 	r.Method(http.MethodGet, "/graphql", graphqlHandler)
 	r.Method(http.MethodPost, "/graphql", graphqlHandler)
+	r.Method(http.MethodGet, "/schema.graphql", opts.Auth(http.HandlerFunc(g.serveSchema)))
+	if opts.AdminToken != "" {
+		r.With(adminOnly(opts.AdminToken)).Get("/admin/tenants", g.adminTenants)
+	}
 	return r
 }
 
 // serveGraphQL hands an authenticated request to its tenant's runtime.
 func (g *gateway) serveGraphQL(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPost && !(postTransport{}).Supports(r) {
+		apperr.Write(w, http.StatusUnsupportedMediaType, &apperr.Error{Code: apperr.BadRequest, Message: "Content-Type must be application/json"})
+		return
+	}
+	t, ok := g.tenant(w, r)
+	if !ok {
+		return
+	}
+	t.Runtime.Handler.ServeHTTP(w, r.WithContext(withTenant(r.Context(), t)))
+}
+
+// tenant returns the tenant of an authenticated request, or answers the
+// request with the reason it has none it may use.
+func (g *gateway) tenant(w http.ResponseWriter, r *http.Request) (*loader.Tenant, bool) {
 	id, ok := tenant.IDFrom(r.Context())
 	if !ok {
 		// Auth let a request through without a tenant: a wiring bug.
@@ -90,17 +112,34 @@ func (g *gateway) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	}
 	logTenant(r.Context(), id)
 	t, ok := g.opts.Registry.Lookup(id)
-	if !ok {
+	switch {
+	case !ok && g.opts.Registry.Known(id):
+		apperr.Write(w, http.StatusServiceUnavailable, &apperr.Error{Code: apperr.TenantUnavailable, Message: "tenant " + strconv.Quote(id) + " has no schema loaded: its configuration failed to load"})
+		return nil, false
+	case !ok:
 		apperr.Write(w, http.StatusForbidden, &apperr.Error{Code: apperr.TenantUnknown, Message: "tenant " + strconv.Quote(id) + " is not registered"})
-		return
-	}
-	if t.Config.Status != loader.StatusActive {
+		return nil, false
+	case t.Config.Status != loader.StatusActive:
 		apperr.Write(w, http.StatusForbidden, &apperr.Error{Code: apperr.TenantSuspended, Message: "tenant " + strconv.Quote(id) + " is suspended"})
+		return nil, false
+	}
+	return t, true
+}
+
+// serveSchema answers GET /schema.graphql with the caller's effective
+// schema as SDL.
+func (g *gateway) serveSchema(w http.ResponseWriter, r *http.Request) {
+	t, ok := g.tenant(w, r)
+	if !ok {
 		return
 	}
-	if r.Method == http.MethodPost && !(postTransport{}).Supports(r) {
-		apperr.Write(w, http.StatusUnsupportedMediaType, &apperr.Error{Code: apperr.BadRequest, Message: "Content-Type must be application/json"})
+	if !t.Config.IntrospectionEnabled() {
+		apperr.Write(w, http.StatusForbidden, &apperr.Error{Code: IntrospectionDisabled, Message: "introspection is disabled for this tenant"})
 		return
 	}
-	t.Runtime.Handler.ServeHTTP(w, r)
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("ETag", strconv.Quote(t.Runtime.Hash))
+	io.WriteString(w, t.Runtime.Schema.SDL())
 }

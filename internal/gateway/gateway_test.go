@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tenantgraph/tenantgraph/internal/auth"
+	"github.com/tenantgraph/tenantgraph/internal/dynamic"
 	"github.com/tenantgraph/tenantgraph/internal/gateway"
 	"github.com/tenantgraph/tenantgraph/internal/logging"
 	"github.com/tenantgraph/tenantgraph/internal/store"
@@ -50,9 +51,10 @@ func (b *syncBuffer) String() string {
 
 // testGateway is the real router over a real store, with real tokens.
 type testGateway struct {
-	handler http.Handler
-	signer  *auth.Signer
-	logs    *syncBuffer
+	handler  http.Handler
+	signer   *auth.Signer
+	logs     *syncBuffer
+	registry *loader.Registry
 }
 
 // stores returns the stores the HTTP tests run against: the in-memory
@@ -96,6 +98,13 @@ var defaultTenants = map[string]string{
 
 func newTestGateway(t testing.TB, st store.Store) *testGateway {
 	t.Helper()
+	return newTestGatewayIn(t, st, writeTenants(t, defaultTenants))
+}
+
+// newTestGatewayIn is newTestGateway over the tenants directory dir, served
+// as in production: every tenant on the dynamic executor.
+func newTestGatewayIn(t testing.TB, st store.Store, dir string) *testGateway {
+	t.Helper()
 	logs := &syncBuffer{}
 	logger := logging.New(logs, logging.FormatJSON, slog.LevelDebug)
 	cfg := auth.Config{Algorithm: "HS256", Secret: testSecret}
@@ -103,13 +112,17 @@ func newTestGateway(t testing.TB, st store.Store) *testGateway {
 	require.NoError(t, err)
 	signer, err := auth.NewSigner(cfg)
 	require.NoError(t, err)
+	res := &resolvers.Resolver{Store: st}
 	reg, err := loader.New(loader.Options{
-		Dir:       writeTenants(t, defaultTenants),
-		Resolvers: &resolvers.Resolver{Store: st},
+		Dir: dir,
+		NewExecutable: func(s *loader.Schema) graphql.ExecutableSchema {
+			return dynamic.New(dynamic.Config{Schema: s.AST, Resolvers: res.FieldResolvers(s.Ext)})
+		},
 		NewHandler: func(es graphql.ExecutableSchema) http.Handler {
 			return gateway.NewGraphQLHandler(es, gateway.HandlerOptions{Logger: logger, ParserTokenLimit: 500})
 		},
-		Logger: logger,
+		Logger:   logger,
+		Debounce: 50 * time.Millisecond,
 	})
 	require.NoError(t, err)
 	h := gateway.New(gateway.Options{
@@ -118,9 +131,13 @@ func newTestGateway(t testing.TB, st store.Store) *testGateway {
 		Auth:         verifier.Middleware,
 		Logger:       logger,
 		MaxBodyBytes: 64 << 10,
+		AdminToken:   testAdminToken,
 	})
-	return &testGateway{handler: h, signer: signer, logs: logs}
+	return &testGateway{handler: h, signer: signer, logs: logs, registry: reg}
 }
+
+// testAdminToken guards the operator endpoints of the test gateways.
+const testAdminToken = "test-admin-token-0123456789"
 
 func (g *testGateway) token(t testing.TB, tenantID string) string {
 	t.Helper()

@@ -7,7 +7,6 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
-	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -26,9 +25,9 @@ type HandlerOptions struct {
 
 // NewGraphQLHandler returns gqlgen's handler.Server for es, with the
 // gateway's transports (POST and query-only GET), error presenter, panic
-// recovery, parser token limit and a query cache of its own: a cached
-// document points into the schema it was validated against, so a cache is
-// never shared between schemas.
+// recovery, parser token limit, the tenant's introspection policy, and a
+// query cache of its own: a cached document points into the schema it was
+// validated against, so a cache is never shared between schemas.
 func NewGraphQLHandler(es graphql.ExecutableSchema, o HandlerOptions) http.Handler {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -46,7 +45,7 @@ func NewGraphQLHandler(es graphql.ExecutableSchema, o HandlerOptions) http.Handl
 	srv.SetParserTokenLimit(o.ParserTokenLimit)
 	srv.SetErrorPresenter(ErrorPresenter(o.Logger))
 	srv.SetRecoverFunc(RecoverFunc(o.Logger))
-	srv.Use(extension.Introspection{})
+	srv.Use(introspectionPolicy{})
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		if op := graphql.GetOperationContext(ctx).Operation; op != nil {
 			logOperation(ctx, op.Name)

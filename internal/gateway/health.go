@@ -45,11 +45,25 @@ func (g *gateway) readyz(w http.ResponseWriter, r *http.Request) {
 		checks["store"] = check{Status: "ok"}
 	}
 
-	if n := len(g.opts.Registry.Tenants()); n == 0 {
+	// Tenants that fail to load are reported by count only: their errors
+	// (with file paths) are for operators, at /admin/tenants.
+	serving, failing := 0, 0
+	for _, s := range g.opts.Registry.States() {
+		if s.Serving {
+			serving++
+		}
+		if s.Error != "" {
+			failing++
+		}
+	}
+	switch {
+	case serving == 0:
 		ready = false
 		checks["tenants"] = check{Status: "unavailable", Detail: "no tenants loaded"}
-	} else {
-		checks["tenants"] = check{Status: "ok", Detail: plural(n, "tenant") + " loaded"}
+	case failing > 0:
+		checks["tenants"] = check{Status: "degraded", Detail: plural(serving, "tenant") + " serving, " + itoa(int64(failing)) + " failing to load"}
+	default:
+		checks["tenants"] = check{Status: "ok", Detail: plural(serving, "tenant") + " loaded"}
 	}
 
 	status, code := "ready", http.StatusOK

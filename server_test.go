@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -173,4 +175,46 @@ func TestConfigurationErrorsAreReportedTogether(t *testing.T) {
 	require.ErrorContains(t, err, "TENANTGRAPH_SHUTDOWN_TIMEOUT")
 	require.ErrorContains(t, err, "TENANTGRAPH_LOG_LEVEL")
 	require.ErrorContains(t, err, "JWT_ALG")
+}
+
+func TestCheckCommand(t *testing.T) {
+	var out bytes.Buffer
+	require.NoError(t, run(t.Context(), []string{"check", "tenants"}, func(string) string { return "" }, &out, io.Discard))
+	require.Contains(t, out.String(), "every tenant is valid")
+
+	dir := t.TempDir()
+	for name, content := range map[string]string{
+		"good/tenant.yaml":     "name: Good\n",
+		"bad/tenant.yaml":      "name: Bad\nplan: gold\n",
+		"bad/goods.graphqls":   "extend type Query {\n  x: String\n}\n",
+		"worse/tenant.yaml":    "name: Worse\n",
+		"worse/goods.graphqls": "extend type Goods {\n  name: Int\n}\n",
+	} {
+		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644))
+	}
+	err := run(t.Context(), []string{"check", dir}, func(string) string { return "" }, io.Discard, io.Discard)
+	require.Error(t, err)
+	require.Contains(t, err.Error(), filepath.Join(dir, "bad", "tenant.yaml")+`:2:1: unknown field "plan"`)
+	require.Contains(t, err.Error(), filepath.Join(dir, "worse", "goods.graphqls")+":2:3:")
+}
+
+func TestSchemaCommand(t *testing.T) {
+	env := func(k string) string {
+		if k == "TENANTGRAPH_TENANTS_DIR" {
+			return "tenants"
+		}
+		return ""
+	}
+	var out bytes.Buffer
+	require.NoError(t, run(t.Context(), []string{"schema", "--tenant", "customerA"}, env, &out, io.Discard))
+	require.Contains(t, out.String(), "categoryCode: String! @filterable @sortable")
+	require.Contains(t, out.String(), "CATEGORY_CODE")
+
+	out.Reset()
+	require.NoError(t, run(t.Context(), []string{"schema", "--tenant", "acme"}, env, &out, io.Discard))
+	require.NotContains(t, out.String(), "categoryCode")
+
+	require.ErrorContains(t, run(t.Context(), []string{"schema", "--tenant", "../etc"}, env, io.Discard, io.Discard), "not a valid tenant ID")
+	require.Error(t, run(t.Context(), []string{"schema", "--tenant", "nobody"}, env, io.Discard, io.Discard))
 }

@@ -1,6 +1,7 @@
 package gateway_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -11,9 +12,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tenantgraph/tenantgraph/internal/store"
+	"github.com/tenantgraph/tenantgraph/internal/testenv"
 )
 
 // copyTenant copies the shipped tenant directory tenants/<from> to
@@ -272,4 +275,39 @@ func TestCustomerBExtension(t *testing.T) {
 	require.Contains(t, all, `"ENUM"`, "customerB uses an enum")
 	require.Contains(t, all, `"OBJECT"`, "customerB uses a value object")
 	require.Contains(t, all, `"LIST"`, "customerB uses a list")
+}
+
+// TestStoredValueOfTheWrongType stores, behind the gateway's back, values
+// that no longer fit their fields' types, as an older version of a
+// tenant's schema could have left them. Each gives a field error at its
+// path; the rest of the response is served.
+func TestStoredValueOfTheWrongType(t *testing.T) {
+	url := testenv.PostgresURL(t)
+	g := newTestGatewayIn(t, openPostgres(t, url), shippedTenants(t))
+	tok := g.token(t, "customerB")
+	var created struct{ CreateGoods struct{ ID string } }
+	for _, name := range []string{"Anvil", "Bucket"} {
+		g.mustData(t, tok, `mutation($n: String!) { createGoods(input: {name: $n, price: 1}) { id } }`, map[string]any{"n": name}, &created)
+	}
+
+	conn, err := pgx.Connect(t.Context(), url)
+	require.NoError(t, err)
+	defer conn.Close(context.Background())
+	_, err = conn.Exec(t.Context(), `UPDATE goods SET ext = ext || '{"restockAt": "next week", "minOrderQuantity": 2.5}' WHERE name = 'Anvil'`)
+	require.NoError(t, err)
+
+	rec, resp := g.post(t, tok, `{ goodsList(orderBy: [{field: NAME}]) { nodes { name restockAt } } }`, nil)
+	require.Equal(t, http.StatusOK, rec.Code)
+	require.JSONEq(t, `{"goodsList":{"nodes":[{"name":"Anvil","restockAt":null},{"name":"Bucket","restockAt":null}]}}`, string(resp.Data))
+	require.Len(t, resp.Errors, 1, rec.Body.String())
+	require.Equal(t, []any{"goodsList", "nodes", float64(0), "restockAt"}, resp.Errors[0].Path)
+	require.Equal(t, "INTERNAL_SERVER_ERROR", resp.Errors[0].Extensions["code"])
+
+	// minOrderQuantity is Int!: the error nulls the goods, which the
+	// nullable goods field absorbs.
+	_, resp = g.post(t, tok, `query($id: ID!) { goods(id: $id) { name minOrderQuantity } }`, map[string]any{"id": created.CreateGoods.ID})
+	require.Empty(t, resp.Errors, "Bucket has the default")
+	rec, resp = g.post(t, tok, `{ goodsList(filter: {nameContains: "anvil"}) { nodes { minOrderQuantity } } }`, nil)
+	require.Len(t, resp.Errors, 1, rec.Body.String())
+	require.Equal(t, []any{"goodsList", "nodes", float64(0), "minOrderQuantity"}, resp.Errors[0].Path)
 }

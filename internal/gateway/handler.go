@@ -46,6 +46,7 @@ func NewGraphQLHandler(es graphql.ExecutableSchema, o HandlerOptions) http.Handl
 	srv.SetErrorPresenter(ErrorPresenter(o.Logger))
 	srv.SetRecoverFunc(RecoverFunc(o.Logger))
 	srv.Use(introspectionPolicy{})
+	srv.Use(&strictEnums{})
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		if op := graphql.GetOperationContext(ctx).Operation; op != nil {
 			logOperation(ctx, op.Name)

@@ -5,9 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"net"
+	"net/url"
 	"os"
+	"regexp"
+	"slices"
+	"strings"
 
 	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/parser"
 	"github.com/goccy/go-yaml/token"
 )
 
@@ -33,6 +40,45 @@ type TenantConfig struct {
 	// Introspection allows __schema and __type queries and
 	// /schema.graphql. Default: true.
 	Introspection *bool `yaml:"introspection"`
+	// Secrets maps a secret's name to a reference to its value, such as
+	// env:VAR or file:/path. Values are resolved at run time, never
+	// written here.
+	Secrets map[string]string `yaml:"secrets"`
+	// Auth, when set, makes the tenant's own identity provider an issuer
+	// of its tokens, next to the gateway's global JWT settings.
+	Auth *AuthConfig `yaml:"auth"`
+	// Limits override the gateway's limits for this tenant.
+	Limits Limits `yaml:"limits"`
+}
+
+// AuthConfig is the tenant's own token issuer.
+type AuthConfig struct {
+	// Issuer is the iss claim of the tenant's tokens. Required; no two
+	// tenants may have the same issuer.
+	Issuer string `yaml:"issuer"`
+	// Audiences, when set, must contain one of a token's aud values.
+	Audiences []string `yaml:"audiences"`
+	// Algorithm is the only accepted signing algorithm: HS256, RS256 or
+	// ES256. Default: RS256.
+	Algorithm string `yaml:"algorithm"`
+	// Key is "secret:NAME": an HS256 secret, or a PEM public key, held in
+	// Secrets under NAME. Exactly one of Key and JWKSURL is set.
+	Key string `yaml:"key"`
+	// JWKSURL is where the issuer publishes its keys (https, or http on a
+	// loopback address for development).
+	JWKSURL string `yaml:"jwksURL"`
+}
+
+// SecretName returns the NAME of a Key of the form "secret:NAME".
+func (a *AuthConfig) SecretName() string {
+	name, _ := strings.CutPrefix(a.Key, "secret:")
+	return name
+}
+
+// Limits are per-tenant limits; zero values mean the gateway's.
+type Limits struct {
+	// MaxPageSize bounds goodsList's first; 1 to 1000.
+	MaxPageSize int `yaml:"maxPageSize"`
 }
 
 // IntrospectionEnabled reports whether the tenant's schema may be
@@ -52,14 +98,112 @@ func ParseConfig(path string, data []byte) (TenantConfig, error) {
 	if c.Status == "" {
 		c.Status = StatusActive
 	}
+	if c.Auth != nil && c.Auth.Algorithm == "" {
+		c.Auth.Algorithm = "RS256"
+	}
+	return c, c.validate(path, data)
+}
+
+// secretRef is the grammar of a secret reference: a scheme and a name.
+var secretRef = regexp.MustCompile(`^[a-z][a-z0-9+.-]*:.+$`)
+
+// secretName is the grammar of a secret's name in tenant.yaml.
+var secretName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,63}$`)
+
+// validate reports every problem of c at once, each at the position of its
+// key in data when it can be found.
+func (c *TenantConfig) validate(path string, data []byte) error {
 	var errs []error
+	at := func(yamlPath, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", position(path, data, yamlPath), fmt.Sprintf(format, args...)))
+	}
 	if c.Name == "" {
-		errs = append(errs, fmt.Errorf("%s: name is required", path))
+		at("$", "name is required")
 	}
 	if c.Status != StatusActive && c.Status != StatusSuspended {
-		errs = append(errs, fmt.Errorf("%s: status %q is not active or suspended", path, c.Status))
+		at("$.status", "status %q is not active or suspended", c.Status)
 	}
-	return c, errors.Join(errs...)
+	for _, name := range slices.Sorted(maps.Keys(c.Secrets)) {
+		if !secretName.MatchString(name) {
+			at("$.secrets", "secret name %q must be a letter then up to 63 letters, digits, '_' or '-'", name)
+		}
+		if ref := c.Secrets[name]; !secretRef.MatchString(ref) {
+			at("$.secrets."+name, "secrets.%s: %q is not a reference such as env:VAR or file:/path", name, ref)
+		}
+	}
+	if a := c.Auth; a != nil {
+		if a.Issuer == "" {
+			at("$.auth", "auth.issuer is required")
+		}
+		switch a.Algorithm {
+		case "HS256", "RS256", "ES256":
+		default:
+			at("$.auth.algorithm", "auth.algorithm %q is not HS256, RS256 or ES256", a.Algorithm)
+		}
+		switch {
+		case a.Key == "" && a.JWKSURL == "":
+			at("$.auth", "auth needs key (secret:NAME) or jwksURL")
+		case a.Key != "" && a.JWKSURL != "":
+			at("$.auth", "auth has both key and jwksURL; give one")
+		case a.Key != "":
+			if !strings.HasPrefix(a.Key, "secret:") {
+				at("$.auth.key", "auth.key %q must be secret:NAME, naming an entry of secrets", a.Key)
+			} else if _, ok := c.Secrets[a.SecretName()]; !ok {
+				at("$.auth.key", "auth.key names secret %q, which is not under secrets", a.SecretName())
+			}
+		case a.JWKSURL != "":
+			if a.Algorithm == "HS256" {
+				at("$.auth.jwksURL", "auth.jwksURL: HS256 keys are shared secrets and are not published; use key")
+			}
+			if err := checkJWKSURL(a.JWKSURL); err != nil {
+				at("$.auth.jwksURL", "auth.jwksURL: %v", err)
+			}
+		}
+	}
+	if n := c.Limits.MaxPageSize; n != 0 && (n < 1 || n > 1000) {
+		at("$.limits.maxPageSize", "limits.maxPageSize %d is not between 1 and 1000", n)
+	}
+	return errors.Join(errs...)
+}
+
+// checkJWKSURL accepts https URLs, and http URLs of loopback hosts for
+// development.
+func checkJWKSURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("%q is not an absolute URL", s)
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		if ip := net.ParseIP(u.Hostname()); u.Hostname() == "localhost" || (ip != nil && ip.IsLoopback()) {
+			return nil
+		}
+	}
+	return fmt.Errorf("%q must be https (http only on a loopback address)", s)
+}
+
+// position returns "path:line:col" of the node at yamlPath in data, or
+// just path when it can't be found.
+func position(path string, data []byte, yamlPath string) string {
+	if yamlPath == "$" {
+		return path
+	}
+	p, err := yaml.PathString(yamlPath)
+	if err != nil {
+		return path
+	}
+	file, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		return path
+	}
+	node, err := p.FilterFile(file)
+	if err != nil || node == nil || node.GetToken() == nil {
+		return path
+	}
+	pos := node.GetToken().Position
+	return fmt.Sprintf("%s:%d:%d", path, pos.Line, pos.Column)
 }
 
 // readConfig reads and parses the tenant.yaml at path.

@@ -69,8 +69,8 @@ func (r *Resolver) goodsList(ctx context.Context, a listArgs) (*model.GoodsConne
 	if a.First != nil {
 		p.First = *a.First
 	}
-	if p.First < 0 || p.First > r.maxPageSize() {
-		return nil, apperr.BadInput("first", "must be between 0 and %d", r.maxPageSize())
+	if limit := r.maxPageSize(ctx); p.First < 0 || p.First > limit {
+		return nil, apperr.BadInput("first", "must be between 0 and %d", limit)
 	}
 	if a.After != nil {
 		p.After = *a.After

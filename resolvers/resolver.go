@@ -7,8 +7,11 @@
 package resolvers
 
 import (
+	"context"
+
 	"github.com/tenantgraph/tenantgraph/graph"
 	"github.com/tenantgraph/tenantgraph/internal/store"
+	"github.com/tenantgraph/tenantgraph/internal/tenant"
 )
 
 // DefaultMaxPageSize is the largest `first` of goodsList unless configured
@@ -26,7 +29,11 @@ type Resolver struct {
 
 var _ graph.ResolverRoot = (*Resolver)(nil)
 
-func (r *Resolver) maxPageSize() int {
+// maxPageSize is the tenant's own limit, if it has one, or the gateway's.
+func (r *Resolver) maxPageSize(ctx context.Context) int {
+	if n := tenant.LimitsFrom(ctx).MaxPageSize; n > 0 {
+		return n
+	}
 	if r.MaxPageSize > 0 {
 		return r.MaxPageSize
 	}

@@ -99,7 +99,9 @@ func (g *gateway) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	t.Runtime.Handler.ServeHTTP(w, r.WithContext(withTenant(r.Context(), t)))
+	ctx := withTenant(r.Context(), t)
+	ctx = tenant.WithLimits(ctx, tenant.Limits{MaxPageSize: t.Config.Limits.MaxPageSize})
+	t.Runtime.Handler.ServeHTTP(w, r.WithContext(ctx))
 }
 
 // tenant returns the tenant of an authenticated request, or answers the

@@ -311,3 +311,16 @@ func TestStoredValueOfTheWrongType(t *testing.T) {
 	require.Len(t, resp.Errors, 1, rec.Body.String())
 	require.Equal(t, []any{"goodsList", "nodes", float64(0), "minOrderQuantity"}, resp.Errors[0].Path)
 }
+
+func TestTenantPageSizeLimit(t *testing.T) {
+	dir := writeTenants(t, map[string]string{
+		"small": "name: Small\nlimits:\n  maxPageSize: 5\n",
+		"big":   "name: Big\n",
+	})
+	g := newTestGatewayIn(t, store.NewMemory(nil), dir)
+	_, resp := g.post(t, g.token(t, "small"), `{ goodsList(first: 6) { totalCount } }`, nil)
+	require.Equal(t, "BAD_USER_INPUT", resp.code())
+	require.Equal(t, "first: must be between 0 and 5", resp.Errors[0].Message)
+	g.mustData(t, g.token(t, "small"), `{ goodsList(first: 5) { totalCount } }`, nil, new(any))
+	g.mustData(t, g.token(t, "big"), `{ goodsList(first: 100) { totalCount } }`, nil, new(any))
+}

@@ -131,7 +131,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		NewExecutable: func(s *loader.Schema) graphql.ExecutableSchema {
 			return dynamic.New(dynamic.Config{Schema: s.AST, Resolvers: res.FieldResolvers(s.Ext)})
 		},
-		NewHandler: func(es graphql.ExecutableSchema) http.Handler {
+		NewHandler: func(_ string, es graphql.ExecutableSchema) http.Handler {
 			return gateway.NewGraphQLHandler(es, gateway.HandlerOptions{Logger: logger, ParserTokenLimit: cfg.ParserTokenLimit})
 		},
 		Logger: logger,

@@ -78,8 +78,9 @@ type Options struct {
 	// gateway's gqlgen handler.Server with its transports and error
 	// presenter. Each Runtime gets a handler of its own, and so its own
 	// query cache: cached documents point into the schema they were
-	// validated against.
-	NewHandler func(graphql.ExecutableSchema) http.Handler
+	// validated against. schemaHash identifies the schema, for caches
+	// shared between replicas (persisted queries).
+	NewHandler func(schemaHash string, es graphql.ExecutableSchema) http.Handler
 	// Logger receives load events. Default: slog.Default().
 	Logger *slog.Logger
 	// Debounce is how long Watch waits for changes to settle before it
@@ -257,7 +258,7 @@ func (r *Registry) runtime(src *tenantSource, prev, next *snapshot) (*Runtime, e
 	if err != nil {
 		return nil, err
 	}
-	rt := &Runtime{Hash: src.schemaHash, Schema: s, Handler: r.opts.NewHandler(r.opts.NewExecutable(s))}
+	rt := &Runtime{Hash: src.schemaHash, Schema: s, Handler: r.opts.NewHandler(src.schemaHash, r.opts.NewExecutable(s))}
 	next.runtimes[src.schemaHash] = rt
 	return rt, nil
 }

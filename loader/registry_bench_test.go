@@ -42,7 +42,7 @@ func BenchmarkRegistry1000Tenants(b *testing.B) {
 		NewExecutable: func(s *loader.Schema) graphql.ExecutableSchema {
 			return dynamic.New(dynamic.Config{Schema: s.AST, Resolvers: res.FieldResolvers(s.Ext)})
 		},
-		NewHandler: func(es graphql.ExecutableSchema) http.Handler {
+		NewHandler: func(_ string, es graphql.ExecutableSchema) http.Handler {
 			return gateway.NewGraphQLHandler(es, gateway.HandlerOptions{Logger: logger})
 		},
 		Logger: logger,

@@ -21,7 +21,7 @@ func newRegistry(t *testing.T, dir string) (*loader.Registry, error) {
 		NewExecutable: func(s *loader.Schema) graphql.ExecutableSchema {
 			return dynamic.New(dynamic.Config{Schema: s.AST})
 		},
-		NewHandler: func(graphql.ExecutableSchema) http.Handler { return http.NotFoundHandler() },
+		NewHandler: func(string, graphql.ExecutableSchema) http.Handler { return http.NotFoundHandler() },
 		Logger:     slog.New(slog.DiscardHandler),
 	})
 }

@@ -28,7 +28,8 @@ var errPanic = errors.New("panic")
 //
 //   - an *apperr.Error keeps its message and gets its code;
 //   - an error gqlgen made itself (parsing, validation, variable coercion)
-//     is passed on, with INTERNAL_SERVER_ERROR as the code if it had none;
+//     is passed on, with BAD_REQUEST (before execution) or
+//     INTERNAL_SERVER_ERROR (during it) as the code if it had none;
 //   - anything else (SQL errors, broken invariants, panics) is logged with
 //     the request ID and shown only as "internal system error".
 //
@@ -45,9 +46,16 @@ func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			return gqlErr
 		}
 		if gqlErr.Err == nil && !errors.Is(err, errPanic) {
-			// Made by gqlgen from the request: safe to show.
+			// Made by gqlgen from the request: safe to show. Without a
+			// code of its own, an error without a path is about the
+			// request (such as a malformed persisted-query extension);
+			// one with a path happened during execution.
 			if _, ok := gqlErr.Extensions["code"]; !ok {
-				setCode(gqlErr, apperr.Internal)
+				code := apperr.Internal
+				if len(gqlErr.Path) == 0 {
+					code = apperr.BadRequest
+				}
+				setCode(gqlErr, code)
 			}
 			return gqlErr
 		}

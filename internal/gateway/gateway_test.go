@@ -2,6 +2,8 @@ package gateway_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -118,7 +120,7 @@ func newTestGatewayIn(t testing.TB, st store.Store, dir string) *testGateway {
 		NewExecutable: func(s *loader.Schema) graphql.ExecutableSchema {
 			return dynamic.New(dynamic.Config{Schema: s.AST, Resolvers: res.FieldResolvers(s.Ext)})
 		},
-		NewHandler: func(es graphql.ExecutableSchema) http.Handler {
+		NewHandler: func(_ string, es graphql.ExecutableSchema) http.Handler {
 			return gateway.NewGraphQLHandler(es, gateway.HandlerOptions{Logger: logger, ParserTokenLimit: 500})
 		},
 		Logger:   logger,
@@ -611,4 +613,35 @@ func TestHealth(t *testing.T) {
 		require.Equal(t, http.StatusServiceUnavailable, rec.Code)
 		require.Contains(t, rec.Body.String(), `"store":{"status":"unavailable"}`)
 	})
+}
+
+func TestPersistedQueries(t *testing.T) {
+	g := newTestGateway(t, store.NewMemory(nil))
+	tok := g.token(t, "acme")
+	const query = `{ goodsList { totalCount } }`
+	sum := sha256.Sum256([]byte(query))
+	ext := `{"persistedQuery":{"version":1,"sha256Hash":"` + hex.EncodeToString(sum[:]) + `"}}`
+	get := func() gqlResponse {
+		req := httptest.NewRequest(http.MethodGet, "/graphql?extensions="+url.QueryEscape(ext), nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		_, resp := g.serve(t, req)
+		return resp
+	}
+	require.Equal(t, "PERSISTED_QUERY_NOT_FOUND", get().code())
+
+	req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query":"`+query+`","extensions":`+ext+`}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+tok)
+	_, resp := g.serve(t, req)
+	require.Empty(t, resp.Errors)
+
+	resp = get()
+	require.Empty(t, resp.Errors)
+	require.JSONEq(t, `{"goodsList":{"totalCount":0}}`, string(resp.Data))
+
+	req = httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query":"{ goodsList { edges { cursor } } }","extensions":`+ext+`}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+tok)
+	_, resp = g.serve(t, req)
+	require.Equal(t, "BAD_REQUEST", resp.code(), "a hash that does not match the query")
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -21,13 +22,18 @@ type HandlerOptions struct {
 	// QueryCacheSize is the number of parsed and validated documents kept;
 	// zero means 1000.
 	QueryCacheSize int
+	// PersistedQueries keeps the query texts of automatic persisted
+	// queries (Apollo's APQ), by hash. Its keys must be scoped to the
+	// schema. Nil means an in-process cache of QueryCacheSize entries.
+	PersistedQueries graphql.Cache[string]
 }
 
 // NewGraphQLHandler returns gqlgen's handler.Server for es, with the
 // gateway's transports (POST and query-only GET), error presenter, panic
-// recovery, parser token limit, the tenant's introspection policy, and a
-// query cache of its own: a cached document points into the schema it was
-// validated against, so a cache is never shared between schemas.
+// recovery, parser token limit, automatic persisted queries, the tenant's
+// introspection policy, and a query cache of its own: a cached document
+// points into the schema it was validated against, so a cache is never
+// shared between schemas.
 func NewGraphQLHandler(es graphql.ExecutableSchema, o HandlerOptions) http.Handler {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -45,6 +51,10 @@ func NewGraphQLHandler(es graphql.ExecutableSchema, o HandlerOptions) http.Handl
 	srv.SetParserTokenLimit(o.ParserTokenLimit)
 	srv.SetErrorPresenter(ErrorPresenter(o.Logger))
 	srv.SetRecoverFunc(RecoverFunc(o.Logger))
+	if o.PersistedQueries == nil {
+		o.PersistedQueries = lru.New[string](o.QueryCacheSize)
+	}
+	srv.Use(extension.AutomaticPersistedQuery{Cache: o.PersistedQueries})
 	srv.Use(introspectionPolicy{})
 	srv.Use(&strictEnums{})
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {

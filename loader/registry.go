@@ -35,6 +35,10 @@ type Tenant struct {
 	Runtime *Runtime
 	// LoadedAt is when this version of the tenant was loaded.
 	LoadedAt time.Time
+	// ConfigHash identifies everything the tenant was loaded from (its
+	// tenant.yaml and schema files): resolved configuration cached under
+	// it can't outlive a change of the files.
+	ConfigHash string
 }
 
 // Runtime is a compiled schema and the GraphQL handler serving it. Tenants
@@ -107,6 +111,11 @@ type snapshot struct {
 	// inputs remembers what each tenant was last loaded from, so that a
 	// reload rebuilds only what changed.
 	inputs map[string]string
+	// issuers maps the auth.issuer of tenants being served to their ID.
+	issuers map[string]string
+	// conflicts holds the tenants whose State.Error is an issuer
+	// conflict rather than a load error.
+	conflicts map[string]bool
 }
 
 // New loads every tenant under opts.Dir. It fails only if the directory
@@ -134,6 +143,18 @@ var errReadDir = errors.New("read tenants directory")
 // Lookup returns the tenant with the given ID, if it is being served.
 func (r *Registry) Lookup(id string) (*Tenant, bool) {
 	t, ok := r.snap.Load().tenants[id]
+	return t, ok
+}
+
+// IssuerTenant returns the tenant whose tenant.yaml names iss as its
+// token issuer.
+func (r *Registry) IssuerTenant(iss string) (*Tenant, bool) {
+	snap := r.snap.Load()
+	id, ok := snap.issuers[iss]
+	if !ok {
+		return nil, false
+	}
+	t, ok := snap.tenants[id]
 	return t, ok
 }
 
@@ -195,7 +216,11 @@ func (r *Registry) Reload() error {
 		if err == nil && prev.inputs[id] == src.inputHash && hadOld {
 			// Unchanged since the last successful load.
 			next.tenants[id] = old
-			next.states[id] = prev.states[id]
+			st := prev.states[id]
+			if prev.conflicts[id] {
+				st.Error, st.ErrorAt = "", time.Time{} // indexIssuers decides again
+			}
+			next.states[id] = st
 			next.inputs[id] = src.inputHash
 			next.runtimes[old.Runtime.Hash] = old.Runtime
 			continue
@@ -222,7 +247,7 @@ func (r *Registry) Reload() error {
 			next.states[id] = st
 			continue
 		}
-		t := &Tenant{ID: id, Config: src.config, Runtime: rt, LoadedAt: now}
+		t := &Tenant{ID: id, Config: src.config, Runtime: rt, LoadedAt: now, ConfigHash: src.inputHash}
 		next.tenants[id] = t
 		next.inputs[id] = src.inputHash
 		next.states[id] = State{
@@ -238,10 +263,39 @@ func (r *Registry) Reload() error {
 			r.opts.Logger.Info("tenant removed", "tenant", id)
 		}
 	}
+	problems = append(problems, indexIssuers(next, now)...)
 	r.snap.Store(next)
 	r.opts.Logger.Info("tenants loaded", "dir", r.opts.Dir,
 		"serving", len(next.tenants), "failing", len(problems), "schemas", len(next.runtimes))
 	return errors.Join(problems...)
+}
+
+// indexIssuers maps the token issuers of next's tenants to them. An issuer
+// can belong to one tenant only: a second tenant naming it is a problem,
+// and its issuer is left out (its tokens are then checked against the
+// gateway's global settings, which will refuse them).
+func indexIssuers(next *snapshot, now time.Time) []error {
+	next.issuers = make(map[string]string)
+	next.conflicts = make(map[string]bool)
+	var problems []error
+	for _, id := range slices.Sorted(maps.Keys(next.tenants)) {
+		a := next.tenants[id].Config.Auth
+		if a == nil {
+			continue
+		}
+		if owner, taken := next.issuers[a.Issuer]; taken {
+			err := fmt.Errorf("%s: auth.issuer %q is already the issuer of tenant %q; its tokens are not accepted for %q",
+				filepath.Join(id, ConfigFile), a.Issuer, owner, id)
+			problems = append(problems, err)
+			st := next.states[id]
+			st.Error, st.ErrorAt = err.Error(), now
+			next.states[id] = st
+			next.conflicts[id] = true
+			continue
+		}
+		next.issuers[a.Issuer] = id
+	}
+	return problems
 }
 
 // runtime returns the runtime of src's schema: one already built, by hash,

@@ -148,3 +148,27 @@ func TestShippedTenantsLoad(t *testing.T) {
 		require.True(t, ok, id)
 	}
 }
+
+func TestRegistryIssuers(t *testing.T) {
+	dir := t.TempDir()
+	auth := "auth:\n  issuer: https://idp.example\n  jwksURL: https://idp.example/jwks\n"
+	writeFile(t, filepath.Join(dir, "a", "tenant.yaml"), "name: A\n"+auth)
+	writeFile(t, filepath.Join(dir, "b", "tenant.yaml"), "name: B\n"+auth)
+	writeFile(t, filepath.Join(dir, "c", "tenant.yaml"), "name: C\n")
+	reg, err := newRegistry(t, dir)
+	require.NoError(t, err)
+
+	owner, ok := reg.IssuerTenant("https://idp.example")
+	require.True(t, ok)
+	require.Equal(t, "a", owner.ID, "the first tenant by ID keeps a contested issuer")
+	require.ErrorContains(t, reg.Problems(), `auth.issuer "https://idp.example" is already the issuer of tenant "a"`)
+	_, ok = reg.IssuerTenant("https://other.example")
+	require.False(t, ok)
+
+	// Resolving the conflict clears the problem at the next reload.
+	writeFile(t, filepath.Join(dir, "b", "tenant.yaml"), "name: B\nauth:\n  issuer: https://b.example\n  jwksURL: https://b.example/jwks\n")
+	require.NoError(t, reg.Reload())
+	owner, _ = reg.IssuerTenant("https://b.example")
+	require.Equal(t, "b", owner.ID)
+	require.NoError(t, reg.Problems())
+}

@@ -26,6 +26,23 @@
 //	id, _ := tenant.IDFrom(r.Context())
 //	claims, _ := auth.ClaimsFrom(r.Context())
 //
+// # Tenants' own issuers
+//
+// Tenants may bring their own identity providers. [NewVerifierWithOptions]
+// takes an [Issuers] that maps a token's iss claim to the [TenantIssuer] of
+// the tenant that owns it (an [IssuerConfig] with its key checked and
+// parsed: an HS256 secret, an RS256 or ES256 public key, or a JWKS URL).
+// The Verifier reads iss from the unverified token only to choose the
+// issuer; a token of a tenant's issuer is then verified with that issuer's
+// key and algorithm alone, and must name that tenant in its tenant claim.
+// Tokens of any other issuer are verified against the global Config, as
+// before. Key sets at JWKS URLs are fetched on demand and cached, with
+// refreshes bounded per URL (see [JWKSOptions]).
+//
+// A Verifier can also remember verified tokens (by their SHA-256) until
+// their exp, so that a token sent again skips signature verification; see
+// [VerifierOptions].TokenCacheSize and [Verifier.PurgeTokens].
+//
 // A [Signer] mints HS256 tokens for development and for the
 // "tenantgraph token" command; [NewDevConfig] makes a Config with an
 // ephemeral random secret for both.

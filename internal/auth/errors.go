@@ -46,6 +46,18 @@ var (
 	// ErrTenantClaim means the tenant claim is missing, is not a string, or is
 	// not a well-formed tenant ID.
 	ErrTenantClaim = errors.New("tenant claim missing or malformed")
+	// ErrTenantMismatch means the token comes from a tenant's own issuer (see
+	// [TenantIssuer]) but its tenant claim names another tenant.
+	ErrTenantMismatch = errors.New("tenant claim not accepted for this issuer")
+	// ErrTokenKeyUnknown means the token comes from a tenant's issuer that
+	// publishes its keys as a JWKS, and no usable key of that set matches the
+	// token's kid, even after the bounded refresh that an unknown kid allows.
+	ErrTokenKeyUnknown = errors.New("token signing key unknown")
+	// ErrTokenKeyUnavailable means the key to verify the token with could not
+	// be obtained: looking up the token's issuer failed, or its JWKS could not
+	// be fetched in time and no earlier copy is at hand. The token may be
+	// valid; the cause is logged, not shown.
+	ErrTokenKeyUnavailable = errors.New("token signing key unavailable")
 )
 
 // unauthenticated returns the client error for reason. The cause, if any, is

@@ -53,3 +53,47 @@ func ExampleVerifier_Middleware() {
 	// 401 Bearer error="invalid_token"
 	// {"errors":[{"message":"token malformed","extensions":{"code":"UNAUTHENTICATED"}}]}
 }
+
+func ExampleNewVerifierWithOptions() {
+	// From acme's tenant.yaml and secrets: tokens of acme's own identity
+	// provider.
+	acmeSecret := []byte("0123456789abcdef0123456789abcdef") // at least 32 bytes
+	acme, err := auth.NewTenantIssuer(auth.IssuerConfig{
+		TenantID:  "acme",
+		Issuer:    "https://login.acme.example/",
+		Audiences: []string{"tenantgraph"},
+		Algorithm: auth.HS256,
+		Secret:    acmeSecret,
+	})
+	if err != nil {
+		panic(err)
+	}
+	issuers, err := auth.NewIssuerMap(acme)
+	if err != nil {
+		panic(err)
+	}
+	v, err := auth.NewVerifierWithOptions(auth.NewDevConfig(), auth.VerifierOptions{
+		Issuers:        issuers,
+		TokenCacheSize: 10_000,
+	})
+	if err != nil {
+		panic(err)
+	}
+
+	// acme's identity provider, which may mint tokens for acme only.
+	idp, err := auth.NewSigner(auth.Config{Secret: acmeSecret, Issuer: "https://login.acme.example/", Audience: "tenantgraph"})
+	if err != nil {
+		panic(err)
+	}
+	for _, tenantID := range []string{"acme", "globex"} {
+		token, err := idp.Sign(tenantID, time.Hour)
+		if err != nil {
+			panic(err)
+		}
+		claims, err := v.Verify(token)
+		fmt.Printf("%q %v\n", claims.TenantID, err)
+	}
+	// Output:
+	// "acme" <nil>
+	// "" tenant claim not accepted for this issuer
+}

@@ -27,7 +27,7 @@ func (v *Verifier) Middleware(next http.Handler) http.Handler {
 			apperr.Write(w, http.StatusUnauthorized, aerr)
 			return
 		}
-		claims, aerr := v.verify(raw)
+		claims, aerr := v.verify(r.Context(), raw)
 		if aerr != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 			apperr.Write(w, http.StatusUnauthorized, aerr)

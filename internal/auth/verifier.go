@@ -1,11 +1,13 @@
 package auth
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/jwtauth/v5"
@@ -37,21 +39,39 @@ type Claims struct {
 	ExpiresAt time.Time
 }
 
-// Verifier verifies tokens against a [Config]. It is built with
-// [NewVerifier]; the zero Verifier is not usable. A Verifier is safe for
-// concurrent use.
+// Verifier verifies tokens against a [Config] and, when built with
+// [NewVerifierWithOptions], against the tenants' own issuers. It is built
+// with [NewVerifier] or NewVerifierWithOptions; the zero Verifier is not
+// usable. A Verifier is safe for concurrent use.
 type Verifier struct {
 	ja          *jwtauth.JWTAuth
 	alg         string
 	tenantClaim string
+	validate    []jwt.ValidateOption // the global Config's claim checks
+
+	// Set by NewVerifierWithOptions; see verify.
+	issuers        Issuers // nil: the global Config only
+	globalIssuer   string
+	tenantValidate []jwt.ValidateOption // the checks common to tenant issuers
+	jwks           *jwksCache
+	cache          *tokenCache // nil: no verified-token cache
+	now            func() time.Time
+	hits, misses   atomic.Uint64
 }
 
 // NewVerifier returns a Verifier for cfg, or the errors of [Config.Validate]
-// if cfg is not valid.
+// if cfg is not valid. It verifies every token against cfg, and has no
+// verified-token cache: it is NewVerifierWithOptions(cfg, VerifierOptions{}).
 func NewVerifier(cfg Config) (*Verifier, error) {
+	return NewVerifierWithOptions(cfg, VerifierOptions{})
+}
+
+// newGlobalVerifier returns a Verifier for cfg alone, and cfg with its
+// defaults applied.
+func newGlobalVerifier(cfg Config) (*Verifier, Config, error) {
 	cfg, key, err := cfg.resolve()
 	if err != nil {
-		return nil, err
+		return nil, cfg, err
 	}
 	opts := []jwt.ValidateOption{
 		jwt.WithRequiredClaim(jwt.ExpirationKey), // jwtauth accepts tokens without exp otherwise
@@ -70,43 +90,42 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 	} else {
 		ja = jwtauth.New(cfg.Algorithm, nil, key, opts...)
 	}
-	return &Verifier{ja: ja, alg: cfg.Algorithm, tenantClaim: cfg.TenantClaim}, nil
+	return &Verifier{ja: ja, alg: cfg.Algorithm, tenantClaim: cfg.TenantClaim, validate: ja.ValidateOptions(), now: time.Now}, cfg, nil
 }
 
 // Verify verifies the compact-serialized token raw and returns its claims.
 // The token must be signed with the configured algorithm and key, carry an
 // exp claim, be valid now give or take the configured leeway, match the
 // configured issuer and audience, and carry a well-formed tenant ID in the
-// tenant claim.
+// tenant claim. A token from a tenant's own issuer is verified as
+// [Verifier.VerifyContext] says.
 //
 // Any error is an *[apperr.Error] with code UNAUTHENTICATED whose Message
 // says in general terms what was wrong; errors.Is reports which of the Err
 // values of this package is the reason.
+//
+// Verify is VerifyContext with [context.Background].
 func (v *Verifier) Verify(raw string) (Claims, error) {
-	c, err := v.verify(raw)
-	if err != nil {
-		return Claims{}, err
-	}
-	return c, nil
+	return v.VerifyContext(context.Background(), raw)
 }
 
-func (v *Verifier) verify(raw string) (Claims, *apperr.Error) {
-	if raw == "" {
-		return Claims{}, unauthenticated(ErrNoToken, nil)
-	}
-	if !compactJWS(raw) {
-		return Claims{}, unauthenticated(ErrTokenMalformed, nil)
-	}
+// verifyGlobal verifies raw, a token of the form compactJWS accepts, against
+// the global Config.
+func (v *Verifier) verifyGlobal(raw string) (Claims, *apperr.Error) {
 	// jwtauth's VerifyToken collapses every failure but expiry, nbf and iat
 	// into one error; decoding and validating in two steps keeps the reason.
 	tok, err := v.ja.Decode(raw)
 	if err != nil {
 		return Claims{}, v.decodeError(raw, err)
 	}
-	if err := jwt.Validate(tok, v.ja.ValidateOptions()...); err != nil {
+	if err := jwt.Validate(tok, v.validate...); err != nil {
 		return Claims{}, validateError(err)
 	}
+	return v.claimsOf(tok)
+}
 
+// claimsOf returns the claims of a verified token, or ErrTenantClaim.
+func (v *Verifier) claimsOf(tok jwt.Token) (Claims, *apperr.Error) {
 	var tid any
 	_ = tok.Get(v.tenantClaim, &tid) // a missing claim leaves tid nil
 	id, ok := tid.(string)

@@ -1,0 +1,248 @@
+package cache
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Config configures a Cache. The zero value of a field means its default.
+type Config struct {
+	// Redis is the shared level: a single server, Sentinel or Cluster,
+	// as redis.NewUniversalClient reads it (ParseRedisURL makes one from
+	// REDIS_URL). Nil means no Redis: the cache lives in process only.
+	//
+	// The cache overrides the options' timeouts and retries with its own
+	// (see OpTimeout and DialTimeout) and sets ContextTimeoutEnabled, so
+	// that a slow or dead Redis costs a bounded time. Default nil.
+	Redis *redis.UniversalOptions
+
+	// Sealer seals every value the Cache writes to Redis. Required with
+	// Redis.
+	Sealer *Sealer
+
+	// KeyPrefix begins every Redis key and the invalidation channel, so
+	// several deployments (or tests) can share a Redis. It must not
+	// contain '{' or '}'. Default "tenantgraph:cache:".
+	KeyPrefix string
+
+	// LocalTTL is how long a value stays fresh in process before it is
+	// read again from Redis. Without Redis, the in-process level keeps
+	// values for RedisTTL instead. Default 5s.
+	LocalTTL time.Duration
+
+	// RedisTTL is how long a value lives in Redis, varied by TTLJitter.
+	// Default 10m.
+	RedisTTL time.Duration
+
+	// TTLJitter varies each RedisTTL at random by up to this fraction
+	// either way, so entries written together do not expire together.
+	// Default 0.1 (10 min ± 10%); negative means none. At most 0.5.
+	TTLJitter float64
+
+	// NegativeTTL is how long the answer that a value does not exist
+	// (ErrNotFound from a load) is kept, in Redis and in process (in
+	// process for at most LocalTTL when there is Redis). Default 30s.
+	NegativeTTL time.Duration
+
+	// MaxStale is how long past its freshness an in-process copy may
+	// still be served while Redis cannot be reached, before the value is
+	// loaded from the source again. Negative means never. Default 5m.
+	MaxStale time.Duration
+
+	// MaxEntries bounds the number of values kept in process; when full,
+	// an arbitrary entry is evicted. Default 100000.
+	MaxEntries int
+
+	// LoadTimeout bounds a resolution (Redis and the load function). A
+	// resolution is shared by every caller asking for the value, so it
+	// is not bound by any one caller's context. Default 10s.
+	LoadTimeout time.Duration
+
+	// OpTimeout bounds each Redis command, or pipeline of commands, of a
+	// resolution or invalidation; it is also the read, write and pool
+	// timeout of the Redis client. Default 75ms.
+	OpTimeout time.Duration
+
+	// DialTimeout bounds the connection to Redis. Default 100ms.
+	DialTimeout time.Duration
+
+	// FailureThreshold is the number of consecutive Redis failures after
+	// which the cache stops sending commands to Redis (Status reports
+	// degraded) until a probe succeeds. Default 3.
+	FailureThreshold int
+
+	// ProbeInterval is how often Redis is probed while degraded.
+	// Default 1s.
+	ProbeInterval time.Duration
+
+	// WarnInterval is how often a warning is logged while degraded.
+	// Default 30s.
+	WarnInterval time.Duration
+
+	// QueryTTL is how long an entry of a QueryCache lives, in Redis
+	// (renewed on each read from Redis) and in process. Default 24h.
+	QueryTTL time.Duration
+
+	// QueryEntries bounds the entries each QueryCache keeps in process.
+	// Default 1000.
+	QueryEntries int
+
+	// Logger receives the cache's warnings. Default: discard.
+	Logger *slog.Logger
+}
+
+// Defaults, as documented in Config.
+const (
+	defaultKeyPrefix        = "tenantgraph:cache:"
+	defaultLocalTTL         = 5 * time.Second
+	defaultRedisTTL         = 10 * time.Minute
+	defaultTTLJitter        = 0.1
+	defaultNegativeTTL      = 30 * time.Second
+	defaultMaxStale         = 5 * time.Minute
+	defaultMaxEntries       = 100_000
+	defaultLoadTimeout      = 10 * time.Second
+	defaultOpTimeout        = 75 * time.Millisecond
+	defaultDialTimeout      = 100 * time.Millisecond
+	defaultFailureThreshold = 3
+	defaultProbeInterval    = time.Second
+	defaultWarnInterval     = 30 * time.Second
+	defaultQueryTTL         = 24 * time.Hour
+	defaultQueryEntries     = 1000
+)
+
+// withDefaults returns cfg with defaults in place of zero values, and
+// every problem found, joined.
+func (cfg Config) withDefaults() (Config, error) {
+	var errs []error
+	dur := func(name string, d *time.Duration, def time.Duration, negativeOK bool) {
+		switch {
+		case *d == 0:
+			*d = def
+		case *d < 0 && !negativeOK:
+			errs = append(errs, fmt.Errorf("%s is %v, want > 0", name, *d))
+		}
+	}
+	num := func(name string, n *int, def int) {
+		switch {
+		case *n == 0:
+			*n = def
+		case *n < 0:
+			errs = append(errs, fmt.Errorf("%s is %d, want > 0", name, *n))
+		}
+	}
+	if cfg.Redis != nil && cfg.Sealer == nil {
+		errs = append(errs, errors.New("Sealer is required with Redis"))
+	}
+	if cfg.KeyPrefix == "" {
+		cfg.KeyPrefix = defaultKeyPrefix
+	}
+	if strings.ContainsAny(cfg.KeyPrefix, "{}") {
+		errs = append(errs, fmt.Errorf("KeyPrefix %q contains '{' or '}'", cfg.KeyPrefix))
+	}
+	dur("LocalTTL", &cfg.LocalTTL, defaultLocalTTL, false)
+	dur("RedisTTL", &cfg.RedisTTL, defaultRedisTTL, false)
+	switch {
+	case cfg.TTLJitter == 0:
+		cfg.TTLJitter = defaultTTLJitter
+	case cfg.TTLJitter < 0:
+		cfg.TTLJitter = 0
+	case cfg.TTLJitter > 0.5:
+		errs = append(errs, fmt.Errorf("TTLJitter is %v, want at most 0.5", cfg.TTLJitter))
+	}
+	dur("NegativeTTL", &cfg.NegativeTTL, defaultNegativeTTL, false)
+	dur("MaxStale", &cfg.MaxStale, defaultMaxStale, true)
+	if cfg.MaxStale < 0 {
+		cfg.MaxStale = 0
+	}
+	num("MaxEntries", &cfg.MaxEntries, defaultMaxEntries)
+	dur("LoadTimeout", &cfg.LoadTimeout, defaultLoadTimeout, false)
+	dur("OpTimeout", &cfg.OpTimeout, defaultOpTimeout, false)
+	dur("DialTimeout", &cfg.DialTimeout, defaultDialTimeout, false)
+	num("FailureThreshold", &cfg.FailureThreshold, defaultFailureThreshold)
+	dur("ProbeInterval", &cfg.ProbeInterval, defaultProbeInterval, false)
+	dur("WarnInterval", &cfg.WarnInterval, defaultWarnInterval, false)
+	dur("QueryTTL", &cfg.QueryTTL, defaultQueryTTL, false)
+	num("QueryEntries", &cfg.QueryEntries, defaultQueryEntries)
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if len(errs) > 0 {
+		return cfg, fmt.Errorf("cache: invalid config: %w", errors.Join(errs...))
+	}
+	return cfg, nil
+}
+
+// LogValue implements slog.LogValuer: the settings, without credentials
+// or keys.
+func (cfg Config) LogValue() slog.Value {
+	attrs := []slog.Attr{
+		slog.Bool("redis", cfg.Redis != nil),
+		slog.String("prefix", cfg.KeyPrefix),
+		slog.Duration("local_ttl", cfg.LocalTTL),
+		slog.Duration("redis_ttl", cfg.RedisTTL),
+		slog.Duration("negative_ttl", cfg.NegativeTTL),
+		slog.Duration("max_stale", cfg.MaxStale),
+		slog.Duration("op_timeout", cfg.OpTimeout),
+	}
+	if cfg.Redis != nil {
+		attrs = append(attrs, slog.Any("redis_addrs", cfg.Redis.Addrs))
+	}
+	return slog.GroupValue(attrs...)
+}
+
+// ParseRedisURL returns the options of a single Redis server given by a
+// URL such as redis://user:password@host:6379/0 or rediss://... (see
+// redis.ParseURL), for Config.Redis. For Sentinel or Cluster, fill in
+// redis.UniversalOptions directly.
+func ParseRedisURL(rawURL string) (*redis.UniversalOptions, error) {
+	o, err := redis.ParseURL(rawURL)
+	if err != nil {
+		// A *url.Error quotes the URL, and with it any password.
+		if ue := (*url.Error)(nil); errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("cache: invalid Redis URL: %w", err)
+	}
+	return &redis.UniversalOptions{
+		Addrs:                 []string{o.Addr},
+		ClientName:            o.ClientName,
+		DB:                    o.DB,
+		Protocol:              o.Protocol,
+		Username:              o.Username,
+		Password:              o.Password,
+		PoolSize:              o.PoolSize,
+		MinIdleConns:          o.MinIdleConns,
+		MaxIdleConns:          o.MaxIdleConns,
+		MaxActiveConns:        o.MaxActiveConns,
+		ConnMaxIdleTime:       o.ConnMaxIdleTime,
+		ConnMaxLifetime:       o.ConnMaxLifetime,
+		TLSConfig:             o.TLSConfig,
+		DisableIdentity:       o.DisableIdentity,
+		IdentitySuffix:        o.IdentitySuffix,
+		ContextTimeoutEnabled: true,
+	}, nil
+}
+
+// clientOptions returns a copy of cfg.Redis with the cache's timeouts: every
+// wait for Redis is bounded by OpTimeout or DialTimeout.
+func (cfg Config) clientOptions() *redis.UniversalOptions {
+	o := *cfg.Redis
+	o.ContextTimeoutEnabled = true
+	o.DialTimeout = cfg.DialTimeout
+	o.DialerRetries = 1 // the cache's breaker and probes retry, not each dial
+	o.ReadTimeout = cfg.OpTimeout
+	o.WriteTimeout = cfg.OpTimeout
+	o.PoolTimeout = cfg.OpTimeout
+	// One retry, within the command's budget, on a fresh connection:
+	// after Redis restarts, pooled connections fail once each.
+	o.MaxRetries = 1
+	o.MinRetryBackoff = time.Millisecond
+	o.MaxRetryBackoff = 5 * time.Millisecond
+	return &o
+}

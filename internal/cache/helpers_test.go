@@ -1,0 +1,297 @@
+package cache_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tenantgraph/tenantgraph/internal/cache"
+	"github.com/tenantgraph/tenantgraph/internal/testenv"
+)
+
+// testKey returns a random master key.
+func testKey(t testing.TB) []byte {
+	t.Helper()
+	key := make([]byte, cache.MasterKeySize)
+	rand.Read(key)
+	return key
+}
+
+func newSealer(t testing.TB) *cache.Sealer {
+	t.Helper()
+	s, err := cache.NewSealer(testKey(t))
+	require.NoError(t, err)
+	return s
+}
+
+// redisConfig returns a Config for the Redis of TEST_REDIS_URL, under the
+// test's own key prefix, and the URL.
+func redisConfig(t testing.TB) (cache.Config, string) {
+	t.Helper()
+	url, prefix := testenv.RedisURL(t)
+	opts, err := cache.ParseRedisURL(url)
+	require.NoError(t, err)
+	return cache.Config{
+		Redis:     opts,
+		Sealer:    newSealer(t),
+		KeyPrefix: prefix,
+		// Generous: the test machine is shared and runs with -race.
+		OpTimeout:   time.Second,
+		DialTimeout: time.Second,
+	}, url
+}
+
+// newCache returns a Cache of cfg, closed when the test ends.
+func newCache(t testing.TB, cfg cache.Config) *cache.Cache {
+	t.Helper()
+	c, err := cache.New(t.Context(), cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// adminClient returns a plain client of the Redis at url, to look behind
+// the cache's back.
+func adminClient(t testing.TB, url string) *redis.Client {
+	t.Helper()
+	opt, err := redis.ParseURL(url)
+	require.NoError(t, err)
+	rdb := redis.NewClient(opt)
+	t.Cleanup(func() { rdb.Close() })
+	return rdb
+}
+
+// source is a value source that counts its loads.
+type source struct {
+	loads atomic.Int64
+	mu    sync.Mutex
+	vals  map[string][]byte // missing: not found
+}
+
+func newSource(kv ...string) *source {
+	s := &source{vals: map[string][]byte{}}
+	for i := 0; i+1 < len(kv); i += 2 {
+		s.vals[kv[i]] = []byte(kv[i+1])
+	}
+	return s
+}
+
+func (s *source) set(key, value string) {
+	s.mu.Lock()
+	s.vals[key] = []byte(value)
+	s.mu.Unlock()
+}
+
+// load returns the load function of key.
+func (s *source) load(key string) cache.LoadFunc {
+	return func(context.Context) ([]byte, error) {
+		s.loads.Add(1)
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		v, ok := s.vals[key]
+		if !ok {
+			return nil, fmt.Errorf("value %q: %w", key, cache.ErrNotFound)
+		}
+		return slices.Clone(v), nil
+	}
+}
+
+// eventually polls cond every few milliseconds until it holds, and fails
+// the test if it does not within timeout.
+func eventually(t testing.TB, timeout time.Duration, cond func() bool, format string, args ...any) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not within %v: "+format, append([]any{timeout}, args...)...)
+		}
+		time.Sleep(5 * time.Millisecond) // polling interval, not synchronisation
+	}
+}
+
+// waitSubscribers waits until n clients listen on the cache's channel.
+func waitSubscribers(t testing.TB, rdb *redis.Client, prefix string, n int64) {
+	t.Helper()
+	channel := prefix + "invalidations"
+	eventually(t, 10*time.Second, func() bool {
+		m, err := rdb.PubSubNumSub(t.Context(), channel).Result()
+		return err == nil && m[channel] == n
+	}, "%d subscribers on %s", n, channel)
+}
+
+// logs is a concurrency-safe buffer of JSON log lines.
+type logs struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logs) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+// count returns how many lines have a message beginning with msg.
+func (l *logs) count(msg string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	sc := bufio.NewScanner(bytes.NewReader(l.buf.Bytes()))
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), `"msg":"`+msg) {
+			n++
+		}
+	}
+	return n
+}
+
+// countLevel returns how many lines have level, such as "WARN".
+func (l *logs) countLevel(level string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return bytes.Count(l.buf.Bytes(), []byte(`"level":"`+level+`"`))
+}
+
+func (l *logs) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+func newLogger(l *logs) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// redisServer is a redis-server of the test's own, to kill, stop and
+// restart.
+type redisServer struct {
+	t    testing.TB
+	port int
+	dir  string
+	cmd  *exec.Cmd
+}
+
+// startRedisServer starts a redis-server without persistence on a free
+// port. It skips t when redis-server is not installed, or fails it under
+// TENANTGRAPH_REQUIRE_SERVICES=1.
+func startRedisServer(t testing.TB) *redisServer {
+	t.Helper()
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		msg := "redis-server is not installed (apt-get install redis-server): fault tests need a Redis of their own to kill and stop"
+		if os.Getenv("TENANTGRAPH_REQUIRE_SERVICES") == "1" {
+			t.Fatal(msg + " (TENANTGRAPH_REQUIRE_SERVICES=1 makes this a failure)")
+		}
+		t.Skip(msg)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	s := &redisServer{t: t, port: port, dir: t.TempDir()}
+	s.start()
+	t.Cleanup(func() {
+		if s.cmd != nil {
+			s.cmd.Process.Signal(syscall.SIGCONT)
+			s.cmd.Process.Kill()
+			s.cmd.Wait()
+		}
+	})
+	return s
+}
+
+func (s *redisServer) url() string { return "redis://127.0.0.1:" + strconv.Itoa(s.port) + "/0" }
+
+// start runs redis-server and waits until it answers.
+func (s *redisServer) start() {
+	s.t.Helper()
+	cmd := exec.Command("redis-server", "--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--dir", s.dir, "--logfile", "")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	require.NoError(s.t, cmd.Start())
+	s.cmd = cmd
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(s.port), MaxRetries: -1, DialerRetries: 1})
+	defer rdb.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		err := rdb.Ping(ctx).Err()
+		cancel()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("redis-server on port %d does not answer: %v\n%s", s.port, err, out.String())
+		}
+		time.Sleep(10 * time.Millisecond) // polling interval
+	}
+}
+
+// kill ends the server with SIGKILL; its data is lost.
+func (s *redisServer) kill() {
+	s.t.Helper()
+	require.NoError(s.t, s.cmd.Process.Signal(syscall.SIGKILL))
+	s.cmd.Wait()
+	s.cmd = nil
+}
+
+// stop freezes the server with SIGSTOP: connections stay open, nothing
+// answers.
+func (s *redisServer) stop() {
+	s.t.Helper()
+	require.NoError(s.t, s.cmd.Process.Signal(syscall.SIGSTOP))
+}
+
+// cont resumes a stopped server.
+func (s *redisServer) cont() {
+	s.t.Helper()
+	require.NoError(s.t, s.cmd.Process.Signal(syscall.SIGCONT))
+}
+
+// faultConfig returns a Config for s, tuned to notice faults quickly.
+func faultConfig(t testing.TB, s *redisServer, l *logs) cache.Config {
+	t.Helper()
+	opts, err := cache.ParseRedisURL(s.url())
+	require.NoError(t, err)
+	return cache.Config{
+		Redis:            opts,
+		Sealer:           newSealer(t),
+		KeyPrefix:        "fault:",
+		LocalTTL:         time.Millisecond, // nearly every Get asks Redis while it is up
+		MaxStale:         time.Hour,
+		OpTimeout:        75 * time.Millisecond,
+		DialTimeout:      100 * time.Millisecond,
+		FailureThreshold: 3,
+		ProbeInterval:    50 * time.Millisecond,
+		WarnInterval:     500 * time.Millisecond,
+		Logger:           newLogger(l),
+	}
+}
+
+// percentile returns the p-th percentile (0 < p <= 100) of ds.
+func percentile(ds []time.Duration, p float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	i := int(float64(len(s))*p/100+0.5) - 1
+	return s[max(0, min(i, len(s)-1))]
+}

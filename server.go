@@ -8,6 +8,7 @@
 //	tenantgraph healthcheck                  exit 0 if the local gateway is alive
 //	tenantgraph check [DIR]                  validate every tenant directory
 //	tenantgraph schema --tenant ID           print a tenant's effective schema
+//	tenantgraph refresh --tenant ID          re-resolve a tenant's secrets on every replica
 //
 // Settings come from the environment; see the README for the full table.
 // Without JWT_SECRET or JWT_PUBLIC_KEY_FILE the gateway runs in dev mode:
@@ -17,6 +18,7 @@ package main
 //go:generate go tool gqlgen generate
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -35,18 +37,26 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/tenantgraph/tenantgraph/internal/auth"
+	"github.com/tenantgraph/tenantgraph/internal/cache"
 	"github.com/tenantgraph/tenantgraph/internal/config"
 	"github.com/tenantgraph/tenantgraph/internal/dynamic"
 	"github.com/tenantgraph/tenantgraph/internal/gateway"
 	"github.com/tenantgraph/tenantgraph/internal/graphiql"
 	"github.com/tenantgraph/tenantgraph/internal/logging"
+	"github.com/tenantgraph/tenantgraph/internal/secrets"
 	"github.com/tenantgraph/tenantgraph/internal/store"
 	"github.com/tenantgraph/tenantgraph/internal/tenant"
+	"github.com/tenantgraph/tenantgraph/internal/tenantcfg"
 	"github.com/tenantgraph/tenantgraph/loader"
 	"github.com/tenantgraph/tenantgraph/resolvers"
 )
+
+// tokenCacheSize is the number of verified tokens kept, each until it
+// expires (5 minutes at most).
+const tokenCacheSize = 100_000
 
 // devTokenTTL is the lifetime of the tokens printed in dev mode. Their key
 // dies with the process anyway.
@@ -58,6 +68,7 @@ const usage = `Usage:
   tenantgraph healthcheck                   exit 0 if the local gateway is alive
   tenantgraph check [DIR]                   validate every tenant directory (default: TENANTGRAPH_TENANTS_DIR)
   tenantgraph schema --tenant ID            print a tenant's effective schema as SDL
+  tenantgraph refresh --tenant ID [--url U] drop a tenant's cached configuration and secrets on every replica
 
 Settings are read from the environment; see README.md.
 `
@@ -88,6 +99,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return check(args, getenv, stdout)
 	case "schema":
 		return schema(args, getenv, stdout, stderr)
+	case "refresh":
+		return refresh(ctx, args, getenv, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -114,16 +127,17 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		authCfg = auth.NewDevConfig()
 		logger.Warn("dev mode: no JWT_SECRET or JWT_PUBLIC_KEY_FILE, so tokens are signed with a key made up at start; never use dev mode in production")
 	}
-	verifier, err := auth.NewVerifier(authCfg)
-	if err != nil {
-		return fmt.Errorf("token verification: %w", err)
-	}
-
 	st, err := openStore(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+
+	c, err := openCache(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
 
 	res := &resolvers.Resolver{Store: st, MaxPageSize: cfg.MaxPageSize}
 	reg, err := loader.New(loader.Options{
@@ -131,13 +145,31 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		NewExecutable: func(s *loader.Schema) graphql.ExecutableSchema {
 			return dynamic.New(dynamic.Config{Schema: s.AST, Resolvers: res.FieldResolvers(s.Ext)})
 		},
-		NewHandler: func(_ string, es graphql.ExecutableSchema) http.Handler {
-			return gateway.NewGraphQLHandler(es, gateway.HandlerOptions{Logger: logger, ParserTokenLimit: cfg.ParserTokenLimit})
+		NewHandler: func(schemaHash string, es graphql.ExecutableSchema) http.Handler {
+			opts := gateway.HandlerOptions{Logger: logger, ParserTokenLimit: cfg.ParserTokenLimit}
+			if cfg.RedisURL != "" {
+				// Persisted queries are shared by the replicas, per schema.
+				opts.PersistedQueries = c.QueryCache("apq:" + schemaHash)
+			}
+			return gateway.NewGraphQLHandler(es, opts)
 		},
 		Logger: logger,
 	})
 	if err != nil {
 		return fmt.Errorf("load tenants: %w", err)
+	}
+
+	// env: secrets are read through getenv, which is os.Getenv in
+	// production: an empty variable counts as unset.
+	lookupEnv := func(k string) (string, bool) { v := getenv(k); return v, v != "" }
+	tenantConfigs := tenantcfg.New(reg, secrets.NewResolver(lookupEnv), c, logger)
+	verifier, err := auth.NewVerifierWithOptions(authCfg, auth.VerifierOptions{
+		Issuers:        tenantConfigs,
+		TokenCacheSize: tokenCacheSize,
+		Logger:         logger,
+	})
+	if err != nil {
+		return fmt.Errorf("token verification: %w", err)
 	}
 	if cfg.Watch {
 		go func() {
@@ -180,6 +212,11 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 			Assets:     graphiql.Assets(),
 			AssetsPath: assetsPath,
 			AdminToken: adminToken,
+			Refresh: func(ctx context.Context, tenantID string) error {
+				verifier.PurgeTenantTokens(tenantID)
+				return tenantConfigs.Refresh(ctx, tenantID)
+			},
+			Cache: c,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -244,6 +281,35 @@ func openStore(ctx context.Context, cfg config.Config, logger *slog.Logger) (sto
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	return pg, nil
+}
+
+// openCache opens the cache of resolved tenant configuration and secrets:
+// in process, and in Redis when REDIS_URL is set.
+func openCache(ctx context.Context, cfg config.Config, logger *slog.Logger) (*cache.Cache, error) {
+	cc := cache.Config{Logger: logger, KeyPrefix: cfg.RedisPrefix}
+	if cfg.RedisURL != "" {
+		opts, err := cache.ParseRedisURL(cfg.RedisURL)
+		if err != nil {
+			return nil, fmt.Errorf("REDIS_URL: %w", err)
+		}
+		key, err := cache.ParseMasterKey(cfg.MasterKey)
+		if err != nil {
+			return nil, fmt.Errorf("TENANTGRAPH_MASTER_KEY: %w", err)
+		}
+		sealer, err := cache.NewSealer(key)
+		if err != nil {
+			return nil, fmt.Errorf("TENANTGRAPH_MASTER_KEY: %w", err)
+		}
+		cc.Redis, cc.Sealer = opts, sealer
+		// go-redis logs failed dials to stderr on its own; route them
+		// through slog, at debug: the cache reports outages itself.
+		redis.SetLogger(cache.RedisLogger{Logger: logger, Level: slog.LevelDebug})
+	}
+	c, err := cache.New(ctx, cc)
+	if err != nil {
+		return nil, fmt.Errorf("open cache: %w", err)
+	}
+	return c, nil
 }
 
 // signDevTokens makes a token for every tenant, for dev mode.
@@ -414,4 +480,52 @@ func schema(args []string, getenv func(string) string, stdout, stderr io.Writer)
 	}
 	_, err = io.WriteString(stdout, s.SDL())
 	return err
+}
+
+// refresh asks a running gateway to drop a tenant's cached configuration
+// and secrets everywhere (after a secret was rotated at its source).
+func refresh(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("refresh", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	tenantID := fs.String("tenant", "", "tenant ID (required)")
+	base := fs.String("url", "", "the gateway's URL (default: http://127.0.0.1 at TENANTGRAPH_ADDR's port)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if !tenant.ValidID(*tenantID) {
+		fs.Usage()
+		return errors.New("refresh: --tenant must name a tenant")
+	}
+	cfg, err := config.FromEnv(getenv)
+	if err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	if cfg.AdminToken == "" {
+		return errors.New("refresh: TENANTGRAPH_ADMIN_TOKEN is not set")
+	}
+	if *base == "" {
+		_, port, err := net.SplitHostPort(cfg.Addr)
+		if err != nil {
+			return fmt.Errorf("TENANTGRAPH_ADDR: %w", err)
+		}
+		*base = "http://" + net.JoinHostPort("127.0.0.1", port)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(*base, "/")+"/admin/tenants/"+*tenantID+"/refresh", nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+cfg.AdminToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("refresh: %s: %s", resp.Status, bytes.TrimSpace(body))
+	}
+	fmt.Fprintf(stdout, "tenant %s refreshed\n", *tenantID)
+	return nil
 }

@@ -26,10 +26,17 @@ type Config struct {
 	// DatabaseURL is the Postgres connection string; empty means the
 	// in-memory store. DATABASE_URL, default empty.
 	DatabaseURL string
-	// RedisURL is the Redis URL; empty means an in-process cache.
-	// REDIS_URL, default empty. (Read for forward compatibility; the
-	// gateway does not use Redis yet.)
+	// RedisURL is the Redis URL (redis://, rediss://); empty means an
+	// in-process cache. REDIS_URL, default empty.
 	RedisURL string
+
+	// RedisPrefix begins every Redis key the gateway writes, so that
+	// deployments can share a Redis. TENANTGRAPH_REDIS_PREFIX, default
+	// "tenantgraph:cache:".
+	RedisPrefix string
+	// MasterKey seals the secrets the gateway caches in Redis: base64 of
+	// 32 random bytes. Required with RedisURL. TENANTGRAPH_MASTER_KEY.
+	MasterKey string
 
 	// JWTAlg is the only accepted signing algorithm: HS256, RS256 or
 	// ES256. JWT_ALG, default "HS256".
@@ -83,6 +90,7 @@ func Default() Config {
 		Addr:             ":8080",
 		TenantsDir:       "./tenants",
 		Watch:            true,
+		RedisPrefix:      "tenantgraph:cache:",
 		JWTAlg:           "HS256",
 		JWTTenantClaim:   "tenant_id",
 		MaxBodyBytes:     1 << 20,
@@ -139,6 +147,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	str("TENANTGRAPH_TENANTS_DIR", &c.TenantsDir)
 	str("DATABASE_URL", &c.DatabaseURL)
 	str("REDIS_URL", &c.RedisURL)
+	str("TENANTGRAPH_MASTER_KEY", &c.MasterKey)
+	str("TENANTGRAPH_REDIS_PREFIX", &c.RedisPrefix)
 	if v := getenv("TENANTGRAPH_WATCH"); v != "" {
 		if b, err := strconv.ParseBool(v); err != nil {
 			errs = append(errs, fmt.Errorf("TENANTGRAPH_WATCH: %q is not true or false", v))
@@ -208,6 +218,9 @@ func (c Config) Validate() error {
 		}
 	default:
 		errs = append(errs, fmt.Errorf("JWT_ALG %q is not HS256, RS256 or ES256", c.JWTAlg))
+	}
+	if c.RedisURL != "" && c.MasterKey == "" {
+		errs = append(errs, errors.New("REDIS_URL is set but TENANTGRAPH_MASTER_KEY is not: secrets cached in Redis are sealed with it (make one with: openssl rand -base64 32)"))
 	}
 	if c.JWTTenantClaim == "" {
 		errs = append(errs, errors.New("JWT_TENANT_CLAIM must not be empty"))

@@ -3,7 +3,10 @@ package gateway
 import (
 	"crypto/subtle"
 	"net/http"
+	"strconv"
 	"strings"
+
+	"github.com/go-chi/chi/v5"
 
 	"github.com/tenantgraph/tenantgraph/internal/apperr"
 )
@@ -27,4 +30,23 @@ func adminOnly(token string) func(http.Handler) http.Handler {
 // its schema hash, when it was loaded, and the error of its latest load.
 func (g *gateway) adminTenants(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"tenants": g.opts.Registry.States()})
+}
+
+// adminRefresh answers POST /admin/tenants/{id}/refresh: the tenant's
+// files are read again, and its cached configuration and secrets are
+// dropped in Redis and in every replica, so that the next request resolves
+// them from their sources.
+func (g *gateway) adminRefresh(w http.ResponseWriter, r *http.Request) {
+	id := chi.URLParam(r, "id")
+	if !g.opts.Registry.Known(id) {
+		apperr.Write(w, http.StatusNotFound, &apperr.Error{Code: apperr.NotFound, Message: "no tenant " + strconv.Quote(id)})
+		return
+	}
+	g.opts.Registry.Reload() // problems are logged and shown in the states
+	if err := g.opts.Refresh(r.Context(), id); err != nil {
+		g.opts.Logger.Error("refresh failed", "tenant", id, "request_id", RequestIDFrom(r.Context()), "error", err)
+		apperr.Write(w, http.StatusServiceUnavailable, &apperr.Error{Code: apperr.Internal, Message: "refresh failed; see the gateway's log"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"refreshed": id})
 }

@@ -11,6 +11,7 @@
 package gateway
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -19,6 +20,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/tenantgraph/tenantgraph/internal/apperr"
+	"github.com/tenantgraph/tenantgraph/internal/cache"
 	"github.com/tenantgraph/tenantgraph/internal/tenant"
 	"github.com/tenantgraph/tenantgraph/loader"
 )
@@ -47,6 +49,13 @@ type Options struct {
 	// AdminToken guards the operator endpoints (/admin/...), which are
 	// served only when it is set.
 	AdminToken string
+	// Refresh drops a tenant's cached configuration and secrets
+	// everywhere, for POST /admin/tenants/{id}/refresh. Nil disables the
+	// endpoint.
+	Refresh func(ctx context.Context, tenantID string) error
+	// Cache reports the health of the shared cache in /readyz. Nil
+	// leaves it out.
+	Cache interface{ Status() cache.Status }
 }
 
 type gateway struct {
@@ -85,6 +94,9 @@ func New(opts Options) http.Handler {
 	r.Method(http.MethodGet, "/schema.graphql", opts.Auth(http.HandlerFunc(g.serveSchema)))
 	if opts.AdminToken != "" {
 		r.With(adminOnly(opts.AdminToken)).Get("/admin/tenants", g.adminTenants)
+		if opts.Refresh != nil {
+			r.With(adminOnly(opts.AdminToken)).Post("/admin/tenants/{id}/refresh", g.adminRefresh)
+		}
 	}
 	return r
 }

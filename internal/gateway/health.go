@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/tenantgraph/tenantgraph/internal/cache"
 )
 
 // readyTimeout bounds the checks of one /readyz request.
@@ -64,6 +66,17 @@ func (g *gateway) readyz(w http.ResponseWriter, r *http.Request) {
 		checks["tenants"] = check{Status: "degraded", Detail: plural(serving, "tenant") + " serving, " + itoa(int64(failing)) + " failing to load"}
 	default:
 		checks["tenants"] = check{Status: "ok", Detail: plural(serving, "tenant") + " loaded"}
+	}
+
+	// A degraded cache still serves, from process memory and the
+	// sources: it is reported, but the gateway stays ready.
+	if g.opts.Cache != nil {
+		switch st := g.opts.Cache.Status(); st.State {
+		case cache.StateDegraded:
+			checks["redis"] = check{Status: "degraded", Detail: "unreachable since " + st.Since.UTC().Format(time.RFC3339) + "; serving from process memory and sources"}
+		case cache.StateOK:
+			checks["redis"] = check{Status: "ok"}
+		}
 	}
 
 	status, code := "ready", http.StatusOK

@@ -1,0 +1,115 @@
+package tenantcfg_test
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tenantgraph/tenantgraph/internal/auth"
+	"github.com/tenantgraph/tenantgraph/internal/cache"
+	"github.com/tenantgraph/tenantgraph/internal/dynamic"
+	"github.com/tenantgraph/tenantgraph/internal/secrets"
+	"github.com/tenantgraph/tenantgraph/internal/tenantcfg"
+	"github.com/tenantgraph/tenantgraph/internal/testenv"
+	"github.com/tenantgraph/tenantgraph/loader"
+)
+
+const tenantYAML = `name: Globex
+secrets:
+  signingKey: count:signing
+  erp: count:erp
+auth:
+  issuer: https://id.globex.example/
+  algorithm: HS256
+  key: secret:signingKey
+`
+
+// setup returns a Resolver over a registry of one tenant, globex, whose
+// secrets come from a provider that counts its calls, and a Redis-backed
+// cache.
+func setup(t *testing.T) (*tenantcfg.Resolver, *atomic.Int64) {
+	t.Helper()
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "globex"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "globex", "tenant.yaml"), []byte(tenantYAML), 0o644))
+	reg, err := loader.New(loader.Options{
+		Dir:           dir,
+		NewExecutable: func(s *loader.Schema) graphql.ExecutableSchema { return dynamic.New(dynamic.Config{Schema: s.AST}) },
+		NewHandler:    func(string, graphql.ExecutableSchema) http.Handler { return http.NotFoundHandler() },
+		Logger:        slog.New(slog.DiscardHandler),
+	})
+	require.NoError(t, err)
+
+	var calls atomic.Int64
+	sr := secrets.NewResolver(func(string) (string, bool) { return "", false })
+	sr.Register("count", secrets.ProviderFunc(func(_ context.Context, name string) (secrets.Value, error) {
+		calls.Add(1)
+		return secrets.Value(name + "-secret-of-at-least-32-bytes-long!"), nil
+	}))
+
+	url, prefix := testenv.RedisURL(t)
+	opts, err := cache.ParseRedisURL(url)
+	require.NoError(t, err)
+	sealer, err := cache.NewSealer([]byte("master-key-of-exactly-32-bytes!!"))
+	require.NoError(t, err)
+	c, err := cache.New(t.Context(), cache.Config{Redis: opts, Sealer: sealer, KeyPrefix: prefix})
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	return tenantcfg.New(reg, sr, c, slog.New(slog.DiscardHandler)), &calls
+}
+
+func TestConcurrentFirstRequestsResolveOnce(t *testing.T) {
+	r, calls := setup(t)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	errs := make(chan error, 1000)
+	for range 1000 {
+		wg.Go(func() {
+			<-start
+			if _, err := r.Issuer(t.Context(), "https://id.globex.example/"); err != nil {
+				errs <- err
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	require.EqualValues(t, 2, calls.Load(), "each of the tenant's two secrets is resolved once")
+}
+
+func TestResolve(t *testing.T) {
+	r, calls := setup(t)
+	res, err := r.Resolve(t.Context(), "globex")
+	require.NoError(t, err)
+	require.Equal(t, "signing-secret-of-at-least-32-bytes-long!", string(res.Secrets["signingKey"]))
+	require.Equal(t, "erp-secret-of-at-least-32-bytes-long!", string(res.Secrets["erp"]))
+
+	a, err := r.Issuer(t.Context(), "https://id.globex.example/")
+	require.NoError(t, err)
+	b, err := r.Issuer(t.Context(), "https://id.globex.example/")
+	require.NoError(t, err)
+	require.Same(t, a, b, "the issuer stays the same while its configuration does")
+	require.EqualValues(t, 2, calls.Load())
+
+	_, err = r.Issuer(t.Context(), "https://unknown.example/")
+	require.ErrorIs(t, err, auth.ErrIssuerNotFound)
+	_, err = r.Resolve(t.Context(), "initech")
+	require.ErrorIs(t, err, tenantcfg.ErrUnknownTenant)
+
+	require.NoError(t, r.Refresh(t.Context(), "globex"))
+	c, err := r.Issuer(t.Context(), "https://id.globex.example/")
+	require.NoError(t, err)
+	require.EqualValues(t, 4, calls.Load(), "a refresh resolves the secrets again")
+	require.Equal(t, a.Issuer(), c.Issuer())
+}

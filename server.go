@@ -286,7 +286,7 @@ func openStore(ctx context.Context, cfg config.Config, logger *slog.Logger) (sto
 // openCache opens the cache of resolved tenant configuration and secrets:
 // in process, and in Redis when REDIS_URL is set.
 func openCache(ctx context.Context, cfg config.Config, logger *slog.Logger) (*cache.Cache, error) {
-	cc := cache.Config{Logger: logger, KeyPrefix: cfg.RedisPrefix}
+	cc := cache.Config{Logger: logger, KeyPrefix: cfg.RedisPrefix, LocalTTL: cfg.CacheLocalTTL}
 	if cfg.RedisURL != "" {
 		opts, err := cache.ParseRedisURL(cfg.RedisURL)
 		if err != nil {

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tenantgraph/tenantgraph/internal/testenv"
+
 	"github.com/tenantgraph/tenantgraph/internal/cache"
 )
 
@@ -83,12 +85,12 @@ func BenchmarkGet(b *testing.B) {
 // own: healthy (every Get reads Redis), hung by SIGSTOP, and hung with the
 // circuit breaker disabled, where every Get waits for OpTimeout.
 func BenchmarkGetDuringOutage(b *testing.B) {
-	server := startRedisServer(b)
+	server := testenv.StartRedisServer(b)
 	var l logs
 	stopped := false
 	run := func(b *testing.B, threshold int, hang bool) {
 		if stopped {
-			server.cont()
+			server.Cont()
 			stopped = false
 		}
 		cfg := faultConfig(b, server, &l)
@@ -99,7 +101,7 @@ func BenchmarkGetDuringOutage(b *testing.B) {
 			b.Fatal(err)
 		}
 		if hang {
-			server.stop()
+			server.Stop()
 			stopped = true
 		}
 		if hang && threshold < 1000 {

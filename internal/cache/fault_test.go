@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tenantgraph/tenantgraph/internal/cache"
+	"github.com/tenantgraph/tenantgraph/internal/testenv"
 )
 
 // The fault tests run their own redis-server, kill or freeze it while
@@ -118,10 +119,10 @@ const (
 // memory, Status reports degraded, the log warns once per interval, and
 // after SIGCONT the cache uses Redis again by itself.
 func TestRedisHung(t *testing.T) {
-	server := startRedisServer(t)
+	server := testenv.StartRedisServer(t)
 	var l logs
 	cfg := faultConfig(t, server, &l)
-	rdb := adminClient(t, server.url())
+	rdb := adminClient(t, server.URL())
 	c := newCache(t, cfg)
 	src, keys := valueSource(50)
 	for _, key := range keys {
@@ -142,7 +143,7 @@ func TestRedisHung(t *testing.T) {
 	waitGets(t, w, 2000)
 
 	w.enter(phaseOutage)
-	server.stop()
+	server.Stop()
 	stoppedAt := time.Now()
 	eventually(t, 10*time.Second, func() bool { return c.Status().State == cache.StateDegraded },
 		"Status to report degraded")
@@ -165,7 +166,7 @@ func TestRedisHung(t *testing.T) {
 	waitGets(t, w, 2000)
 	require.Equal(t, loadsAtOutage, src.loads.Load(), "values were loaded from the source although in process")
 
-	server.cont()
+	server.Cont()
 	eventually(t, 10*time.Second, func() bool { return c.Status().State == cache.StateOK },
 		"Status to report ok after SIGCONT")
 	down := time.Since(stoppedAt)
@@ -193,10 +194,10 @@ func TestRedisHung(t *testing.T) {
 // same port: Gets keep succeeding, and afterwards values are stored in
 // Redis again and invalidations reach other instances again.
 func TestRedisKilled(t *testing.T) {
-	server := startRedisServer(t)
+	server := testenv.StartRedisServer(t)
 	var l logs
 	cfg := faultConfig(t, server, &l)
-	rdb := adminClient(t, server.url())
+	rdb := adminClient(t, server.URL())
 	c := newCache(t, cfg)
 	long := cfg
 	long.LocalTTL = time.Hour
@@ -217,7 +218,7 @@ func TestRedisKilled(t *testing.T) {
 	waitGets(t, w, 1000)
 
 	w.enter(phaseOutage)
-	server.kill()
+	server.Kill()
 	killedAt := time.Now()
 	eventually(t, 10*time.Second, func() bool { return c.Status().State == cache.StateDegraded },
 		"Status to report degraded")
@@ -228,7 +229,7 @@ func TestRedisKilled(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "fresh", string(got))
 
-	server.start()
+	server.Start()
 	eventually(t, 10*time.Second, func() bool { return c.Status().State == cache.StateOK && other.Status().State == cache.StateOK },
 		"Status to report ok after restart")
 	down := time.Since(killedAt)
@@ -260,10 +261,10 @@ func TestRedisKilled(t *testing.T) {
 
 // TestRedisDownAtStart starts a Cache whose Redis does not answer yet.
 func TestRedisDownAtStart(t *testing.T) {
-	server := startRedisServer(t)
+	server := testenv.StartRedisServer(t)
 	var l logs
 	cfg := faultConfig(t, server, &l)
-	server.kill()
+	server.Kill()
 
 	start := time.Now()
 	c := newCache(t, cfg)
@@ -273,9 +274,9 @@ func TestRedisDownAtStart(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "v", string(got))
 
-	server.start()
+	server.Start()
 	eventually(t, 10*time.Second, func() bool { return c.Status().State == cache.StateOK }, "Status to report ok")
-	resumesCaching(t, c, adminClient(t, server.url()), cfg.KeyPrefix)
+	resumesCaching(t, c, adminClient(t, server.URL()), cfg.KeyPrefix)
 }
 
 // waitGets waits until the workers made n more Gets.

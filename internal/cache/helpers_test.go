@@ -7,15 +7,10 @@ import (
 	"crypto/rand"
 	"fmt"
 	"log/slog"
-	"net"
-	"os"
-	"os/exec"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -181,94 +176,10 @@ func newLogger(l *logs) *slog.Logger {
 
 // redisServer is a redis-server of the test's own, to kill, stop and
 // restart.
-type redisServer struct {
-	t    testing.TB
-	port int
-	dir  string
-	cmd  *exec.Cmd
-}
-
-// startRedisServer starts a redis-server without persistence on a free
-// port. It skips t when redis-server is not installed, or fails it under
-// TENANTGRAPH_REQUIRE_SERVICES=1.
-func startRedisServer(t testing.TB) *redisServer {
-	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		msg := "redis-server is not installed (apt-get install redis-server): fault tests need a Redis of their own to kill and stop"
-		if os.Getenv("TENANTGRAPH_REQUIRE_SERVICES") == "1" {
-			t.Fatal(msg + " (TENANTGRAPH_REQUIRE_SERVICES=1 makes this a failure)")
-		}
-		t.Skip(msg)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	s := &redisServer{t: t, port: port, dir: t.TempDir()}
-	s.start()
-	t.Cleanup(func() {
-		if s.cmd != nil {
-			s.cmd.Process.Signal(syscall.SIGCONT)
-			s.cmd.Process.Kill()
-			s.cmd.Wait()
-		}
-	})
-	return s
-}
-
-func (s *redisServer) url() string { return "redis://127.0.0.1:" + strconv.Itoa(s.port) + "/0" }
-
-// start runs redis-server and waits until it answers.
-func (s *redisServer) start() {
-	s.t.Helper()
-	cmd := exec.Command("redis-server", "--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", s.dir, "--logfile", "")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	require.NoError(s.t, cmd.Start())
-	s.cmd = cmd
-	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(s.port), MaxRetries: -1, DialerRetries: 1})
-	defer rdb.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		err := rdb.Ping(ctx).Err()
-		cancel()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("redis-server on port %d does not answer: %v\n%s", s.port, err, out.String())
-		}
-		time.Sleep(10 * time.Millisecond) // polling interval
-	}
-}
-
-// kill ends the server with SIGKILL; its data is lost.
-func (s *redisServer) kill() {
-	s.t.Helper()
-	require.NoError(s.t, s.cmd.Process.Signal(syscall.SIGKILL))
-	s.cmd.Wait()
-	s.cmd = nil
-}
-
-// stop freezes the server with SIGSTOP: connections stay open, nothing
-// answers.
-func (s *redisServer) stop() {
-	s.t.Helper()
-	require.NoError(s.t, s.cmd.Process.Signal(syscall.SIGSTOP))
-}
-
-// cont resumes a stopped server.
-func (s *redisServer) cont() {
-	s.t.Helper()
-	require.NoError(s.t, s.cmd.Process.Signal(syscall.SIGCONT))
-}
-
 // faultConfig returns a Config for s, tuned to notice faults quickly.
-func faultConfig(t testing.TB, s *redisServer, l *logs) cache.Config {
+func faultConfig(t testing.TB, s *testenv.RedisServer, l *logs) cache.Config {
 	t.Helper()
-	opts, err := cache.ParseRedisURL(s.url())
+	opts, err := cache.ParseRedisURL(s.URL())
 	require.NoError(t, err)
 	return cache.Config{
 		Redis:            opts,

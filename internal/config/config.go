@@ -34,6 +34,10 @@ type Config struct {
 	// deployments can share a Redis. TENANTGRAPH_REDIS_PREFIX, default
 	// "tenantgraph:cache:".
 	RedisPrefix string
+	// CacheLocalTTL is how long a resolved tenant configuration stays in
+	// process before it is read again from Redis. TENANTGRAPH_CACHE_LOCAL_TTL,
+	// default "5s".
+	CacheLocalTTL time.Duration
 	// MasterKey seals the secrets the gateway caches in Redis: base64 of
 	// 32 random bytes. Required with RedisURL. TENANTGRAPH_MASTER_KEY.
 	MasterKey string
@@ -91,6 +95,7 @@ func Default() Config {
 		TenantsDir:       "./tenants",
 		Watch:            true,
 		RedisPrefix:      "tenantgraph:cache:",
+		CacheLocalTTL:    5 * time.Second,
 		JWTAlg:           "HS256",
 		JWTTenantClaim:   "tenant_id",
 		MaxBodyBytes:     1 << 20,
@@ -179,6 +184,13 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("TENANTGRAPH_SHUTDOWN_TIMEOUT: %q is not a duration such as 15s", v))
 		} else {
 			c.ShutdownTimeout = d
+		}
+	}
+	if v := getenv("TENANTGRAPH_CACHE_LOCAL_TTL"); v != "" {
+		if d, err := time.ParseDuration(v); err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("TENANTGRAPH_CACHE_LOCAL_TTL: %q is not a positive duration such as 5s", v))
+		} else {
+			c.CacheLocalTTL = d
 		}
 	}
 	if v := getenv("TENANTGRAPH_LOG_LEVEL"); v != "" {

@@ -89,23 +89,37 @@ func (r *Resolver) Resolve(ctx context.Context, tenantID string) (*Resolved, err
 }
 
 func (r *Resolver) resolve(ctx context.Context, tenantID string) ([]byte, *Resolved, error) {
-	// The registry is in memory: unknown tenants cost a map lookup, so
-	// they need no negative caching here.
 	t, ok := r.registry.Lookup(tenantID)
 	if !ok {
 		return nil, nil, fmt.Errorf("%w %q", ErrUnknownTenant, tenantID)
 	}
+	raw, err := r.raw(ctx, t)
+	if err != nil {
+		return nil, nil, err
+	}
+	res, err := decode(t.ID, raw)
+	return raw, res, err
+}
+
+// raw returns the tenant's resolved configuration as cached.
+func (r *Resolver) raw(ctx context.Context, t *loader.Tenant) ([]byte, error) {
+	// The registry is in memory: unknown tenants cost a map lookup, so
+	// they need no negative caching here.
 	raw, err := r.cache.Get(ctx, t.ID, cacheKey(t), func(ctx context.Context) ([]byte, error) {
 		return r.load(ctx, t)
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("resolve configuration of tenant %q: %w", tenantID, err)
+		return nil, fmt.Errorf("resolve configuration of tenant %q: %w", t.ID, err)
 	}
+	return raw, nil
+}
+
+func decode(tenantID string, raw []byte) (*Resolved, error) {
 	var res Resolved
 	if err := json.Unmarshal(raw, &res); err != nil {
-		return nil, nil, fmt.Errorf("decode configuration of tenant %q: %w", tenantID, err)
+		return nil, fmt.Errorf("decode configuration of tenant %q: %w", tenantID, err)
 	}
-	return raw, &res, nil
+	return &res, nil
 }
 
 // load resolves a tenant's configuration from its sources.
@@ -133,7 +147,7 @@ func (r *Resolver) Issuer(ctx context.Context, iss string) (*auth.TenantIssuer, 
 	if !ok {
 		return nil, auth.ErrIssuerNotFound
 	}
-	raw, res, err := r.resolve(ctx, t.ID)
+	raw, err := r.raw(ctx, t)
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +155,11 @@ func (r *Resolver) Issuer(ctx context.Context, iss string) (*auth.TenantIssuer, 
 	m, ok := r.issuers[t.ID]
 	r.mu.Unlock()
 	if ok && bytes.Equal(m.resolved, raw) {
-		return m.issuer, nil
+		return m.issuer, nil // the common case: nothing to decode or parse
+	}
+	res, err := decode(t.ID, raw)
+	if err != nil {
+		return nil, err
 	}
 	a := t.Config.Auth
 	cfg := auth.IssuerConfig{

@@ -35,7 +35,7 @@ auth:
 // setup returns a Resolver over a registry of one tenant, globex, whose
 // secrets come from a provider that counts its calls, and a Redis-backed
 // cache.
-func setup(t *testing.T) (*tenantcfg.Resolver, *atomic.Int64) {
+func setup(t testing.TB) (*tenantcfg.Resolver, *atomic.Int64) {
 	t.Helper()
 	dir := t.TempDir()
 	require.NoError(t, os.MkdirAll(filepath.Join(dir, "globex"), 0o755))

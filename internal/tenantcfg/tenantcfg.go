@@ -105,9 +105,16 @@ func (r *Resolver) resolve(ctx context.Context, tenantID string) ([]byte, *Resol
 func (r *Resolver) raw(ctx context.Context, t *loader.Tenant) ([]byte, error) {
 	// The registry is in memory: unknown tenants cost a map lookup, so
 	// they need no negative caching here.
-	raw, err := r.cache.Get(ctx, t.ID, cacheKey(t), func(ctx context.Context) ([]byte, error) {
-		return r.load(ctx, t)
-	})
+	load := func(ctx context.Context) ([]byte, error) { return r.load(ctx, t) }
+	raw, err := r.cache.Get(ctx, t.ID, cacheKey(t), load)
+	if err == nil && !json.Valid(raw) {
+		// Opened but not ours to decode (written by another version?):
+		// drop it and resolve again, never serve it.
+		r.logger.Warn("cached tenant configuration does not decode; resolving it again", "tenant", t.ID)
+		if err = r.cache.Invalidate(ctx, t.ID, cacheKey(t)); err == nil || errors.Is(err, cache.ErrInvalidationQueued) {
+			raw, err = r.cache.Get(ctx, t.ID, cacheKey(t), load)
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("resolve configuration of tenant %q: %w", t.ID, err)
 	}

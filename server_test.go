@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,26 +23,9 @@ import (
 // would run it.
 type gatewayProcess struct {
 	url    string
-	stdout *lockedBuffer
+	stdout *testenv.Buffer
 	cancel context.CancelFunc
 	done   chan error
-}
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // start runs "tenantgraph serve" with env on a free port and waits until it
@@ -54,7 +36,7 @@ func start(t *testing.T, env map[string]string) *gatewayProcess {
 	env["TENANTGRAPH_LOG_FORMAT"] = "json"
 	ctx, cancel := context.WithCancel(t.Context())
 	pr, pw := io.Pipe()
-	p := &gatewayProcess{stdout: &lockedBuffer{}, cancel: cancel, done: make(chan error, 1)}
+	p := &gatewayProcess{stdout: &testenv.Buffer{}, cancel: cancel, done: make(chan error, 1)}
 	go func() {
 		p.done <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, p.stdout, pw)
 		pw.Close()

@@ -31,6 +31,7 @@ import (
 	"github.com/tenantgraph/tenantgraph/internal/gateway"
 	"github.com/tenantgraph/tenantgraph/internal/store"
 	"github.com/tenantgraph/tenantgraph/internal/tenant"
+	"github.com/tenantgraph/tenantgraph/internal/testenv"
 	"github.com/tenantgraph/tenantgraph/resolvers"
 )
 
@@ -291,7 +292,7 @@ func newDynamicHandler(st store.Store, logger *slog.Logger) (http.Handler, error
 // within responseTimeout, is reported in response.err.
 func serve(t *testing.T, c corpusCase, newH newHandler) response {
 	t.Helper()
-	logs := &lockedBuffer{}
+	logs := &testenv.Buffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	st := &faultyStore{Store: seededStore(t)}
 
@@ -363,25 +364,7 @@ func bodyDiff(a, b []byte, aName, bName string) string {
 		n, aName, window(a), bName, window(b), aName, len(a), whole(a), bName, len(b), whole(b))
 }
 
-// lockedBuffer is a bytes.Buffer for the concurrent writes of a logger.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-var _ io.Writer = (*lockedBuffer)(nil)
+var _ io.Writer = (*testenv.Buffer)(nil)
 
 // Inputs on which faultyStore fails, as a broken database connection
 // would: the corpus uses them to show internal errors and null

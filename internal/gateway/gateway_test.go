@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -33,29 +32,11 @@ import (
 // testSecret is the HS256 key of the test gateways.
 var testSecret = []byte("test-secret-0123456789abcdef-0123456789")
 
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // testGateway is the real router over a real store, with real tokens.
 type testGateway struct {
 	handler  http.Handler
 	signer   *auth.Signer
-	logs     *syncBuffer
+	logs     *testenv.Buffer
 	registry *loader.Registry
 }
 
@@ -107,7 +88,7 @@ func newTestGateway(t testing.TB, st store.Store) *testGateway {
 // as in production: every tenant on the dynamic executor.
 func newTestGatewayIn(t testing.TB, st store.Store, dir string) *testGateway {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &testenv.Buffer{}
 	logger := logging.New(logs, logging.FormatJSON, slog.LevelDebug)
 	cfg := auth.Config{Algorithm: "HS256", Secret: testSecret}
 	verifier, err := auth.NewVerifier(cfg)

@@ -18,11 +18,9 @@ package main
 //go:generate go tool gqlgen generate
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -30,10 +28,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -48,7 +44,6 @@ import (
 	"github.com/tenantgraph/tenantgraph/internal/logging"
 	"github.com/tenantgraph/tenantgraph/internal/secrets"
 	"github.com/tenantgraph/tenantgraph/internal/store"
-	"github.com/tenantgraph/tenantgraph/internal/tenant"
 	"github.com/tenantgraph/tenantgraph/internal/tenantcfg"
 	"github.com/tenantgraph/tenantgraph/loader"
 	"github.com/tenantgraph/tenantgraph/resolvers"
@@ -312,41 +307,6 @@ func openCache(ctx context.Context, cfg config.Config, logger *slog.Logger) (*ca
 	return c, nil
 }
 
-// signDevTokens makes a token for every tenant, for dev mode.
-func signDevTokens(cfg auth.Config, reg *loader.Registry) ([]graphiql.DevToken, error) {
-	signer, err := auth.NewSigner(cfg)
-	if err != nil {
-		return nil, err
-	}
-	var tokens []graphiql.DevToken
-	for _, t := range reg.Tenants() {
-		tok, err := signer.Sign(t.ID, devTokenTTL)
-		if err != nil {
-			return nil, err
-		}
-		tokens = append(tokens, graphiql.DevToken{Tenant: t.ID, Token: tok})
-	}
-	return tokens, nil
-}
-
-// printDevBanner tells a new user how to make a first request.
-func printDevBanner(w io.Writer, url string, tokens []graphiql.DevToken, adminToken string) {
-	fmt.Fprintf(w, "\ntenantgraph is running in dev mode: in-process signing key, tokens valid for %s or until the gateway stops.\n\n", devTokenTTL)
-	fmt.Fprintf(w, "  GraphiQL: %s  (pick a tenant at the top of the page)\n\n  Tokens:\n", url)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	for _, t := range tokens {
-		fmt.Fprintf(tw, "    %s\t%s\n", t.Tenant, t.Token)
-	}
-	tw.Flush()
-	if len(tokens) > 0 {
-		fmt.Fprintf(w, "\n  Try:\n    TOKEN=%s\n", tokens[0].Token)
-		fmt.Fprintf(w, "    curl -s %sgraphql -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' \\\n", url)
-		fmt.Fprintf(w, "      -d '{\"query\":\"{ goodsList { totalCount nodes { id name price } } }\"}'\n")
-	}
-	fmt.Fprintf(w, "\n  Operator endpoint: curl -s %sadmin/tenants -H 'Authorization: Bearer %s'\n", url, adminToken)
-	fmt.Fprintln(w)
-}
-
 // baseURL is the URL a local browser reaches addr at.
 func baseURL(addr net.Addr) string {
 	host, port, err := net.SplitHostPort(addr.String())
@@ -357,70 +317,6 @@ func baseURL(addr net.Addr) string {
 		host = "localhost"
 	}
 	return "http://" + net.JoinHostPort(host, port) + "/"
-}
-
-// token prints a token for a tenant, signed with the configured JWT_SECRET.
-func token(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("token", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	tenantID := fs.String("tenant", "", "tenant ID (required)")
-	ttl := fs.Duration("ttl", time.Hour, "lifetime of the token")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *tenantID == "" {
-		fs.Usage()
-		return errors.New("token: --tenant is required")
-	}
-	cfg, err := config.FromEnv(getenv)
-	if err != nil {
-		return fmt.Errorf("configuration:\n%w", err)
-	}
-	if cfg.DevMode() {
-		return errors.New("token: JWT_SECRET is not set; a gateway without it runs in dev mode and prints its own tokens at start")
-	}
-	ac, err := authConfig(cfg)
-	if err != nil {
-		return err
-	}
-	signer, err := auth.NewSigner(ac)
-	if err != nil {
-		return err
-	}
-	tok, err := signer.Sign(*tenantID, *ttl)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(stdout, tok)
-	return nil
-}
-
-// healthcheck asks the gateway listening on TENANTGRAPH_ADDR on this host
-// whether it is alive, for container health checks on images without curl.
-func healthcheck(ctx context.Context, getenv func(string) string) error {
-	cfg, err := config.FromEnv(getenv)
-	if err != nil {
-		return fmt.Errorf("configuration:\n%w", err)
-	}
-	_, port, err := net.SplitHostPort(cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("TENANTGRAPH_ADDR: %w", err)
-	}
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort("127.0.0.1", port)+"/healthz", nil)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("healthz answered %s", resp.Status)
-	}
-	return nil
 }
 
 // reloadOnHangup reloads the tenants on SIGHUP, until ctx is done.
@@ -436,96 +332,4 @@ func reloadOnHangup(ctx context.Context, reg *loader.Registry) {
 			reg.Reload() // logs what it does
 		}
 	}
-}
-
-// check validates every tenant directory offline and fails on any problem.
-func check(args []string, getenv func(string) string, stdout io.Writer) error {
-	dir := getenv("TENANTGRAPH_TENANTS_DIR")
-	if dir == "" {
-		dir = config.Default().TenantsDir
-	}
-	if len(args) > 0 {
-		dir = args[0]
-	}
-	if err := loader.Check(dir); err != nil {
-		return fmt.Errorf("check %s:\n%w", dir, err)
-	}
-	fmt.Fprintf(stdout, "%s: every tenant is valid\n", dir)
-	return nil
-}
-
-// schema prints a tenant's effective schema as SDL.
-func schema(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("schema", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dir := getenv("TENANTGRAPH_TENANTS_DIR")
-	if dir == "" {
-		dir = config.Default().TenantsDir
-	}
-	tenantID := fs.String("tenant", "", "tenant ID (required)")
-	fs.StringVar(&dir, "dir", dir, "tenants directory")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *tenantID == "" {
-		fs.Usage()
-		return errors.New("schema: --tenant is required")
-	}
-	if !tenant.ValidID(*tenantID) {
-		return fmt.Errorf("schema: %q is not a valid tenant ID", *tenantID)
-	}
-	s, err := loader.LoadSchema(filepath.Join(dir, *tenantID))
-	if err != nil {
-		return err
-	}
-	_, err = io.WriteString(stdout, s.SDL())
-	return err
-}
-
-// refresh asks a running gateway to drop a tenant's cached configuration
-// and secrets everywhere (after a secret was rotated at its source).
-func refresh(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("refresh", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	tenantID := fs.String("tenant", "", "tenant ID (required)")
-	base := fs.String("url", "", "the gateway's URL (default: http://127.0.0.1 at TENANTGRAPH_ADDR's port)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if !tenant.ValidID(*tenantID) {
-		fs.Usage()
-		return errors.New("refresh: --tenant must name a tenant")
-	}
-	cfg, err := config.FromEnv(getenv)
-	if err != nil {
-		return fmt.Errorf("configuration:\n%w", err)
-	}
-	if cfg.AdminToken == "" {
-		return errors.New("refresh: TENANTGRAPH_ADMIN_TOKEN is not set")
-	}
-	if *base == "" {
-		_, port, err := net.SplitHostPort(cfg.Addr)
-		if err != nil {
-			return fmt.Errorf("TENANTGRAPH_ADDR: %w", err)
-		}
-		*base = "http://" + net.JoinHostPort("127.0.0.1", port)
-	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(*base, "/")+"/admin/tenants/"+*tenantID+"/refresh", nil)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+cfg.AdminToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("refresh: %s: %s", resp.Status, bytes.TrimSpace(body))
-	}
-	fmt.Fprintf(stdout, "tenant %s refreshed\n", *tenantID)
-	return nil
 }

@@ -91,7 +91,8 @@ func newTestGatewayIn(t testing.TB, st store.Store, dir string) *testGateway {
 	logs := &testenv.Buffer{}
 	logger := logging.New(logs, logging.FormatJSON, slog.LevelDebug)
 	cfg := auth.Config{Algorithm: "HS256", Secret: testSecret}
-	verifier, err := auth.NewVerifier(cfg)
+	// As in production (server.go), verified tokens are cached.
+	verifier, err := auth.NewVerifierWithOptions(cfg, auth.VerifierOptions{TokenCacheSize: 1000, Logger: logger})
 	require.NoError(t, err)
 	signer, err := auth.NewSigner(cfg)
 	require.NoError(t, err)

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/lmittmann/tint"
@@ -99,7 +100,22 @@ func Redact(_ []string, a slog.Attr) slog.Attr {
 	return a
 }
 
+// sensitive memoizes isSensitive: a program logs few distinct keys, and
+// Redact runs for every attribute of every line.
+var sensitive sync.Map // string -> bool
+
 func isSensitive(key string) bool {
+	if v, ok := sensitive.Load(key); ok {
+		return v.(bool)
+	}
+	v := computeSensitive(key)
+	if len(key) <= 64 {
+		sensitive.Store(key, v)
+	}
+	return v
+}
+
+func computeSensitive(key string) bool {
 	k := strings.ToLower(key)
 	for _, s := range sensitiveKeys {
 		if k == s || strings.HasSuffix(k, "_"+s) || strings.HasSuffix(k, "-"+s) || strings.HasSuffix(k, "."+s) {

@@ -211,7 +211,8 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 				verifier.PurgeTenantTokens(tenantID)
 				return tenantConfigs.Refresh(ctx, tenantID)
 			},
-			Cache: c,
+			Cache:       c,
+			CORSOrigins: cfg.CORSOrigins,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,

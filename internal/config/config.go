@@ -67,6 +67,11 @@ type Config struct {
 	// makes one up). TENANTGRAPH_ADMIN_TOKEN.
 	AdminToken string
 
+	// CORSOrigins are the browser origins allowed to call /graphql from
+	// other sites, such as https://app.example.com; "*" allows any. Empty
+	// sends no CORS headers. TENANTGRAPH_CORS_ORIGINS, comma-separated.
+	CORSOrigins []string
+
 	// MaxBodyBytes caps request bodies (413 beyond).
 	// TENANTGRAPH_MAX_BODY_BYTES, default 1 MiB.
 	MaxBodyBytes int64
@@ -162,6 +167,13 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		}
 	}
 	str("TENANTGRAPH_ADMIN_TOKEN", &c.AdminToken)
+	if v := getenv("TENANTGRAPH_CORS_ORIGINS"); v != "" {
+		for o := range strings.SplitSeq(v, ",") {
+			if o = strings.TrimSpace(o); o != "" {
+				c.CORSOrigins = append(c.CORSOrigins, o)
+			}
+		}
+	}
 	str("JWT_ALG", &c.JWTAlg)
 	if v := getenv("JWT_SECRET"); v != "" {
 		c.JWTSecret = []byte(v)
@@ -239,6 +251,11 @@ func (c Config) Validate() error {
 	}
 	if n := len(c.AdminToken); n > 0 && n < 16 {
 		errs = append(errs, fmt.Errorf("TENANTGRAPH_ADMIN_TOKEN is %d bytes; use at least 16 random bytes", n))
+	}
+	for _, o := range c.CORSOrigins {
+		if o != "*" && !strings.HasPrefix(o, "http://") && !strings.HasPrefix(o, "https://") {
+			errs = append(errs, fmt.Errorf("TENANTGRAPH_CORS_ORIGINS: %q is not an origin such as https://app.example.com, or *", o))
+		}
 	}
 	if c.MaxBodyBytes <= 0 {
 		errs = append(errs, errors.New("TENANTGRAPH_MAX_BODY_BYTES must be positive"))

@@ -29,6 +29,7 @@ func TestFromEnvReadsEverySetting(t *testing.T) {
 		"TENANTGRAPH_TENANTS_DIR":        "/etc/tenants",
 		"TENANTGRAPH_WATCH":              "false",
 		"TENANTGRAPH_ADMIN_TOKEN":        "operator-token-0123456789",
+		"TENANTGRAPH_CORS_ORIGINS":       "https://app.example.com, http://localhost:3000",
 		"DATABASE_URL":                   "postgres://db/x",
 		"REDIS_URL":                      "redis://cache:6379/1",
 		"TENANTGRAPH_MASTER_KEY":         "bWFzdGVyLWtleS1vZi10aGlydHktdHdvLWJ5dGVzISE=",
@@ -51,6 +52,7 @@ func TestFromEnvReadsEverySetting(t *testing.T) {
 		Addr:             "127.0.0.1:9000",
 		TenantsDir:       "/etc/tenants",
 		AdminToken:       "operator-token-0123456789",
+		CORSOrigins:      []string{"https://app.example.com", "http://localhost:3000"},
 		DatabaseURL:      "postgres://db/x",
 		RedisURL:         "redis://cache:6379/1",
 		MasterKey:        "bWFzdGVyLWtleS1vZi10aGlydHktdHdvLWJ5dGVzISE=",
@@ -83,6 +85,7 @@ func TestFromEnvErrors(t *testing.T) {
 		{"HS256 with key file", map[string]string{"JWT_PUBLIC_KEY_FILE": "k.pem"}, []string{"JWT_PUBLIC_KEY_FILE is set"}},
 		{"redis without master key", map[string]string{"REDIS_URL": "redis://x"}, []string{"TENANTGRAPH_MASTER_KEY is not"}},
 		{"short admin token", map[string]string{"TENANTGRAPH_ADMIN_TOKEN": "admin"}, []string{"TENANTGRAPH_ADMIN_TOKEN is 5 bytes"}},
+		{"bad CORS origin", map[string]string{"TENANTGRAPH_CORS_ORIGINS": "app.example.com"}, []string{"TENANTGRAPH_CORS_ORIGINS"}},
 		{"bad watch", map[string]string{"TENANTGRAPH_WATCH": "sometimes"}, []string{"TENANTGRAPH_WATCH"}},
 		{"unknown algorithm", map[string]string{"JWT_ALG": "none"}, []string{`JWT_ALG "none"`}},
 		{"all at once", map[string]string{

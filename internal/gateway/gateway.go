@@ -18,6 +18,7 @@ import (
 	"strconv"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/cors"
 
 	"github.com/tenantgraph/tenantgraph/internal/apperr"
 	"github.com/tenantgraph/tenantgraph/internal/cache"
@@ -56,6 +57,9 @@ type Options struct {
 	// Cache reports the health of the shared cache in /readyz. Nil
 	// leaves it out.
 	Cache interface{ Status() cache.Status }
+	// CORSOrigins are the browser origins allowed to call /graphql and
+	// /schema.graphql from other sites ("*" for any). Empty: no CORS.
+	CORSOrigins []string
 }
 
 type gateway struct {
@@ -88,10 +92,25 @@ func New(opts Options) http.Handler {
 		r.Handle(opts.AssetsPath+"*", http.StripPrefix(opts.AssetsPath, opts.Assets))
 	}
 
-	graphqlHandler := bodyLimit(opts.MaxBodyBytes)(opts.Auth(http.HandlerFunc(g.serveGraphQL)))
-	r.Method(http.MethodGet, "/graphql", graphqlHandler)
-	r.Method(http.MethodPost, "/graphql", graphqlHandler)
-	r.Method(http.MethodGet, "/schema.graphql", opts.Auth(http.HandlerFunc(g.serveSchema)))
+	r.Group(func(r chi.Router) {
+		if len(opts.CORSOrigins) > 0 {
+			// Tokens travel in the Authorization header, never in cookies,
+			// so credentials need not be allowed.
+			r.Use(cors.Handler(cors.Options{
+				AllowedOrigins: opts.CORSOrigins,
+				AllowedMethods: []string{http.MethodGet, http.MethodPost},
+				AllowedHeaders: []string{"Authorization", "Content-Type", "Accept", "X-Request-Id"},
+				ExposedHeaders: []string{"X-Request-Id"},
+				MaxAge:         600,
+			}))
+			r.Options("/graphql", func(http.ResponseWriter, *http.Request) {})
+			r.Options("/schema.graphql", func(http.ResponseWriter, *http.Request) {})
+		}
+		graphqlHandler := bodyLimit(opts.MaxBodyBytes)(opts.Auth(http.HandlerFunc(g.serveGraphQL)))
+		r.Method(http.MethodGet, "/graphql", graphqlHandler)
+		r.Method(http.MethodPost, "/graphql", graphqlHandler)
+		r.Method(http.MethodGet, "/schema.graphql", opts.Auth(http.HandlerFunc(g.serveSchema)))
+	})
 	if opts.AdminToken != "" {
 		r.With(adminOnly(opts.AdminToken)).Get("/admin/tenants", g.adminTenants)
 		if opts.Refresh != nil {

@@ -86,7 +86,7 @@ func newTestGateway(t testing.TB, st store.Store) *testGateway {
 
 // newTestGatewayIn is newTestGateway over the tenants directory dir, served
 // as in production: every tenant on the dynamic executor.
-func newTestGatewayIn(t testing.TB, st store.Store, dir string) *testGateway {
+func newTestGatewayIn(t testing.TB, st store.Store, dir string, options ...func(*gateway.Options)) *testGateway {
 	t.Helper()
 	logs := &testenv.Buffer{}
 	logger := logging.New(logs, logging.FormatJSON, slog.LevelDebug)
@@ -109,14 +109,18 @@ func newTestGatewayIn(t testing.TB, st store.Store, dir string) *testGateway {
 		Debounce: 50 * time.Millisecond,
 	})
 	require.NoError(t, err)
-	h := gateway.New(gateway.Options{
+	opts := gateway.Options{
 		Registry:     reg,
 		Store:        st,
 		Auth:         verifier.Middleware,
 		Logger:       logger,
 		MaxBodyBytes: 64 << 10,
 		AdminToken:   testAdminToken,
-	})
+	}
+	for _, o := range options {
+		o(&opts)
+	}
+	h := gateway.New(opts)
 	return &testGateway{handler: h, signer: signer, logs: logs, registry: reg}
 }
 
@@ -626,4 +630,44 @@ func TestPersistedQueries(t *testing.T) {
 	req.Header.Set("Authorization", "Bearer "+tok)
 	_, resp = g.serve(t, req)
 	require.Equal(t, "BAD_REQUEST", resp.code(), "a hash that does not match the query")
+}
+
+func TestCORS(t *testing.T) {
+	g := newTestGatewayIn(t, store.NewMemory(nil), writeTenants(t, defaultTenants), func(o *gateway.Options) {
+		o.CORSOrigins = []string{"https://app.example.com"}
+	})
+	preflight := httptest.NewRequest(http.MethodOptions, "/graphql", nil)
+	preflight.Header.Set("Origin", "https://app.example.com")
+	preflight.Header.Set("Access-Control-Request-Method", "POST")
+	preflight.Header.Set("Access-Control-Request-Headers", "authorization, content-type")
+	rec := httptest.NewRecorder()
+	g.handler.ServeHTTP(rec, preflight)
+	require.Less(t, rec.Code, 300, rec.Body.String())
+	require.Equal(t, "https://app.example.com", rec.Header().Get("Access-Control-Allow-Origin"))
+	require.Contains(t, strings.ToLower(rec.Header().Get("Access-Control-Allow-Headers")), "authorization")
+
+	for origin, allowed := range map[string]bool{"https://app.example.com": true, "https://evil.example": false} {
+		req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query":"{ goodsList { totalCount } }"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+g.token(t, "acme"))
+		req.Header.Set("Origin", origin)
+		rec, resp := g.serve(t, req)
+		require.Equal(t, http.StatusOK, rec.Code)
+		require.Empty(t, resp.Errors)
+		if allowed {
+			require.Equal(t, origin, rec.Header().Get("Access-Control-Allow-Origin"))
+		} else {
+			require.Empty(t, rec.Header().Get("Access-Control-Allow-Origin"), origin)
+		}
+	}
+
+	t.Run("off by default", func(t *testing.T) {
+		g := newTestGateway(t, store.NewMemory(nil))
+		req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query":"{ goodsList { totalCount } }"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+g.token(t, "acme"))
+		req.Header.Set("Origin", "https://app.example.com")
+		rec, _ := g.serve(t, req)
+		require.Empty(t, rec.Header().Get("Access-Control-Allow-Origin"))
+	})
 }

@@ -132,7 +132,7 @@ func Handler(opts Options) http.Handler {
 		DefaultHeaders: headersHint,
 	}
 	for _, t := range opts.DevTokens {
-		cfg.DevTokens = append(cfg.DevTokens, devTokenDTO{Tenant: t.Tenant, Token: t.Token})
+		cfg.DevTokens = append(cfg.DevTokens, devTokenDTO(t))
 	}
 	var buf bytes.Buffer
 	err := pageTemplate.Execute(&buf, pageData{

@@ -53,7 +53,7 @@ func New(w io.Writer, f Format, level slog.Leveler) *slog.Logger {
 		}
 	}
 	if f == FormatText {
-		return slog.New(tint.NewHandler(w, &tint.Options{
+		return slog.New(tint.NewTextHandler(w, &tint.Options{
 			Level:       level,
 			TimeFormat:  time.TimeOnly,
 			NoColor:     !tty,

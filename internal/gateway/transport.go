@@ -1,9 +1,7 @@
 package gateway
 
 import (
-	"bytes"
 	"encoding/json"
-	"io"
 	"mime"
 	"net/http"
 	"net/url"
@@ -41,15 +39,10 @@ func (postTransport) Supports(r *http.Request) bool {
 func (postTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	start := graphql.Now()
 	mediaType := responseMediaType(r)
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		// The body was already read and capped by the bodyLimit middleware;
-		// this is a broken connection.
-		writeTransportError(w, mediaType, http.StatusBadRequest, "could not read the request body")
-		return
-	}
+	// The bodyLimit middleware has already read the body into memory, so
+	// decoding it can fail only on its content.
 	var params graphql.RawParams
-	dec := json.NewDecoder(bytes.NewReader(body))
+	dec := json.NewDecoder(r.Body)
 	dec.UseNumber()
 	if err := dec.Decode(&params); err != nil {
 		writeTransportError(w, mediaType, http.StatusBadRequest,
@@ -84,12 +77,15 @@ func (getTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 		OperationName: q.Get("operationName"),
 		Headers:       r.Header,
 	}
-	for name, dst := range map[string]*map[string]any{"variables": &params.Variables, "extensions": &params.Extensions} {
-		if v := q.Get(name); v != "" {
+	for _, p := range [...]struct {
+		name string
+		dst  *map[string]any
+	}{{"variables", &params.Variables}, {"extensions", &params.Extensions}} {
+		if v := q.Get(p.name); v != "" {
 			dec := json.NewDecoder(strings.NewReader(v))
 			dec.UseNumber()
-			if err := dec.Decode(dst); err != nil {
-				writeTransportError(w, mediaType, http.StatusBadRequest, name+" must be a JSON object")
+			if err := dec.Decode(p.dst); err != nil {
+				writeTransportError(w, mediaType, http.StatusBadRequest, p.name+" must be a JSON object")
 				return
 			}
 		}

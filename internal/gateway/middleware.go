@@ -34,6 +34,8 @@ var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
 // requestID gives every request an ID: the client's X-Request-Id if it is
 // well-formed, a random one otherwise. The ID is sent back in X-Request-Id.
+// chi's middleware.RequestID would keep any incoming value, unchecked, and
+// put it in every log line.
 func requestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-Id")
@@ -101,7 +103,9 @@ func accessLog(logger *slog.Logger) func(http.Handler) http.Handler {
 }
 
 // recoverer turns a panic outside GraphQL execution into a logged error
-// and a generic 500; gqlgen recovers panics in resolvers itself.
+// and a generic 500 GraphQL error; gqlgen recovers panics in resolvers
+// itself. chi's middleware.Recoverer answers in plain text, without
+// extensions.code.
 func recoverer(logger *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -324,3 +324,62 @@ func TestTenantPageSizeLimit(t *testing.T) {
 	g.mustData(t, g.token(t, "small"), `{ goodsList(first: 5) { totalCount } }`, nil, new(any))
 	g.mustData(t, g.token(t, "big"), `{ goodsList(first: 100) { totalCount } }`, nil, new(any))
 }
+
+// TestCustomerBValues writes customerB's extension fields of every kind
+// (an enum, a nested value object, a list, a DateTime, an Int and a
+// Boolean) and reads them back with their GraphQL types, filters and sorts
+// on them, and checks the defaults, on both stores.
+func TestCustomerBValues(t *testing.T) {
+	const fields = `name shipping dimensions { width height depth unit } tags restockAt minOrderQuantity hazardous`
+	for name, newStore := range stores() {
+		t.Run(name, func(t *testing.T) {
+			g := newTestGatewayIn(t, newStore(t), shippedTenants(t))
+			tok := g.token(t, "customerB")
+			create := func(in map[string]any) json.RawMessage {
+				t.Helper()
+				var data struct{ CreateGoods json.RawMessage }
+				g.mustData(t, tok, `mutation($in: CreateGoodsInput!) { createGoods(input: $in) { `+fields+` } }`,
+					map[string]any{"in": in}, &data)
+				return data.CreateGoods
+			}
+
+			crate := create(map[string]any{
+				"name": "Crate", "price": 10, "shipping": "FREIGHT",
+				"dimensions": map[string]any{"width": 1.2, "height": 0.8, "depth": 1, "unit": "M"},
+				"tags":       []any{"wood", "heavy"}, "restockAt": "2026-12-01T09:30:00+01:00",
+				"minOrderQuantity": 5, "hazardous": true,
+			})
+			require.JSONEq(t, `{"name":"Crate","shipping":"FREIGHT","dimensions":{"width":1.2,"height":0.8,"depth":1,"unit":"M"},
+				"tags":["wood","heavy"],"restockAt":"2026-12-01T08:30:00Z","minOrderQuantity":5,"hazardous":true}`, string(crate))
+
+			box := create(map[string]any{"name": "Box", "price": 1})
+			require.JSONEq(t, `{"name":"Box","shipping":"PARCEL","dimensions":null,"tags":[],"restockAt":null,"minOrderQuantity":1,"hazardous":false}`,
+				string(box), "defaults apply, and nullable fields left out are null")
+			create(map[string]any{"name": "Barrel", "price": 3, "shipping": "PICKUP", "minOrderQuantity": 2, "restockAt": "2026-11-30T00:00:00Z"})
+
+			list := func(args string) []string {
+				t.Helper()
+				var data struct{ GoodsList struct{ Nodes []struct{ Name string } } }
+				g.mustData(t, tok, `{ goodsList(`+args+`) { nodes { name } } }`, nil, &data)
+				var out []string
+				for _, n := range data.GoodsList.Nodes {
+					out = append(out, n.Name)
+				}
+				return out
+			}
+			require.Equal(t, []string{"Barrel", "Crate"}, list(`filter: {shipping: {in: [FREIGHT, PICKUP]}}, orderBy: [{field: NAME}]`))
+			require.Equal(t, []string{"Box"}, list(`filter: {shipping: {eq: PARCEL}}`), "a default matches")
+			require.Equal(t, []string{"Barrel", "Crate"}, list(`filter: {minOrderQuantity: {gte: 2}}, orderBy: [{field: MIN_ORDER_QUANTITY}]`))
+			require.Equal(t, []string{"Crate"}, list(`filter: {hazardous: true}`))
+			require.Equal(t, []string{"Box", "Barrel"}, list(`filter: {hazardous: false}, orderBy: [{field: NAME, direction: DESC}]`))
+			require.Equal(t, []string{"Crate"}, list(`filter: {restockAt: {gt: "2026-11-30T12:00:00Z"}}`))
+			require.Equal(t, []string{"Box", "Barrel", "Crate"}, list(`orderBy: [{field: RESTOCK_AT}]`), "null sorts first")
+			require.Equal(t, []string{"Crate", "Box", "Barrel"}, list(`orderBy: [{field: SHIPPING}]`), "enum values sort by name in byte order: FREIGHT, PARCEL, PICKUP")
+
+			_, resp := g.post(t, tok, `mutation { createGoods(input: {name: "x", price: 1, shipping: TRUCK}) { name } }`, nil)
+			require.Equal(t, "GRAPHQL_VALIDATION_FAILED", resp.code(), "an enum value the tenant did not declare")
+			_, resp = g.post(t, tok, `mutation { createGoods(input: {name: "x", price: 1, dimensions: {width: 1}}) { name } }`, nil)
+			require.Equal(t, "GRAPHQL_VALIDATION_FAILED", resp.code(), "a value object missing required fields")
+		})
+	}
+}

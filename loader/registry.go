@@ -108,14 +108,8 @@ type snapshot struct {
 	tenants  map[string]*Tenant
 	states   map[string]State
 	runtimes map[string]*Runtime // by schema hash
-	// inputs remembers what each tenant was last loaded from, so that a
-	// reload rebuilds only what changed.
-	inputs map[string]string
 	// issuers maps the auth.issuer of tenants being served to their ID.
 	issuers map[string]string
-	// conflicts holds the tenants whose State.Error is an issuer
-	// conflict rather than a load error.
-	conflicts map[string]bool
 }
 
 // New loads every tenant under opts.Dir. It fails only if the directory
@@ -205,7 +199,6 @@ func (r *Registry) Reload() error {
 		tenants:  make(map[string]*Tenant, len(dirs)),
 		states:   make(map[string]State, len(dirs)),
 		runtimes: make(map[string]*Runtime),
-		inputs:   make(map[string]string, len(dirs)),
 	}
 	now := time.Now()
 	var problems []error
@@ -213,15 +206,11 @@ func (r *Registry) Reload() error {
 		id := filepath.Base(d)
 		old, hadOld := prev.tenants[id]
 		src, err := readTenant(d)
-		if err == nil && prev.inputs[id] == src.inputHash && hadOld {
-			// Unchanged since the last successful load.
+		if err == nil && hadOld && old.ConfigHash == src.inputHash {
+			// Unchanged since the last successful load (perhaps after a
+			// failed edit was undone): the state is the tenant's own.
 			next.tenants[id] = old
-			st := prev.states[id]
-			if prev.conflicts[id] {
-				st.Error, st.ErrorAt = "", time.Time{} // indexIssuers decides again
-			}
-			next.states[id] = st
-			next.inputs[id] = src.inputHash
+			next.states[id] = stateOf(old)
 			next.runtimes[old.Runtime.Hash] = old.Runtime
 			continue
 		}
@@ -231,29 +220,24 @@ func (r *Registry) Reload() error {
 		}
 		if err != nil {
 			problems = append(problems, err)
-			st := State{ID: id, Error: err.Error(), ErrorAt: now}
+			st := State{ID: id}
 			if hadOld {
 				// Keep serving the last good version.
 				next.tenants[id] = old
-				next.inputs[id] = prev.inputs[id]
 				next.runtimes[old.Runtime.Hash] = old.Runtime
-				st.Name, st.Status, st.Serving = old.Config.Name, old.Config.Status, true
-				st.SchemaHash, st.LoadedAt = old.Runtime.Hash, old.LoadedAt
+				st = stateOf(old)
 				r.opts.Logger.Error("tenant failed to reload; still serving its previous version",
 					"tenant", id, "error", err)
 			} else {
 				r.opts.Logger.Error("tenant failed to load; it is not served", "tenant", id, "error", err)
 			}
+			st.Error, st.ErrorAt = err.Error(), now
 			next.states[id] = st
 			continue
 		}
 		t := &Tenant{ID: id, Config: src.config, Runtime: rt, LoadedAt: now, ConfigHash: src.inputHash}
 		next.tenants[id] = t
-		next.inputs[id] = src.inputHash
-		next.states[id] = State{
-			ID: id, Name: t.Config.Name, Status: t.Config.Status, Serving: true,
-			SchemaHash: rt.Hash, LoadedAt: now,
-		}
+		next.states[id] = stateOf(t)
 		if hadOld {
 			r.opts.Logger.Info("tenant reloaded", "tenant", id, "schema", shortHash(rt.Hash))
 		}
@@ -270,13 +254,20 @@ func (r *Registry) Reload() error {
 	return errors.Join(problems...)
 }
 
+// stateOf is the state of a tenant being served without a problem.
+func stateOf(t *Tenant) State {
+	return State{
+		ID: t.ID, Name: t.Config.Name, Status: t.Config.Status, Serving: true,
+		SchemaHash: t.Runtime.Hash, LoadedAt: t.LoadedAt,
+	}
+}
+
 // indexIssuers maps the token issuers of next's tenants to them. An issuer
 // can belong to one tenant only: a second tenant naming it is a problem,
 // and its issuer is left out (its tokens are then checked against the
 // gateway's global settings, which will refuse them).
 func indexIssuers(next *snapshot, now time.Time) []error {
 	next.issuers = make(map[string]string)
-	next.conflicts = make(map[string]bool)
 	var problems []error
 	for _, id := range slices.Sorted(maps.Keys(next.tenants)) {
 		a := next.tenants[id].Config.Auth
@@ -290,7 +281,6 @@ func indexIssuers(next *snapshot, now time.Time) []error {
 			st := next.states[id]
 			st.Error, st.ErrorAt = err.Error(), now
 			next.states[id] = st
-			next.conflicts[id] = true
 			continue
 		}
 		next.issuers[a.Issuer] = id

@@ -122,6 +122,15 @@ func TestRegistryReloadKeepsLastGood(t *testing.T) {
 	require.True(t, st[1].Serving)
 	require.Contains(t, st[1].Error, "Nope")
 
+	// Undoing the broken edit brings back the tenant as it was, without
+	// the error.
+	writeFile(t, filepath.Join(dir, "globex", "goods.graphqls"), "extend type Goods {\n  colour: String\n}\n")
+	require.NoError(t, reg.Reload())
+	globexBack, _ := reg.Lookup("globex")
+	require.Same(t, globex, globexBack)
+	require.Empty(t, reg.States()[1].Error)
+	require.NoError(t, reg.Problems())
+
 	// A good edit is served; removing a tenant's directory removes it.
 	writeFile(t, filepath.Join(dir, "globex", "goods.graphqls"), "extend type Goods {\n  size: Int\n}\n")
 	require.NoError(t, os.RemoveAll(filepath.Join(dir, "acme")))

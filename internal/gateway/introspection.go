@@ -48,8 +48,7 @@ func (introspectionPolicy) Validate(graphql.ExecutableSchema) error { return nil
 func (introspectionPolicy) MutateOperationContext(ctx context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
 	if t, ok := tenantFrom(ctx); ok && !t.Config.IntrospectionEnabled() {
 		if selectsIntrospection(opCtx.Doc, opCtx.Operation.SelectionSet, map[string]bool{}) {
-			e := (&apperr.Error{Code: IntrospectionDisabled, Message: "introspection is disabled for this tenant"}).GraphQL()
-			return e
+			return (&apperr.Error{Code: IntrospectionDisabled, Message: "introspection is disabled for this tenant"}).GraphQL()
 		}
 		return nil
 	}

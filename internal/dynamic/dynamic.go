@@ -80,9 +80,10 @@ type Config struct {
 	// the key of a map[string]any.
 	Resolvers map[string]FieldResolver
 	// Scalars maps custom scalar names to their coercion. DateTime
-	// defaults to graph/model's (RFC 3339, output in UTC), DefaultValue to
-	// gqlgen's Any. A custom scalar with neither passes input values
-	// through unchanged and writes output values with graphql.MarshalAny.
+	// defaults to graph/model's (RFC 3339, output in UTC), every other
+	// custom scalar to gqlgen's Any (the model of DefaultValue), which
+	// passes input values through unchanged and writes output values with
+	// graphql.MarshalAny.
 	Scalars map[string]Scalar
 }
 

@@ -34,12 +34,16 @@ func (ex *execution) introspectionResolver(root rootField) FieldResolver {
 // gqlgen's introspection model, as generated code does: __Schema is a
 // *introspection.Schema, __Type a *introspection.Type, and so on.
 var introspectionFields = map[string]func(obj any, args map[string]any) any{
-	"__Schema.description":      func(o any, _ map[string]any) any { return o.(*introspection.Schema).Description() },
-	"__Schema.types":            func(o any, _ map[string]any) any { return typeListT(o.(*introspection.Schema).Types()) },
+	"__Schema.description": func(o any, _ map[string]any) any { return o.(*introspection.Schema).Description() },
+	"__Schema.types": func(o any, _ map[string]any) any {
+		return ptrList[introspection.Type](o.(*introspection.Schema).Types())
+	},
 	"__Schema.queryType":        func(o any, _ map[string]any) any { return typeValue(o.(*introspection.Schema).QueryType()) },
 	"__Schema.mutationType":     func(o any, _ map[string]any) any { return typeValue(o.(*introspection.Schema).MutationType()) },
 	"__Schema.subscriptionType": func(o any, _ map[string]any) any { return typeValue(o.(*introspection.Schema).SubscriptionType()) },
-	"__Schema.directives":       func(o any, _ map[string]any) any { return directiveListT(o.(*introspection.Schema).Directives()) },
+	"__Schema.directives": func(o any, _ map[string]any) any {
+		return ptrList[introspection.Directive](o.(*introspection.Schema).Directives())
+	},
 
 	"__Type.kind":           func(o any, _ map[string]any) any { return o.(*introspection.Type).Kind() },
 	"__Type.name":           func(o any, _ map[string]any) any { return o.(*introspection.Type).Name() },
@@ -47,22 +51,24 @@ var introspectionFields = map[string]func(obj any, args map[string]any) any{
 	"__Type.specifiedByURL": func(o any, _ map[string]any) any { return o.(*introspection.Type).SpecifiedByURL() },
 	"__Type.fields": func(o any, args map[string]any) any {
 		deprecated, _ := args["includeDeprecated"].(bool)
-		return fieldList(o.(*introspection.Type).Fields(deprecated))
+		return nullableList(o.(*introspection.Type).Fields(deprecated))
 	},
-	"__Type.interfaces":    func(o any, _ map[string]any) any { return typeList(o.(*introspection.Type).Interfaces()) },
-	"__Type.possibleTypes": func(o any, _ map[string]any) any { return typeList(o.(*introspection.Type).PossibleTypes()) },
+	"__Type.interfaces":    func(o any, _ map[string]any) any { return nullableList(o.(*introspection.Type).Interfaces()) },
+	"__Type.possibleTypes": func(o any, _ map[string]any) any { return nullableList(o.(*introspection.Type).PossibleTypes()) },
 	"__Type.enumValues": func(o any, args map[string]any) any {
 		deprecated, _ := args["includeDeprecated"].(bool)
-		return enumValueList(o.(*introspection.Type).EnumValues(deprecated))
+		return nullableList(o.(*introspection.Type).EnumValues(deprecated))
 	},
 	// Generated code ignores inputFields' includeDeprecated.
-	"__Type.inputFields": func(o any, _ map[string]any) any { return inputValueList(o.(*introspection.Type).InputFields()) },
+	"__Type.inputFields": func(o any, _ map[string]any) any { return nullableList(o.(*introspection.Type).InputFields()) },
 	"__Type.ofType":      func(o any, _ map[string]any) any { return typeValue(o.(*introspection.Type).OfType()) },
 	"__Type.isOneOf":     func(o any, _ map[string]any) any { return o.(*introspection.Type).IsOneOf() },
 
-	"__Field.name":              func(o any, _ map[string]any) any { return &o.(*introspection.Field).Name },
-	"__Field.description":       func(o any, _ map[string]any) any { return o.(*introspection.Field).Description() },
-	"__Field.args":              func(o any, _ map[string]any) any { return inputValueListT(o.(*introspection.Field).Args) },
+	"__Field.name":        func(o any, _ map[string]any) any { return &o.(*introspection.Field).Name },
+	"__Field.description": func(o any, _ map[string]any) any { return o.(*introspection.Field).Description() },
+	"__Field.args": func(o any, _ map[string]any) any {
+		return ptrList[introspection.InputValue](o.(*introspection.Field).Args)
+	},
 	"__Field.type":              func(o any, _ map[string]any) any { return typeValue(o.(*introspection.Field).Type) },
 	"__Field.isDeprecated":      func(o any, _ map[string]any) any { return o.(*introspection.Field).IsDeprecated() },
 	"__Field.deprecationReason": func(o any, _ map[string]any) any { return o.(*introspection.Field).DeprecationReason() },
@@ -82,9 +88,11 @@ var introspectionFields = map[string]func(obj any, args map[string]any) any{
 	"__Directive.name":         func(o any, _ map[string]any) any { return &o.(*introspection.Directive).Name },
 	"__Directive.description":  func(o any, _ map[string]any) any { return o.(*introspection.Directive).Description() },
 	"__Directive.isRepeatable": func(o any, _ map[string]any) any { return o.(*introspection.Directive).IsRepeatable },
-	"__Directive.locations":    func(o any, _ map[string]any) any { return stringList(o.(*introspection.Directive).Locations) },
+	"__Directive.locations":    func(o any, _ map[string]any) any { return ptrList[string](o.(*introspection.Directive).Locations) },
 	// Generated code ignores args' includeDeprecated, here and on __Field.
-	"__Directive.args": func(o any, _ map[string]any) any { return inputValueListT(o.(*introspection.Directive).Args) },
+	"__Directive.args": func(o any, _ map[string]any) any {
+		return ptrList[introspection.InputValue](o.(*introspection.Directive).Args)
+	},
 }
 
 // typeValue returns t, or an untyped nil for a nil t.
@@ -95,54 +103,13 @@ func typeValue(t *introspection.Type) any {
 	return t
 }
 
-// Lists of the introspection model, whose elements are pointers into the
-// slice. Like generated code, a nil slice is null in a nullable list
-// (typeList and the like) and empty in a non-null one (typeListT and the
-// like).
-
-type (
-	typeListT       []introspection.Type
-	fieldListT      []introspection.Field
-	inputValueListT []introspection.InputValue
-	enumValueListT  []introspection.EnumValue
-	directiveListT  []introspection.Directive
-)
-
-func typeList(l []introspection.Type) any {
+// nullableList returns l as a List of pointers into it, or an untyped nil
+// for a nil l. Like generated code, a nil slice of the introspection model
+// is null in a nullable list (nullableList) and empty in a non-null one
+// (ptrList).
+func nullableList[E any](l []E) any {
 	if l == nil {
 		return nil
 	}
-	return typeListT(l)
+	return ptrList[E](l)
 }
-
-func fieldList(l []introspection.Field) any {
-	if l == nil {
-		return nil
-	}
-	return fieldListT(l)
-}
-
-func inputValueList(l []introspection.InputValue) any {
-	if l == nil {
-		return nil
-	}
-	return inputValueListT(l)
-}
-
-func enumValueList(l []introspection.EnumValue) any {
-	if l == nil {
-		return nil
-	}
-	return enumValueListT(l)
-}
-
-func (l typeListT) Len() int           { return len(l) }
-func (l typeListT) At(i int) any       { return &l[i] }
-func (l fieldListT) Len() int          { return len(l) }
-func (l fieldListT) At(i int) any      { return &l[i] }
-func (l inputValueListT) Len() int     { return len(l) }
-func (l inputValueListT) At(i int) any { return &l[i] }
-func (l enumValueListT) Len() int      { return len(l) }
-func (l enumValueListT) At(i int) any  { return &l[i] }
-func (l directiveListT) Len() int      { return len(l) }
-func (l directiveListT) At(i int) any  { return &l[i] }

@@ -83,7 +83,7 @@ type typeRef struct {
 	elem *typeRef // kindList
 
 	scalar scalarKind
-	custom *Scalar // scalarCustom; nil passes values through
+	custom *Scalar // scalarCustom
 
 	enum map[string]struct{} // kindEnum: the enum's values
 
@@ -128,9 +128,6 @@ func compile(cfg Config) *ExecutableSchema {
 	}
 	for name, sc := range cfg.Scalars {
 		e.scalars[name] = &sc
-	}
-	if _, ok := e.scalars["DefaultValue"]; !ok {
-		e.scalars["DefaultValue"] = &anyScalar
 	}
 
 	for name, def := range s.Types {
@@ -251,6 +248,8 @@ func (e *ExecutableSchema) namedType(name string) *typeRef {
 			t.custom = sc
 		} else if name == "DateTime" {
 			t.scalar = scalarDateTime
+		} else {
+			t.custom = &anyScalar
 		}
 	case ast.Enum:
 		t.kind = kindEnum
@@ -273,7 +272,8 @@ func (e *ExecutableSchema) namedType(name string) *typeRef {
 	return t
 }
 
-// anyScalar is gqlgen's Any, the model of the DefaultValue scalar.
+// anyScalar is gqlgen's Any, the model of the DefaultValue scalar: the
+// coercion of custom scalars without a Config.Scalars entry.
 var anyScalar = Scalar{
 	Unmarshal: func(v any) (any, error) { return graphql.UnmarshalAny(v) },
 	Marshal:   func(v any) (graphql.Marshaler, error) { return graphql.MarshalAny(v), nil },

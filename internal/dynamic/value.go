@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
@@ -110,9 +109,8 @@ func (ex *execution) writeScalar(ctx context.Context, w *writer, t *typeRef, v a
 		w.buf = append(tm.UTC().AppendFormat(append(w.buf, '"'), time.RFC3339Nano), '"')
 		return true
 	case scalarCustom:
-		if t.custom == nil {
-			return ex.writeAny(ctx, w, t, v)
-		}
+		// gqlgen's MarshalAny, the default, panics if v is not JSON: the
+		// field's panic.
 		m, err := t.custom.Marshal(v)
 		if err != nil {
 			ex.fieldError(ctx, w, fmt.Errorf("dynamic: %s: %w", t.name, err))
@@ -232,13 +230,6 @@ func (ex *execution) writeEnum(ctx context.Context, w *writer, t *typeRef, v any
 	return true
 }
 
-// writeAny writes a value of a custom scalar without coercion, with
-// gqlgen's MarshalAny (which panics if v is not JSON: the field's panic).
-func (ex *execution) writeAny(ctx context.Context, w *writer, t *typeRef, v any) bool {
-	graphql.MarshalAny(v).MarshalGQL(w)
-	return true
-}
-
 // unfitError is the error of a value v that does not fit type t.
 func unfitError(t *typeRef, v any) error {
 	name := t.name
@@ -262,61 +253,51 @@ func asList(v any) (l List, ok bool) {
 	case List:
 		return x, true
 	case []any:
-		if x == nil {
-			return nil, true
-		}
-		return anyList(x), true
+		return sliceList(valueList[any](x))
 	case []string:
-		if x == nil {
-			return nil, true
-		}
-		return stringList(x), true
+		return sliceList(ptrList[string](x))
 	case []int:
-		if x == nil {
-			return nil, true
-		}
-		return intList(x), true
+		return sliceList(ptrList[int](x))
 	case []float64:
-		if x == nil {
-			return nil, true
-		}
-		return floatList(x), true
+		return sliceList(ptrList[float64](x))
 	case []bool:
-		if x == nil {
-			return nil, true
-		}
-		return boolList(x), true
+		return sliceList(valueList[bool](x))
 	case []map[string]any:
-		if x == nil {
-			return nil, true
-		}
-		return mapList(x), true
+		return sliceList(mapList(x))
 	}
 	return nil, false
 }
 
-type (
-	anyList    []any
-	stringList []string
-	intList    []int
-	floatList  []float64
-	boolList   []bool
-	mapList    []map[string]any
-)
-
-func (l anyList) Len() int     { return len(l) }
-func (l anyList) At(i int) any { return l[i] }
-func (l stringList) Len() int  { return len(l) }
-func (l stringList) At(i int) any {
-	return &l[i]
+// sliceList returns s as a List, and a nil List, which is null, for a nil
+// s.
+func sliceList[L interface {
+	~[]E
+	List
+}, E any](s L) (List, bool) {
+	if s == nil {
+		return nil, true
+	}
+	return s, true
 }
-func (l intList) Len() int       { return len(l) }
-func (l intList) At(i int) any   { return &l[i] }
-func (l floatList) Len() int     { return len(l) }
-func (l floatList) At(i int) any { return &l[i] }
-func (l boolList) Len() int      { return len(l) }
-func (l boolList) At(i int) any  { return l[i] }
-func (l mapList) Len() int       { return len(l) }
+
+// ptrList is a slice as a List of pointers to its elements, which go into
+// an interface without an allocation (see Object).
+type ptrList[E any] []E
+
+func (l ptrList[E]) Len() int     { return len(l) }
+func (l ptrList[E]) At(i int) any { return &l[i] }
+
+// valueList is a slice as a List of its elements, for those that go into
+// an interface without an allocation already.
+type valueList[E any] []E
+
+func (l valueList[E]) Len() int     { return len(l) }
+func (l valueList[E]) At(i int) any { return l[i] }
+
+// mapList is a []map[string]any as a List; a nil element is null.
+type mapList []map[string]any
+
+func (l mapList) Len() int { return len(l) }
 func (l mapList) At(i int) any {
 	if l[i] == nil {
 		return nil

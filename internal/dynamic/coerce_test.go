@@ -1,9 +1,12 @@
 package dynamic_test
 
 import (
+	"context"
 	"encoding/json"
+	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -117,13 +120,25 @@ func TestArgumentErrorsPerOccurrence(t *testing.T) {
 	require.Equal(t, []string{`["items",0,"echo","p","when"]`, `["items",1,"echo","p","when"]`}, paths)
 }
 
-// TestArgsShared checks that the resolvers of one field get equal
-// arguments however many values the field is resolved for.
+// TestArgsShared checks that the resolvers of one field get the same
+// arguments, one map as FieldResolver documents, however many values the
+// field is resolved for.
 func TestArgsShared(t *testing.T) {
+	var (
+		mu   sync.Mutex
+		maps = make(map[uintptr]bool)
+	)
 	es := newTestSchema(t, map[string]dynamic.FieldResolver{
 		"Query.items": value([]any{item{}, item{}, item{}}),
+		"Item.echo": func(_ context.Context, _ any, args map[string]any) (any, error) {
+			mu.Lock()
+			maps[reflect.ValueOf(args).Pointer()] = true
+			mu.Unlock()
+			return describe(args), nil
+		},
 	})
 	out := run(t, es, `query($c: Color = BLUE) { items { echo(c: $c, p: {tags: ["a"]}) } }`, nil)
 	want := `{"echo":"{c:string(BLUE),p:{color:string(RED),tags:[string(a)],x:int(1),y:int(2)}}"}`
 	require.JSONEq(t, `{"data":{"items":[`+strings.Repeat(want+",", 2)+want+`]}}`, out)
+	require.Len(t, maps, 1, "argument maps")
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -259,5 +258,52 @@ func TestIntrospectionOfAbstractTypes(t *testing.T) {
 		`"named":{"kind":"INTERFACE","fields":[{"name":"name","type":{"kind":"NON_NULL","ofType":{"name":"String"}}}],"possibleTypes":[{"name":"Pet"},{"name":"Robot"}]},`+
 		`"pet":{"interfaces":[{"name":"Named"}]},`+
 		`"color":{"enumValues":[{"name":"RED"},{"name":"GREEN"},{"name":"BLUE"}]}}}`, out)
-	require.False(t, strings.Contains(out, "errors"))
+}
+
+// TestIntrospectionFieldMiddleware checks that __schema and __type go
+// through field middleware, as the package documentation says, and the
+// fields of their values, read from the introspection model, do not.
+func TestIntrospectionFieldMiddleware(t *testing.T) {
+	es := newTestSchema(t, nil)
+	var (
+		mu   sync.Mutex
+		seen []string
+	)
+	middleware := func(e *executor.Executor) {
+		e.AroundFields(func(ctx context.Context, next graphql.Resolver) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			mu.Lock()
+			seen = append(seen, fmt.Sprintf("%s %s.%s %v", fc.Path(), fc.Object, fc.Field.Name, fc.Args))
+			mu.Unlock()
+			return next(ctx)
+		})
+	}
+	require.Equal(t,
+		`{"data":{"__schema":{"queryType":{"name":"Query"}},"t":{"name":"Item"}}}`,
+		run(t, es, `{ __schema { queryType { name } } t: __type(name: "Item") { name } }`, nil, middleware))
+	slices.Sort(seen)
+	require.Equal(t, []string{
+		"__schema Query.__schema map[]",
+		"t Query.__type map[name:Item]",
+	}, seen)
+}
+
+// TestDeferIgnored checks that deferred fragments are delivered in the
+// initial response, as the package documentation says.
+func TestDeferIgnored(t *testing.T) {
+	es := newTestSchema(t, map[string]dynamic.FieldResolver{"Query.item": value(item{"s": "a", "ns": "b", "i": 1})})
+	require.Equal(t, `{"data":{"item":{"s":"a","ns":"b","i":1}}}`,
+		run(t, es, `{ item { s ... @defer { ns } ...later @defer(label: "l") } } fragment later on Item { i }`, nil))
+}
+
+// TestNewPanicsOnUnknownResolver checks New's documented panic for a
+// resolver of a field the schema does not have.
+func TestNewPanicsOnUnknownResolver(t *testing.T) {
+	for _, key := range []string{"Query.nope", "Nope.s", "Query"} {
+		t.Run(key, func(t *testing.T) {
+			require.PanicsWithValue(t, "dynamic: a resolver for "+key+", which the schema does not have", func() {
+				newTestSchema(t, map[string]dynamic.FieldResolver{key: value(nil)})
+			})
+		})
+	}
 }

@@ -11,6 +11,8 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/executor"
 	"github.com/stretchr/testify/require"
+	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/tenantgraph/tenantgraph/internal/dynamic"
@@ -241,4 +243,32 @@ func TestPanics(t *testing.T) {
 	require.Equal(t,
 		`{"errors":[{"message":"recovered: element boom","path":["items",1]}],"data":{"items":[{"s":"a","resolved":"r"},null,{"s":"c","resolved":"r"}]}}`,
 		run(t, es, `{ items { s resolved } }`, nil, recoverFunc))
+}
+
+// TestCustomScalars checks Config.Scalars: custom coercion of input and
+// output values, also replacing the default of DateTime, and a Marshal
+// error as the field's error.
+func TestCustomScalars(t *testing.T) {
+	schema, err := gqlparser.LoadSchema(&ast.Source{Name: "test.graphqls", Input: testSDL})
+	require.NoError(t, err)
+	es := dynamic.New(dynamic.Config{
+		Schema: schema,
+		Resolvers: map[string]dynamic.FieldResolver{
+			"Query.echo": func(_ context.Context, _ any, args map[string]any) (any, error) { return describe(args), nil },
+			"Query.item": value(item{"dt": "now", "j": 1}),
+		},
+		Scalars: map[string]dynamic.Scalar{
+			"DateTime": {
+				Unmarshal: func(v any) (any, error) { return "in:" + v.(string), nil },
+				Marshal:   func(v any) (graphql.Marshaler, error) { return graphql.MarshalString("out:" + v.(string)), nil },
+			},
+			"JSON": {
+				Unmarshal: func(v any) (any, error) { return v, nil },
+				Marshal:   func(any) (graphql.Marshaler, error) { return nil, errors.New("not JSON") },
+			},
+		},
+	})
+	require.Equal(t,
+		`{"errors":[{"message":"dynamic: JSON: not JSON","path":["item","j"]}],"data":{"echo":"{dt:string(in:x),s:string(def)}","item":{"dt":"out:now","j":null}}}`,
+		run(t, es, `{ echo(dt: "x") item { dt j } }`, nil))
 }

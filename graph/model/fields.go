@@ -4,9 +4,11 @@ package model
 // the fields of the base types without resolvers and without reflection.
 // They return pointers into the value where they can (&g.Name, not
 // g.Name): a pointer goes into an interface without an allocation, a
-// string, float64 or time.Time does not. A nil pointer field is returned
-// as an untyped nil, which is null. Lists are returned as types with Len
-// and At (the executor's List), again without copying.
+// string, float64 or time.Time does not. A nil pointer to a scalar is
+// null as it is; a nil pointer to an object is returned as an untyped nil,
+// which is null, where the executor would otherwise read its fields. Lists
+// are returned as types with Len and At (the executor's List), again
+// without copying.
 
 // FieldValue returns the value of the GraphQL field name of g: a base
 // field, or else the extension field of that name from g.Ext (nil if g
@@ -20,9 +22,6 @@ func (g *Goods) FieldValue(name string) any {
 	case "price":
 		return &g.Price
 	case "description":
-		if g.Description == nil {
-			return nil
-		}
 		return g.Description
 	case "createdAt":
 		return &g.CreatedAt
@@ -68,14 +67,8 @@ func (p *PageInfo) FieldValue(name string) any {
 	case "hasPreviousPage":
 		return p.HasPreviousPage
 	case "startCursor":
-		if p.StartCursor == nil {
-			return nil
-		}
 		return p.StartCursor
 	case "endCursor":
-		if p.EndCursor == nil {
-			return nil
-		}
 		return p.EndCursor
 	}
 	return nil

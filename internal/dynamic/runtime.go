@@ -94,7 +94,7 @@ func appendFloat(buf []byte, f float64) []byte {
 	return strconv.AppendFloat(buf, f, 'g', -1, 64)
 }
 
-// writerTo adapts a writer to io.Writer, for graphql.Marshaler.
+// A writer is an io.Writer, for graphql.Marshaler.
 var _ io.Writer = (*writer)(nil)
 
 // The functions below are gqlgen's runtime API that the executor uses,

@@ -67,12 +67,9 @@ func NewMemoryWith(o MemoryOptions) *Memory {
 
 // Get implements Store.
 func (m *Memory) Get(ctx context.Context, tenantID, id string) (*model.Goods, error) {
-	if err := checkTenant(tenantID); err != nil {
+	id, err := checkRef(tenantID, id)
+	if err != nil {
 		return nil, err
-	}
-	id, ok := parseID(id)
-	if !ok {
-		return nil, ErrNotFound
 	}
 	m.mu.RLock()
 	g := m.goods[tenantID][id]
@@ -85,10 +82,7 @@ func (m *Memory) Get(ctx context.Context, tenantID, id string) (*model.Goods, er
 
 // List implements Store.
 func (m *Memory) List(ctx context.Context, tenantID string, p ListParams) (*Page, error) {
-	if err := checkTenant(tenantID); err != nil {
-		return nil, err
-	}
-	plan, err := planList(&p)
+	plan, err := planList(tenantID, &p)
 	if err != nil {
 		return nil, err
 	}
@@ -171,17 +165,7 @@ func (m *Memory) Create(ctx context.Context, tenantID string, in NewGoods) (*mod
 
 // Update implements Store.
 func (m *Memory) Update(ctx context.Context, tenantID, id string, p GoodsPatch) (*model.Goods, error) {
-	if err := checkTenant(tenantID); err != nil {
-		return nil, err
-	}
-	id, ok := parseID(id)
-	if !ok {
-		return nil, ErrNotFound
-	}
-	if err := checkPatch(&p); err != nil {
-		return nil, err
-	}
-	set, remove, err := splitExtPatch(p.Ext)
+	id, set, remove, err := prepareUpdate(tenantID, id, &p)
 	if err != nil {
 		return nil, err
 	}
@@ -215,12 +199,9 @@ func (m *Memory) Update(ctx context.Context, tenantID, id string, p GoodsPatch) 
 
 // Delete implements Store.
 func (m *Memory) Delete(ctx context.Context, tenantID, id string) error {
-	if err := checkTenant(tenantID); err != nil {
+	id, err := checkRef(tenantID, id)
+	if err != nil {
 		return err
-	}
-	id, ok := parseID(id)
-	if !ok {
-		return ErrNotFound
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()

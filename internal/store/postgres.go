@@ -181,12 +181,9 @@ func queryGoods(b *pgx.Batch, g **model.Goods, sql string, args ...any) {
 
 // Get implements Store.
 func (p *Postgres) Get(ctx context.Context, tenantID, id string) (*model.Goods, error) {
-	if err := checkTenant(tenantID); err != nil {
+	id, err := checkRef(tenantID, id)
+	if err != nil {
 		return nil, err
-	}
-	id, ok := parseID(id)
-	if !ok {
-		return nil, ErrNotFound
 	}
 	var g *model.Goods
 	b := tenantBatch(tenantID)
@@ -202,10 +199,7 @@ func (p *Postgres) Get(ctx context.Context, tenantID, id string) (*model.Goods, 
 
 // List implements Store.
 func (p *Postgres) List(ctx context.Context, tenantID string, params ListParams) (*Page, error) {
-	if err := checkTenant(tenantID); err != nil {
-		return nil, err
-	}
-	plan, err := planList(&params)
+	plan, err := planList(tenantID, &params)
 	if err != nil {
 		return nil, err
 	}
@@ -298,17 +292,7 @@ func (p *Postgres) Create(ctx context.Context, tenantID string, in NewGoods) (*m
 // updates of the same goods do not lose each other's changes to distinct
 // fields or extension keys.
 func (p *Postgres) Update(ctx context.Context, tenantID, id string, patch GoodsPatch) (*model.Goods, error) {
-	if err := checkTenant(tenantID); err != nil {
-		return nil, err
-	}
-	id, ok := parseID(id)
-	if !ok {
-		return nil, ErrNotFound
-	}
-	if err := checkPatch(&patch); err != nil {
-		return nil, err
-	}
-	set, remove, err := splitExtPatch(patch.Ext)
+	id, set, remove, err := prepareUpdate(tenantID, id, &patch)
 	if err != nil {
 		return nil, err
 	}
@@ -337,12 +321,9 @@ func (p *Postgres) Update(ctx context.Context, tenantID, id string, patch GoodsP
 
 // Delete implements Store.
 func (p *Postgres) Delete(ctx context.Context, tenantID, id string) error {
-	if err := checkTenant(tenantID); err != nil {
+	id, err := checkRef(tenantID, id)
+	if err != nil {
 		return err
-	}
-	id, ok := parseID(id)
-	if !ok {
-		return ErrNotFound
 	}
 	b := tenantBatch(tenantID)
 	b.Queue("DELETE FROM goods WHERE tenant_id = $1 AND id = $2", tenantID, id).Exec(func(tag pgconn.CommandTag) error {

@@ -53,6 +53,20 @@ func ceilTime(t time.Time) time.Time {
 	return c
 }
 
+// checkRef checks the tenant ID and returns the canonical form of the goods
+// ID id, or ErrNotFound if id is malformed. Get, Update and Delete of both
+// stores begin with it.
+func checkRef(tenantID, id string) (string, error) {
+	if err := checkTenant(tenantID); err != nil {
+		return "", err
+	}
+	id, ok := parseID(id)
+	if !ok {
+		return "", ErrNotFound
+	}
+	return id, nil
+}
+
 func checkTenant(tenantID string) error {
 	if tenantID == "" {
 		return errors.New("store: empty tenant ID")
@@ -138,7 +152,11 @@ type listPlan struct {
 	after *position
 }
 
-func planList(p *ListParams) (*listPlan, error) {
+// planList checks the input of List. Both stores call it.
+func planList(tenantID string, p *ListParams) (*listPlan, error) {
+	if err := checkTenant(tenantID); err != nil {
+		return nil, err
+	}
 	if p.First < 0 {
 		return nil, fmt.Errorf("store: page size %d is negative", p.First)
 	}
@@ -181,4 +199,21 @@ func prepareCreate(tenantID string, in *NewGoods, newID func() (string, error)) 
 		return "", nil, fmt.Errorf("store: generated goods ID %q is not a UUID", raw)
 	}
 	return id, ext, nil
+}
+
+// prepareUpdate checks the input of Update and returns the canonical goods
+// ID, and the extension values to set and the keys to remove
+// (splitExtPatch). Both stores call it, so that they accept and refuse the
+// same inputs.
+func prepareUpdate(tenantID, rawID string, p *GoodsPatch) (id string, set map[string]any, remove []string, err error) {
+	if id, err = checkRef(tenantID, rawID); err != nil {
+		return "", nil, nil, err
+	}
+	if err := checkPatch(p); err != nil {
+		return "", nil, nil, err
+	}
+	if set, remove, err = splitExtPatch(p.Ext); err != nil {
+		return "", nil, nil, err
+	}
+	return id, set, remove, nil
 }

@@ -90,10 +90,11 @@ func (m *Memory) List(ctx context.Context, tenantID string, p ListParams) (*Page
 		g   *model.Goods
 		pos *position
 	}
+	keep := matcher(&p.Filter, plan.ext)
 	m.mu.RLock()
 	var matches []match
 	for _, g := range m.goods[tenantID] {
-		if !matchFilter(g, &p.Filter, plan.ext) {
+		if !keep(g) {
 			continue
 		}
 		pos := positionOf(g, plan.keys)
@@ -124,11 +125,12 @@ func (m *Memory) Count(ctx context.Context, tenantID string, f Filter) (int, err
 	if err != nil {
 		return 0, err
 	}
+	keep := matcher(&f, ext)
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	n := 0
 	for _, g := range m.goods[tenantID] {
-		if matchFilter(g, &f, ext) {
+		if keep(g) {
 			n++
 		}
 	}
@@ -221,35 +223,39 @@ func (m *Memory) Ping(ctx context.Context) error {
 // garbage collected, and m remains usable.
 func (m *Memory) Close() {}
 
-// matchFilter reports whether g matches f, whose conditions on extension
-// fields are ext, as Postgres's WHERE clause of the same filter does: names
-// by a case-insensitive substring match (ILIKE lower-cases both sides too),
-// numbers and times exactly, extension fields as extCond.match says.
-func matchFilter(g *model.Goods, f *Filter, ext []extCond) bool {
-	if f.NameContains != "" && !strings.Contains(strings.ToLower(g.Name), strings.ToLower(f.NameContains)) {
-		return false
-	}
-	r := f.Price
-	if r.Gt != nil && !(g.Price > *r.Gt) ||
-		r.Gte != nil && !(g.Price >= *r.Gte) ||
-		r.Lt != nil && !(g.Price < *r.Lt) ||
-		r.Lte != nil && !(g.Price <= *r.Lte) {
-		return false
-	}
-	t := f.CreatedAt
-	c := g.CreatedAt
-	if t.Gt != nil && !c.After(*t.Gt) ||
-		t.Gte != nil && c.Before(*t.Gte) ||
-		t.Lt != nil && !c.Before(*t.Lt) ||
-		t.Lte != nil && c.After(*t.Lte) {
-		return false
-	}
-	for i := range ext {
-		if !ext[i].match(g.Ext) {
+// matcher returns a function that reports whether goods match f, whose
+// conditions on extension fields are ext, as Postgres's WHERE clause of the
+// same filter does: names by a case-insensitive substring match (ILIKE
+// lower-cases both sides too), numbers and times exactly, extension fields
+// as extCond.match says.
+func matcher(f *Filter, ext []extCond) func(*model.Goods) bool {
+	name := strings.ToLower(f.NameContains)
+	return func(g *model.Goods) bool {
+		if name != "" && !strings.Contains(strings.ToLower(g.Name), name) {
 			return false
 		}
+		r := f.Price
+		if r.Gt != nil && !(g.Price > *r.Gt) ||
+			r.Gte != nil && !(g.Price >= *r.Gte) ||
+			r.Lt != nil && !(g.Price < *r.Lt) ||
+			r.Lte != nil && !(g.Price <= *r.Lte) {
+			return false
+		}
+		t := f.CreatedAt
+		c := g.CreatedAt
+		if t.Gt != nil && !c.After(*t.Gt) ||
+			t.Gte != nil && c.Before(*t.Gte) ||
+			t.Lt != nil && !c.Before(*t.Lt) ||
+			t.Lte != nil && c.After(*t.Lte) {
+			return false
+		}
+		for i := range ext {
+			if !ext[i].match(g.Ext) {
+				return false
+			}
+		}
+		return true
 	}
-	return true
 }
 
 func cloneGoods(g *model.Goods) *model.Goods {

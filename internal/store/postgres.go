@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -366,16 +367,16 @@ func (q *query) add(s string) { q.sql.WriteString(s) }
 // arg adds v to the arguments and returns its placeholder.
 func (q *query) arg(v any) string {
 	q.args = append(q.args, v)
-	return fmt.Sprintf("$%d", len(q.args))
+	return "$" + strconv.Itoa(len(q.args))
 }
 
 // filter adds the condition of f, whose conditions on extension fields
-// are ext, for tenantID. Like Memory's matchFilter, it matches names with
+// are ext, for tenantID. Like Memory's matcher, it matches names with
 // ILIKE, which lower-cases both sides.
 func (q *query) filter(tenantID string, f *Filter, ext []extCond) {
 	q.add("tenant_id = " + q.arg(tenantID))
 	if f.NameContains != "" {
-		q.add(" AND name ILIKE " + q.arg("%"+escapeLike(f.NameContains)+"%") + ` ESCAPE '\'`)
+		q.add(" AND name ILIKE " + q.arg("%"+likeEscaper.Replace(f.NameContains)+"%") + ` ESCAPE '\'`)
 	}
 	bound := func(column, op string, v any) {
 		q.add(" AND " + column + " " + op + " " + q.arg(v))
@@ -512,11 +513,9 @@ func sqlArray(c extension.Class, vs []any) any {
 	}
 }
 
-// escapeLike escapes the wildcards of a LIKE pattern and its escape
-// character, the backslash.
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
-}
+// likeEscaper escapes the wildcards of a LIKE pattern and its escape
+// character, the backslash. A Replacer is safe for concurrent use.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 // sortExprs returns the SQL expressions of keys. List uses each twice,
 // in the keyset condition and in ORDER BY, with the same text.

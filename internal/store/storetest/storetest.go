@@ -131,6 +131,46 @@ func listAll(t *testing.T, s store.Store, tenantID string, p store.ListParams, p
 	return nil
 }
 
+// paginateWithInserts lists the goods of tenant in order, three at a time,
+// and after each page but the last calls insert with the page's number and
+// last edge. insert creates goods and returns the IDs of those that later
+// pages must show (they sort after the edge) and must not show (before it).
+// paginateWithInserts checks that the pages are in order, without
+// duplicates, and show every goods of initial and of see and none of
+// notSee; it returns see and notSee.
+func paginateWithInserts(t *testing.T, s store.Store, tenant string, order []store.Order, initial []*model.Goods,
+	insert func(page int, end store.Edge) (see, notSee []string),
+) (see, notSee []string) {
+	t.Helper()
+	var seen []*model.Goods
+	p := store.ListParams{OrderBy: order, First: 3}
+	for page := 0; ; page++ {
+		require.Less(t, page, 100, "too many pages")
+		got, err := s.List(t.Context(), tenant, p)
+		require.NoError(t, err)
+		seen = append(seen, nodes(got)...)
+		if !got.HasNextPage {
+			break
+		}
+		end := got.Edges[len(got.Edges)-1]
+		p.After = end.Cursor
+		pageSee, pageNotSee := insert(page, end)
+		see, notSee = append(see, pageSee...), append(notSee, pageNotSee...)
+	}
+
+	desc := orderString(order)
+	seenIDs := ids(seen)
+	require.Equal(t, ids(sorted(seen, order)), seenIDs, "%s: pages are in order", desc)
+	require.Len(t, slices.Compact(slices.Sorted(slices.Values(seenIDs))), len(seenIDs), "%s: no duplicates", desc)
+	for _, id := range append(ids(initial), see...) {
+		require.Contains(t, seenIDs, id, "%s: no skips", desc)
+	}
+	for _, id := range notSee {
+		require.NotContains(t, seenIDs, id, "%s: goods created before the position are not seen", desc)
+	}
+	return see, notSee
+}
+
 func ids(goods []*model.Goods) []string {
 	out := make([]string, len(goods))
 	for i, g := range goods {

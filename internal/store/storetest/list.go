@@ -3,6 +3,7 @@ package storetest
 import (
 	"encoding/base64"
 	"fmt"
+	"math"
 	"slices"
 	"testing"
 	"time"
@@ -278,6 +279,24 @@ func testFirstZero(t *testing.T, s store.Store) {
 		require.Empty(t, page.Edges)
 		require.Equal(t, want, page.HasNextPage, "goods follow edge %d", i)
 	}
+}
+
+// testFirstMax checks that every page size is valid, the largest int
+// too: limits are the caller's job.
+func testFirstMax(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	var all []*model.Goods
+	for i := range 3 {
+		all = append(all, create(t, s, tenantA, store.NewGoods{Name: fmt.Sprint(i), Price: 1}))
+	}
+	page, err := s.List(ctx, tenantA, store.ListParams{First: math.MaxInt})
+	require.NoError(t, err)
+	require.Equal(t, ids(all), ids(nodes(page)))
+	require.False(t, page.HasNextPage)
+	page, err = s.List(ctx, tenantA, store.ListParams{First: math.MaxInt, After: page.Edges[0].Cursor})
+	require.NoError(t, err)
+	require.Equal(t, ids(all[1:]), ids(nodes(page)))
+	require.False(t, page.HasNextPage)
 }
 
 func testListErrors(t *testing.T, s store.Store) {

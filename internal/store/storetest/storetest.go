@@ -50,6 +50,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"PaginationWithInserts", testPaginationWithInserts},
 		{"InvalidCursor", testInvalidCursor},
 		{"FirstZero", testFirstZero},
+		{"FirstMax", testFirstMax},
 		{"ListErrors", testListErrors},
 		{"ExtValues", testExtValues},
 		{"ExtUnstorable", testExtUnstorable},

@@ -25,7 +25,16 @@ const extTimeLayout = "2006-01-02T15:04:05.000000Z"
 func extValue(g *model.Goods, k store.ExtKey) any {
 	v, ok := g.Ext[k.Name]
 	if !ok {
-		v = k.Default
+		// The default as it would be stored: it may be any Go number, or
+		// a time.Time.
+		switch d := k.Default.(type) {
+		case int:
+			v = float64(d)
+		case time.Time:
+			v = d.UTC().Format(extTimeLayout)
+		default:
+			v = d
+		}
 	}
 	switch k.Class {
 	case extension.ClassString:

@@ -149,6 +149,10 @@ func testExtFilter(t *testing.T, s store.Store) {
 		check(t, store.Filter{Ext: []store.ExtCondition{{ExtKey: rateKey, Eq: 3.0}}}, []string{"g02"})
 		check(t, store.Filter{Ext: []store.ExtCondition{{ExtKey: rateKey, Eq: 0.0}}}, []string{"g04", "g11"})
 		check(t, store.Filter{Ext: []store.ExtCondition{{ExtKey: withDefault(rateKey), Eq: 0.2}}}, []string{"g01", "g09", "g14"})
+		// A default may be any Go number.
+		intDefault := store.ExtKey{Name: "rate", Class: extension.ClassNumber, Default: 1}
+		check(t, store.Filter{Ext: []store.ExtCondition{{ExtKey: intDefault, Eq: 1.0}}}, []string{"g09"})
+		checkKey(t, intDefault, store.ExtCondition{Gte: 1.0}, store.ExtCondition{Lt: 1.0})
 		check(t, store.Filter{Ext: []store.ExtCondition{{ExtKey: rateKey, Gt: math.Inf(-1)}}},
 			[]string{"g00", "g01", "g02", "g03", "g04", "g05", "g11", "g12", "g13", "g14"})
 	})
@@ -190,6 +194,10 @@ func testExtFilter(t *testing.T, s store.Store) {
 		check(t, store.Filter{Ext: []store.ExtCondition{{ExtKey: atKey, Eq: extT0}}}, []string{"g00", "g04"})
 		check(t, store.Filter{Ext: []store.ExtCondition{{ExtKey: atKey, Eq: extT0.Add(time.Microsecond)}}}, []string{"g01", "g03"})
 		check(t, store.Filter{Ext: []store.ExtCondition{{ExtKey: withDefault(atKey), Eq: extT0.Add(time.Microsecond)}}}, []string{"g01", "g03", "g09"})
+		// A default may be a time.Time, cut to the microsecond.
+		timeDefault := store.ExtKey{Name: "at", Class: extension.ClassTime, Default: extT0.Add(1999 * time.Nanosecond).In(time.FixedZone("Z", 3600))}
+		check(t, store.Filter{Ext: []store.ExtCondition{{ExtKey: timeDefault, Eq: extT0.Add(time.Microsecond)}}}, []string{"g01", "g03", "g09"})
+		checkKey(t, timeDefault, store.ExtCondition{Gt: extT0}, store.ExtCondition{Lte: extT0.Add(time.Microsecond)})
 		check(t, store.Filter{Ext: []store.ExtCondition{{ExtKey: atKey, Gt: time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC)}}},
 			[]string{"g00", "g01", "g02", "g03", "g04", "g05", "g10", "g11", "g14"})
 	})
@@ -273,6 +281,8 @@ func testExtOrder(t *testing.T, s store.Store) {
 		[]store.Order{{Field: store.SortPrice, Desc: true}, extAsc(okKey), {Field: store.SortCreatedAt, Desc: true}},
 		[]store.Order{extAsc(store.ExtKey{Name: "absent", Class: extension.ClassNumber})},
 		[]store.Order{extDesc(store.ExtKey{Name: "absent", Class: extension.ClassNumber, Default: 1})},
+		[]store.Order{extAsc(store.ExtKey{Name: "rate", Class: extension.ClassNumber, Default: 1})},
+		[]store.Order{extDesc(store.ExtKey{Name: "at", Class: extension.ClassTime, Default: extT0.Add(999 * time.Nanosecond)})},
 		[]store.Order{extAsc(codeKey), extAsc(store.ExtKey{Name: "code", Class: extension.ClassNumber})},
 	)
 	for _, order := range orders {

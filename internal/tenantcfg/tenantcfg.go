@@ -56,15 +56,22 @@ type Resolver struct {
 	logger   *slog.Logger
 
 	mu sync.Mutex
-	// issuers memoizes the TenantIssuer built from each tenant's resolved
-	// configuration, so that its key is parsed once and its identity
-	// (which the Verifier's token cache checks) stays the same while the
-	// configuration does.
-	issuers map[string]issuerMemo
+	// tenants memoizes, by tenant ID, what the per-request path needs of
+	// a tenant: its cache key and load function, and the TenantIssuer
+	// built from its resolved configuration, so that the key is parsed
+	// once and the issuer's identity (which the Verifier's token cache
+	// checks) stays the same while the configuration does.
+	tenants map[string]*memo
 }
 
-type issuerMemo struct {
-	resolved []byte // the resolved configuration the issuer was built from
+// memo is what a Resolver keeps of one tenant. It is immutable: a change
+// replaces it.
+type memo struct {
+	tenant *loader.Tenant // the registry's tenant that key and load are of
+	key    string         // cacheKey(tenant)
+	load   cache.LoadFunc // resolves tenant's configuration from its sources
+
+	resolved []byte // the resolved configuration issuer was built from; nil if none was
 	issuer   *auth.TenantIssuer
 }
 
@@ -75,7 +82,7 @@ func New(registry *loader.Registry, sr *secrets.Resolver, c *cache.Cache, logger
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Resolver{registry: registry, secrets: sr, cache: c, logger: logger, issuers: make(map[string]issuerMemo)}
+	return &Resolver{registry: registry, secrets: sr, cache: c, logger: logger, tenants: make(map[string]*memo)}
 }
 
 // cacheKey names a tenant's resolved configuration within its namespace
@@ -84,41 +91,55 @@ func cacheKey(t *loader.Tenant) string { return "config:" + t.ConfigHash }
 
 // Resolve returns the resolved configuration of the tenant.
 func (r *Resolver) Resolve(ctx context.Context, tenantID string) (*Resolved, error) {
-	_, res, err := r.resolve(ctx, tenantID)
-	return res, err
-}
-
-func (r *Resolver) resolve(ctx context.Context, tenantID string) ([]byte, *Resolved, error) {
 	t, ok := r.registry.Lookup(tenantID)
 	if !ok {
-		return nil, nil, fmt.Errorf("%w %q", ErrUnknownTenant, tenantID)
+		return nil, fmt.Errorf("%w %q", ErrUnknownTenant, tenantID)
 	}
-	raw, err := r.raw(ctx, t)
-	if err != nil {
-		return nil, nil, err
-	}
-	res, err := decode(t.ID, raw)
-	return raw, res, err
-}
-
-// raw returns the tenant's resolved configuration as cached.
-func (r *Resolver) raw(ctx context.Context, t *loader.Tenant) ([]byte, error) {
-	// The registry is in memory: unknown tenants cost a map lookup, so
-	// they need no negative caching here.
-	load := func(ctx context.Context) ([]byte, error) { return r.load(ctx, t) }
-	raw, err := r.cache.Get(ctx, t.ID, cacheKey(t), load)
-	if err == nil && !json.Valid(raw) {
-		// Opened but not ours to decode (written by another version?):
-		// drop it and resolve again, never serve it.
-		r.logger.Warn("cached tenant configuration does not decode; resolving it again", "tenant", t.ID)
-		if err = r.cache.Invalidate(ctx, t.ID, cacheKey(t)); err == nil || errors.Is(err, cache.ErrInvalidationQueued) {
-			raw, err = r.cache.Get(ctx, t.ID, cacheKey(t), load)
-		}
+	m := r.memo(t)
+	raw, err := r.cache.Get(ctx, t.ID, m.key, m.load)
+	if err == nil {
+		raw, err = r.checked(ctx, m, raw)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("resolve configuration of tenant %q: %w", t.ID, err)
 	}
-	return raw, nil
+	return decode(t.ID, raw)
+}
+
+// memo returns the memo of t, making one if t is new or was reloaded.
+func (r *Resolver) memo(t *loader.Tenant) *memo {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	m := r.tenants[t.ID]
+	if m != nil && m.tenant == t {
+		return m
+	}
+	next := &memo{tenant: t, key: cacheKey(t), load: func(ctx context.Context) ([]byte, error) { return r.load(ctx, t) }}
+	if m != nil {
+		// The issuer stays valid as long as the resolved configuration,
+		// which names the files' hash, is the same.
+		next.resolved, next.issuer = m.resolved, m.issuer
+	}
+	r.tenants[t.ID] = next
+	return next
+}
+
+// checked returns raw, the tenant's resolved configuration as cached, if
+// it is JSON. If it is not, it drops it from the cache and resolves it
+// again.
+func (r *Resolver) checked(ctx context.Context, m *memo, raw []byte) ([]byte, error) {
+	if json.Valid(raw) {
+		return raw, nil
+	}
+	// Opened but not ours to decode (written by another version?): drop it
+	// and resolve again, never serve it.
+	t := m.tenant
+	r.logger.Warn("cached tenant configuration does not decode; resolving it again", "tenant", t.ID)
+	err := r.cache.Invalidate(ctx, t.ID, m.key)
+	if err != nil && !errors.Is(err, cache.ErrInvalidationQueued) {
+		return nil, err
+	}
+	return r.cache.Get(ctx, t.ID, m.key, m.load)
 }
 
 func decode(tenantID string, raw []byte) (*Resolved, error) {
@@ -150,19 +171,22 @@ func (r *Resolver) load(ctx context.Context, t *loader.Tenant) ([]byte, error) {
 // Issuer implements auth.Issuers: it returns the token issuer of the
 // tenant whose tenant.yaml names iss, with the tenant's resolved key.
 func (r *Resolver) Issuer(ctx context.Context, iss string) (*auth.TenantIssuer, error) {
+	// The registry is in memory: unknown issuers and tenants cost a map
+	// lookup, so they need no negative caching here.
 	t, ok := r.registry.IssuerTenant(iss)
 	if !ok {
 		return nil, auth.ErrIssuerNotFound
 	}
-	raw, err := r.raw(ctx, t)
-	if err != nil {
-		return nil, err
+	m := r.memo(t)
+	raw, err := r.cache.Get(ctx, t.ID, m.key, m.load)
+	if err == nil && m.issuer != nil && bytes.Equal(m.resolved, raw) {
+		return m.issuer, nil // the common case: nothing to check, decode or parse
 	}
-	r.mu.Lock()
-	m, ok := r.issuers[t.ID]
-	r.mu.Unlock()
-	if ok && bytes.Equal(m.resolved, raw) {
-		return m.issuer, nil // the common case: nothing to decode or parse
+	if err == nil {
+		raw, err = r.checked(ctx, m, raw)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("resolve configuration of tenant %q: %w", t.ID, err)
 	}
 	res, err := decode(t.ID, raw)
 	if err != nil {
@@ -192,8 +216,16 @@ func (r *Resolver) Issuer(ctx context.Context, iss string) (*auth.TenantIssuer, 
 		return nil, err
 	}
 	r.mu.Lock()
-	r.issuers[t.ID] = issuerMemo{resolved: raw, issuer: ti}
-	r.mu.Unlock()
+	defer r.mu.Unlock()
+	cur := r.tenants[t.ID]
+	if cur.issuer != nil && bytes.Equal(cur.resolved, raw) {
+		return cur.issuer, nil // built by a concurrent request meanwhile
+	}
+	if cur.tenant == t {
+		next := *cur
+		next.resolved, next.issuer = raw, ti
+		r.tenants[t.ID] = &next
+	}
 	return ti, nil
 }
 

@@ -1,7 +1,10 @@
 package tenantcfg_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"os"
@@ -36,6 +39,20 @@ auth:
 // secrets come from a provider that counts its calls, and a Redis-backed
 // cache.
 func setup(t testing.TB) (*tenantcfg.Resolver, *atomic.Int64) {
+	f := newFixture(t)
+	return f.r, f.calls
+}
+
+// fixture is what setup makes, and what it made the Resolver of.
+type fixture struct {
+	r        *tenantcfg.Resolver
+	calls    *atomic.Int64 // calls of the secret provider
+	reg      *loader.Registry
+	cacheCfg cache.Config // of the Resolver's cache
+	logs     *bytes.Buffer
+}
+
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	require.NoError(t, os.MkdirAll(filepath.Join(dir, "globex"), 0o755))
@@ -60,10 +77,13 @@ func setup(t testing.TB) (*tenantcfg.Resolver, *atomic.Int64) {
 	require.NoError(t, err)
 	sealer, err := cache.NewSealer([]byte("master-key-of-exactly-32-bytes!!"))
 	require.NoError(t, err)
-	c, err := cache.New(t.Context(), cache.Config{Redis: opts, Sealer: sealer, KeyPrefix: prefix})
+	cfg := cache.Config{Redis: opts, Sealer: sealer, KeyPrefix: prefix}
+	c, err := cache.New(t.Context(), cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
-	return tenantcfg.New(reg, sr, c, slog.New(slog.DiscardHandler)), &calls
+	var logs bytes.Buffer
+	r := tenantcfg.New(reg, sr, c, slog.New(slog.NewTextHandler(&logs, nil)))
+	return &fixture{r: r, calls: &calls, reg: reg, cacheCfg: cfg, logs: &logs}
 }
 
 func TestConcurrentFirstRequestsResolveOnce(t *testing.T) {
@@ -71,21 +91,72 @@ func TestConcurrentFirstRequestsResolveOnce(t *testing.T) {
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	errs := make(chan error, 1000)
+	got := make(chan *auth.TenantIssuer, 1000)
 	for range 1000 {
 		wg.Go(func() {
 			<-start
-			if _, err := r.Issuer(t.Context(), "https://id.globex.example/"); err != nil {
+			ti, err := r.Issuer(t.Context(), "https://id.globex.example/")
+			if err != nil {
 				errs <- err
 			}
+			got <- ti
 		})
 	}
 	close(start)
 	wg.Wait()
 	close(errs)
+	close(got)
 	for err := range errs {
 		require.NoError(t, err)
 	}
 	require.EqualValues(t, 2, calls.Load(), "each of the tenant's two secrets is resolved once")
+	issuers := map[*auth.TenantIssuer]bool{}
+	for ti := range got {
+		issuers[ti] = true
+	}
+	require.Len(t, issuers, 1, "every request gets the same TenantIssuer")
+}
+
+// A cached configuration that opens but does not decode (written by
+// another version, say) is dropped and resolved again, never served.
+func TestUndecodableCachedConfigIsResolvedAgain(t *testing.T) {
+	for _, via := range []string{"Resolve", "Issuer"} {
+		t.Run(via, func(t *testing.T) {
+			f := newFixture(t)
+			globex, ok := f.reg.Lookup("globex")
+			require.True(t, ok)
+			// Another replica, sharing Redis and the master key, caches
+			// something else under the key of globex's configuration.
+			other, err := cache.New(t.Context(), f.cacheCfg)
+			require.NoError(t, err)
+			t.Cleanup(func() { other.Close() })
+			_, err = other.Get(t.Context(), "globex", "config:"+globex.ConfigHash, func(context.Context) ([]byte, error) {
+				return []byte("not JSON"), nil
+			})
+			require.NoError(t, err)
+
+			if via == "Resolve" {
+				res, err := f.r.Resolve(t.Context(), "globex")
+				require.NoError(t, err)
+				require.Equal(t, "erp-secret-of-at-least-32-bytes-long!", string(res.Secrets["erp"]))
+			} else {
+				ti, err := f.r.Issuer(t.Context(), "https://id.globex.example/")
+				require.NoError(t, err)
+				require.Equal(t, "globex", ti.TenantID())
+			}
+			require.EqualValues(t, 2, f.calls.Load(), "the secrets are resolved from their source")
+			require.Contains(t, f.logs.String(), "does not decode")
+
+			third, err := cache.New(t.Context(), f.cacheCfg) // nothing in process
+			require.NoError(t, err)
+			t.Cleanup(func() { third.Close() })
+			got, err := third.Get(t.Context(), "globex", "config:"+globex.ConfigHash, func(context.Context) ([]byte, error) {
+				return nil, errors.New("not loaded again")
+			})
+			require.NoError(t, err)
+			require.True(t, json.Valid(got), "Redis holds the configuration resolved again: %q", got)
+		})
+	}
 }
 
 func TestResolve(t *testing.T) {

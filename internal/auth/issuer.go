@@ -201,12 +201,9 @@ func (c IssuerConfig) GoString() string { return c.String() }
 // build a new TenantIssuer when a tenant's auth block changes, and keep the
 // old one while it does not.
 type TenantIssuer struct {
-	cfg       IssuerConfig // Secret and PublicKeyPEM cleared
-	alg       jwa.SignatureAlgorithm
+	cfg       IssuerConfig       // Secret and PublicKeyPEM cleared
 	keyOpt    jwt.ParseOption    // the static key; nil with a JWKS
 	issuerOpt jwt.ValidateOption // iss must be cfg.Issuer
-	hasSecret bool
-	hasPEM    bool
 }
 
 // NewTenantIssuer returns the TenantIssuer of cfg, or the errors of
@@ -217,14 +214,9 @@ func NewTenantIssuer(cfg IssuerConfig) (*TenantIssuer, error) {
 	if err != nil {
 		return nil, err
 	}
-	ti := &TenantIssuer{
-		alg:       signatureAlgorithm(cfg.Algorithm),
-		issuerOpt: jwt.WithIssuer(cfg.Issuer),
-		hasSecret: len(cfg.Secret) > 0,
-		hasPEM:    len(cfg.PublicKeyPEM) > 0,
-	}
+	ti := &TenantIssuer{issuerOpt: jwt.WithIssuer(cfg.Issuer)}
 	if key != nil {
-		ti.keyOpt = jwt.WithKey(ti.alg, key)
+		ti.keyOpt = jwt.WithKey(signatureAlgorithm(cfg.Algorithm), key)
 	}
 	cfg.Secret, cfg.PublicKeyPEM = nil, nil
 	cfg.Audiences = slices.Clone(cfg.Audiences)
@@ -235,14 +227,8 @@ func NewTenantIssuer(cfg IssuerConfig) (*TenantIssuer, error) {
 // signatureAlgorithm returns the jwa algorithm of one of the supported
 // algorithm names.
 func signatureAlgorithm(alg string) jwa.SignatureAlgorithm {
-	switch alg {
-	case RS256:
-		return jwa.RS256()
-	case ES256:
-		return jwa.ES256()
-	default:
-		return jwa.HS256()
-	}
+	a, _ := jwa.LookupSignatureAlgorithm(alg)
+	return a
 }
 
 // TenantID returns the ID of the tenant that owns the issuer.
@@ -270,13 +256,14 @@ func (ti *TenantIssuer) String() string {
 }
 
 func (ti *TenantIssuer) keySource() string {
+	// The key's kind follows from what resolve accepts for the algorithm.
 	switch {
-	case ti.hasSecret:
-		return "secret"
-	case ti.hasPEM:
-		return "public key"
-	default:
+	case ti.keyOpt == nil:
 		return "jwks"
+	case ti.cfg.Algorithm == HS256:
+		return "secret"
+	default:
+		return "public key"
 	}
 }
 

@@ -113,6 +113,26 @@ func TestIssuerRedactsSecret(t *testing.T) {
 	require.Contains(t, out, acmeIss)
 }
 
+// A TenantIssuer says where its key comes from, never the key.
+func TestTenantIssuerKeySource(t *testing.T) {
+	k := keys()
+	for _, tc := range []struct {
+		cfg  auth.IssuerConfig
+		want string
+	}{
+		{auth.IssuerConfig{TenantID: "acme", Issuer: acmeIss, Algorithm: auth.HS256, Secret: k.secret}, "secret"},
+		{auth.IssuerConfig{TenantID: "acme", Issuer: acmeIss, Algorithm: auth.RS256, PublicKeyPEM: k.rsaPEM}, "public key"},
+		{auth.IssuerConfig{TenantID: "acme", Issuer: acmeIss, Algorithm: auth.ES256, PublicKeyPEM: k.ecPEM}, "public key"},
+		{auth.IssuerConfig{TenantID: "acme", Issuer: acmeIss, Algorithm: auth.ES256, JWKSURL: "https://id.acme.example/jwks"}, "jwks"},
+	} {
+		ti := mustIssuer(t, tc.cfg)
+		require.Contains(t, ti.String(), "Key:"+tc.want+",")
+		var buf bytes.Buffer
+		slog.New(slog.NewJSONHandler(&buf, nil)).Info("auth", "issuer", ti)
+		require.Contains(t, buf.String(), `"key":"`+tc.want+`"`)
+	}
+}
+
 func TestIssuerMap(t *testing.T) {
 	k := keys()
 	a := mustIssuer(t, auth.IssuerConfig{TenantID: "acme", Issuer: acmeIss, Algorithm: auth.HS256, Secret: k.secret})

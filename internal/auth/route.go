@@ -90,11 +90,7 @@ func (v *Verifier) verify(ctx context.Context, raw string) (Claims, *apperr.Erro
 		return Claims{}, aerr
 	}
 	if cached {
-		e := cachedToken{claims: c, iss: iss, issuer: ti}
-		if ti != nil {
-			e.jwksURL = ti.cfg.JWKSURL
-		}
-		v.cache.put(key, e, epoch, v.now())
+		v.cache.put(key, cachedToken{claims: c, iss: iss, issuer: ti}, epoch, v.now())
 	}
 	return c, nil
 }

@@ -29,10 +29,9 @@ type cachedToken struct {
 	// on a hit.
 	iss string
 	// issuer is the tenant issuer the token was verified against, or nil
-	// for the global Config.
+	// for the global Config. Its JWKS URL, if it has one, names the set
+	// the key came from.
 	issuer *TenantIssuer
-	// jwksURL is the JWKS the key came from, if any.
-	jwksURL string
 	// expires is when the entry stops being used: the token's exp, or
 	// sooner.
 	expires time.Time
@@ -219,6 +218,6 @@ func (v *Verifier) PurgeTenantTokens(tenantID string) {
 // key of the JWKS at u.
 func (v *Verifier) purgeJWKS(u string) {
 	if v.cache != nil {
-		v.cache.purge(func(e *cachedToken) bool { return e.jwksURL == u })
+		v.cache.purge(func(e *cachedToken) bool { return e.issuer != nil && e.issuer.cfg.JWKSURL == u })
 	}
 }

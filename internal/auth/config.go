@@ -172,28 +172,41 @@ func parsePublicKey(alg string, data []byte) (any, error) {
 	default:
 		return nil, fmt.Errorf("auth: public key: unsupported PEM block %q", block.Type)
 	}
+	if err == nil {
+		err = checkPublicKey(alg, key)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("auth: public key: %w", err)
 	}
+	return key, nil
+}
+
+// checkPublicKey returns why key cannot verify alg tokens, or nil if it
+// can: RS256 needs an RSA key of at least 2048 bits, ES256 a P-256 key. The
+// PEM keys of a Config or IssuerConfig and the keys of a JWKS are held to
+// it alike.
+func checkPublicKey(alg string, key any) error {
 	switch alg {
 	case RS256:
 		k, ok := key.(*rsa.PublicKey)
 		if !ok {
-			return nil, fmt.Errorf("auth: public key: RS256 needs an RSA key, got %s", keyKind(key))
+			return fmt.Errorf("RS256 needs an RSA key, got %s", keyKind(key))
 		}
 		if k.N.BitLen() < minRSABits {
-			return nil, fmt.Errorf("auth: public key: RSA key has %d bits, want at least %d", k.N.BitLen(), minRSABits)
+			return fmt.Errorf("RSA key has %d bits, want at least %d", k.N.BitLen(), minRSABits)
 		}
 	case ES256:
 		k, ok := key.(*ecdsa.PublicKey)
 		if !ok {
-			return nil, fmt.Errorf("auth: public key: ES256 needs an EC key, got %s", keyKind(key))
+			return fmt.Errorf("ES256 needs an EC key, got %s", keyKind(key))
 		}
 		if k.Curve != elliptic.P256() {
-			return nil, fmt.Errorf("auth: public key: ES256 needs a P-256 key, got %s", k.Curve.Params().Name)
+			return fmt.Errorf("ES256 needs a P-256 key, got %s", k.Curve.Params().Name)
 		}
+	default:
+		return fmt.Errorf("%s takes no public key", alg)
 	}
-	return key, nil
+	return nil
 }
 
 func keyKind(key any) string {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto"
 	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rsa"
 	"errors"
 	"fmt"
@@ -194,26 +193,24 @@ func parseKeySet(body []byte) (*keySet, error) {
 		if err := jwk.Export(pk, &raw); err != nil {
 			continue
 		}
-		k := jwksKey{}
-		switch pub := raw.(type) {
+		var alg string
+		switch raw.(type) {
 		case *rsa.PublicKey:
-			if pub.N.BitLen() < minRSABits {
-				continue
-			}
-			k.alg, k.pub = RS256, pub
+			alg = RS256
 		case *ecdsa.PublicKey:
-			if pub.Curve != elliptic.P256() {
-				continue
-			}
-			k.alg, k.pub = ES256, pub
+			alg = ES256
 		default:
 			continue
 		}
-		if a, ok := key.Algorithm(); ok && a.String() != k.alg {
+		if checkPublicKey(alg, raw) != nil {
 			continue
 		}
+		if a, ok := key.Algorithm(); ok && a.String() != alg {
+			continue
+		}
+		k := jwksKey{alg: alg, pub: raw.(interface{ Equal(crypto.PublicKey) bool })}
 		k.kid, _ = key.KeyID()
-		k.opt = jwt.WithKey(signatureAlgorithm(k.alg), k.pub)
+		k.opt = jwt.WithKey(signatureAlgorithm(alg), raw)
 		if _, dup := ks.byKID[kidAlg{k.kid, k.alg}]; !dup && k.kid != "" {
 			ks.byKID[kidAlg{k.kid, k.alg}] = len(ks.keys)
 		}

@@ -12,7 +12,7 @@ type flightKey struct{ ns, key string }
 // flight is one resolution of a value, shared by every caller that asks
 // for the value while it runs.
 type flight struct {
-	done  chan struct{} // closed when e, err and panicked are set
+	done  chan struct{} // closed when e, err and panic are set
 	e     *entry
 	err   error
 	panic any // a panic of the resolution, with its stack, to re-raise in callers

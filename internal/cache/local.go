@@ -69,16 +69,13 @@ func (l *local) seq() uint64 {
 }
 
 // putIf stores e as the entry of key in ns, unless an invalidation happened
-// since seq returned seq: then e may predate it. It reports whether e was
-// stored.
-func (l *local) putIf(ns, key string, e *entry, seq uint64) bool {
+// since seq returned seq: then e may predate it.
+func (l *local) putIf(ns, key string, e *entry, seq uint64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.invalidations != seq {
-		return false
+	if l.invalidations == seq {
+		l.putLocked(ns, key, e)
 	}
-	l.putLocked(ns, key, e)
-	return true
 }
 
 // put stores e as the entry of key in ns, evicting an arbitrary entry when
@@ -173,11 +170,4 @@ func (l *local) sweep(now time.Time) {
 			delete(l.spaces, ns)
 		}
 	}
-}
-
-// size returns the number of entries.
-func (l *local) size() int {
-	l.mu.RLock()
-	defer l.mu.RUnlock()
-	return l.n
 }

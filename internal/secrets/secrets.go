@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -39,13 +40,28 @@ type ProviderFunc func(ctx context.Context, name string) (Value, error)
 // Secret implements Provider.
 func (f ProviderFunc) Secret(ctx context.Context, name string) (Value, error) { return f(ctx, name) }
 
-// Value is a secret. It prints and logs as REDACTED.
+// Value is a secret. It prints, with any verb, and logs as REDACTED.
 type Value []byte
 
 func (Value) String() string { return "REDACTED" }
 
 // GoString implements fmt.GoStringer, for %#v.
 func (Value) GoString() string { return "REDACTED" }
+
+// Format implements fmt.Formatter. Without it, verbs for which fmt does not
+// call String, such as %d and %c, would print the secret's bytes.
+func (v Value) Format(f fmt.State, verb rune) {
+	switch verb {
+	case 'v', 's', 'x', 'X', 'q': // as fmt would print v.String() or v.GoString()
+		if verb == 'v' && f.Flag('#') {
+			io.WriteString(f, v.GoString())
+			return
+		}
+		fmt.Fprintf(f, fmt.FormatString(f, verb), v.String())
+	default:
+		io.WriteString(f, v.String())
+	}
+}
 
 // LogValue implements slog.LogValuer.
 func (Value) LogValue() slog.Value { return slog.StringValue("REDACTED") }
@@ -92,13 +108,10 @@ func (r *Resolver) Register(scheme string, p Provider) {
 
 // Resolve returns the value of ref.
 func (r *Resolver) Resolve(ctx context.Context, ref string) (Value, error) {
-	scheme, name, err := r.parse(ref)
+	p, name, err := r.parse(ref)
 	if err != nil {
 		return nil, err
 	}
-	r.mu.RLock()
-	p := r.providers[scheme]
-	r.mu.RUnlock()
 	v, err := p.Secret(ctx, name)
 	if err != nil {
 		return nil, fmt.Errorf("resolve %s: %w", ref, err)
@@ -113,19 +126,20 @@ func (r *Resolver) Check(ref string) error {
 	return err
 }
 
-func (r *Resolver) parse(ref string) (scheme, name string, err error) {
+// parse splits ref and returns the provider of its scheme and the name.
+func (r *Resolver) parse(ref string) (Provider, string, error) {
 	scheme, name, ok := strings.Cut(ref, ":")
 	if !ok || scheme == "" || name == "" {
-		return "", "", fmt.Errorf("secret reference %q is not scheme:name, such as env:VAR or file:/path", ref)
+		return nil, "", fmt.Errorf("secret reference %q is not scheme:name, such as env:VAR or file:/path", ref)
 	}
 	r.mu.RLock()
-	_, known := r.providers[scheme]
+	p, known := r.providers[scheme]
 	r.mu.RUnlock()
 	if !known {
-		return "", "", fmt.Errorf("secret reference %q: unknown scheme %q", ref, scheme)
+		return nil, "", fmt.Errorf("secret reference %q: unknown scheme %q", ref, scheme)
 	}
 	if scheme == "file" && !filepath.IsAbs(name) {
-		return "", "", fmt.Errorf("secret reference %q: a file path must be absolute", ref)
+		return nil, "", fmt.Errorf("secret reference %q: a file path must be absolute", ref)
 	}
-	return scheme, name, nil
+	return p, name, nil
 }

@@ -3,7 +3,6 @@ package secrets_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -59,8 +58,12 @@ func TestValueIsRedacted(t *testing.T) {
 	v := secrets.Value("hunter2")
 	var buf bytes.Buffer
 	slog.New(slog.NewJSONHandler(&buf, nil)).Info("x", "secret", v)
-	for _, s := range []string{fmt.Sprint(v), fmt.Sprintf("%v %s %#v", v, v, v), buf.String()} {
+	for _, s := range []string{fmt.Sprint(v), fmt.Sprintf("%v %s %#v", v, v, v), buf.String(),
+		fmt.Sprintf("%d %x %X %q %o %b %c %U %08d", v, v, v, v, v, v, v, v, v),
+		fmt.Sprintf("%d %v", []secrets.Value{v}, map[string]secrets.Value{"k": v}),
+	} {
 		require.NotContains(t, s, "hunter2")
+		require.NotContains(t, s, fmt.Sprint([]byte("hunter2"))[1:8], "the secret's bytes as numbers")
+		require.NotContains(t, s, "68756e746572", "the secret in hex")
 	}
-	require.False(t, errors.Is(nil, secrets.ErrNotFound))
 }

@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 	"time"
@@ -254,3 +255,7 @@ func (c Config) String() string {
 
 // GoString is like String, for the %#v verb.
 func (c Config) GoString() string { return c.String() }
+
+// Format implements fmt.Formatter, so that no verb (%d and %x included)
+// prints the secret: every verb prints String.
+func (c Config) Format(f fmt.State, _ rune) { io.WriteString(f, c.String()) }

@@ -113,12 +113,14 @@ func TestConfigRedactsSecret(t *testing.T) {
 	var buf bytes.Buffer
 	slog.New(slog.NewJSONHandler(&buf, nil)).Info("auth", "config", cfg)
 	slog.New(slog.NewTextHandler(&buf, nil)).Info("auth", "config", cfg)
-	fmt.Fprintf(&buf, "%v %+v %#v %s\n", cfg, cfg, cfg, cfg)
-	fmt.Fprintf(&buf, "%v %+v %#v %s\n", &cfg, &cfg, &cfg, &cfg)
+	fmt.Fprintf(&buf, "%v %+v %#v %s %d %x %X %q\n", cfg, cfg, cfg, cfg, cfg, cfg, cfg, cfg)
+	fmt.Fprintf(&buf, "%v %+v %#v %s %d %x %X %q\n", &cfg, &cfg, &cfg, &cfg, &cfg, &cfg, &cfg, &cfg)
 
 	out := buf.String()
 	require.NotContains(t, out, secret)
 	require.NotContains(t, out, fmt.Sprint([]byte(secret)))
+	require.NotContains(t, out, fmt.Sprintf("%x", secret))
+	require.NotContains(t, out, fmt.Sprintf("%X", secret))
 	require.Contains(t, out, `"secret":"REDACTED"`)
 	require.Contains(t, out, "config.secret=REDACTED")
 	require.Contains(t, out, "Secret:REDACTED")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/url"
 	"slices"
@@ -190,6 +191,9 @@ func (c IssuerConfig) String() string {
 
 // GoString is like String, for the %#v verb.
 func (c IssuerConfig) GoString() string { return c.String() }
+
+// Format implements fmt.Formatter, so that no verb prints the secret.
+func (c IssuerConfig) Format(f fmt.State, _ rune) { io.WriteString(f, c.String()) }
 
 // TenantIssuer is a tenant's own token issuer: a checked [IssuerConfig] with
 // its key parsed, ready for a [Verifier]. It is built with [NewTenantIssuer];

@@ -100,13 +100,14 @@ func TestIssuerRedactsSecret(t *testing.T) {
 	var buf bytes.Buffer
 	slog.New(slog.NewJSONHandler(&buf, nil)).Info("auth", "config", cfg, "issuer", ti)
 	slog.New(slog.NewTextHandler(&buf, nil)).Info("auth", "config", cfg, "issuer", ti)
-	fmt.Fprintf(&buf, "%v %+v %#v %s\n", cfg, cfg, cfg, cfg)
-	fmt.Fprintf(&buf, "%v %+v %#v %s\n", &cfg, &cfg, &cfg, &cfg)
-	fmt.Fprintf(&buf, "%v %+v %s\n", ti, ti, ti)
+	fmt.Fprintf(&buf, "%v %+v %#v %s %d %x %q\n", cfg, cfg, cfg, cfg, cfg, cfg, cfg)
+	fmt.Fprintf(&buf, "%v %+v %#v %s %d %x %q\n", &cfg, &cfg, &cfg, &cfg, &cfg, &cfg, &cfg)
+	fmt.Fprintf(&buf, "%v %+v %s %d %x\n", ti, ti, ti, ti, ti)
 
 	out := buf.String()
 	require.NotContains(t, out, secret)
 	require.NotContains(t, out, fmt.Sprint([]byte(secret)))
+	require.NotContains(t, out, fmt.Sprintf("%x", secret))
 	require.Contains(t, out, `"secret":"REDACTED"`)
 	require.Contains(t, out, "Secret:REDACTED")
 	require.Contains(t, out, `"key":"secret"`)

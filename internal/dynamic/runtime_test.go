@@ -56,7 +56,7 @@ func FuzzDateTime(f *testing.F) {
 		model.MarshalDateTime(tm).MarshalGQL(&want)
 		w := &writer{}
 		ex := &execution{}
-		ex.writeScalar(nil, w, &typeRef{kind: kindScalar, scalar: scalarDateTime}, tm)
+		ex.writeScalar(t.Context(), w, &typeRef{kind: kindScalar, scalar: scalarDateTime}, tm)
 		if !bytes.Equal(w.buf, want.Bytes()) {
 			t.Errorf("DateTime %v = %s, want %s", tm, w.buf, want.Bytes())
 		}

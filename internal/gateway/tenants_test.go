@@ -359,7 +359,9 @@ func TestCustomerBValues(t *testing.T) {
 
 			list := func(args string) []string {
 				t.Helper()
-				var data struct{ GoodsList struct{ Nodes []struct{ Name string } } }
+				var data struct {
+					GoodsList struct{ Nodes []struct{ Name string } }
+				}
 				g.mustData(t, tok, `{ goodsList(`+args+`) { nodes { name } } }`, nil, &data)
 				var out []string
 				for _, n := range data.GoodsList.Nodes {

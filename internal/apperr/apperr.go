@@ -31,6 +31,24 @@ const (
 	MethodNotAllowed  Code = "METHOD_NOT_ALLOWED"    // e.g. a mutation over GET
 )
 
+// The codes of a tenant's limits (see package limits). The names of the
+// structural limits and of the cost limit are Apollo Router's, so that
+// clients and dashboards that know them know these.
+const (
+	MaxDepthLimit         Code = "MAX_DEPTH_LIMIT"              // fields nested too deep
+	MaxAliasesLimit       Code = "MAX_ALIASES_LIMIT"            // too many aliases
+	MaxRootFieldsLimit    Code = "MAX_ROOT_FIELDS_LIMIT"        // too many root fields
+	MaxHeightLimit        Code = "MAX_HEIGHT_LIMIT"             // too many selections, fragments expanded
+	MaxDirectivesLimit    Code = "MAX_DIRECTIVES_LIMIT"         // too many directives at one location
+	MaxOperationNameLimit Code = "MAX_OPERATION_NAME_LIMIT"     // an operation name too long
+	CostTooExpensive      Code = "COST_ESTIMATED_TOO_EXPENSIVE" // static cost above the tenant's maximum
+	RequestTimeout        Code = "REQUEST_TIMEOUT"              // the request's deadline passed
+	Overloaded            Code = "OVERLOADED"                   // over the tenant's share, or the gateway's capacity
+	RateLimited           Code = "RATE_LIMITED"                 // over the tenant's rate or cost budget
+	TooManyErrors         Code = "TOO_MANY_ERRORS"              // further errors of the response were dropped
+	RequestCancelled      Code = "REQUEST_CANCELLED"            // the client went away; seen only in logs
+)
+
 // Error is an error meant for the client. Its Message is shown as is, so it
 // must never contain internal details.
 type Error struct {

@@ -134,7 +134,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	}
 	defer c.Close()
 
-	res := &resolvers.Resolver{Store: st, MaxPageSize: cfg.MaxPageSize}
+	res := &resolvers.Resolver{Store: st, MaxPageSize: cfg.Limits.MaxPageSize}
 	reg, err := loader.New(loader.Options{
 		Dir: cfg.TenantsDir,
 		NewExecutable: func(s *loader.Schema) graphql.ExecutableSchema {
@@ -149,6 +149,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 			return gateway.NewGraphQLHandler(es, opts)
 		},
 		Logger: logger,
+		Limits: cfg.Limits,
 	})
 	if err != nil {
 		return fmt.Errorf("load tenants: %w", err)

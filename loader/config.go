@@ -11,11 +11,15 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/lexer"
 	"github.com/goccy/go-yaml/parser"
 	"github.com/goccy/go-yaml/token"
+
+	"github.com/tenantgraph/tenantgraph/internal/limits"
 )
 
 // ConfigFile is the name of a tenant's configuration file in its directory.
@@ -47,8 +51,9 @@ type TenantConfig struct {
 	// Auth, when set, makes the tenant's own identity provider an issuer
 	// of its tokens, next to the gateway's global JWT settings.
 	Auth *AuthConfig `yaml:"auth"`
-	// Limits override the gateway's limits for this tenant.
-	Limits Limits `yaml:"limits"`
+	// Limits override the gateway's limits for this tenant: a key left
+	// out (or zero) keeps the gateway's default.
+	Limits limits.Limits `yaml:"limits"`
 }
 
 // AuthConfig is the tenant's own token issuer.
@@ -75,12 +80,6 @@ func (a *AuthConfig) SecretName() string {
 	return name
 }
 
-// Limits are per-tenant limits; zero values mean the gateway's.
-type Limits struct {
-	// MaxPageSize bounds goodsList's first; 1 to 1000.
-	MaxPageSize int `yaml:"maxPageSize"`
-}
-
 // IntrospectionEnabled reports whether the tenant's schema may be
 // introspected.
 func (c TenantConfig) IntrospectionEnabled() bool {
@@ -93,7 +92,7 @@ func ParseConfig(path string, data []byte) (TenantConfig, error) {
 	var c TenantConfig
 	dec := yaml.NewDecoder(bytes.NewReader(data), yaml.DisallowUnknownField())
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
-		return c, yamlError(path, err)
+		return c, yamlError(path, data, err)
 	}
 	if c.Status == "" {
 		c.Status = StatusActive
@@ -160,8 +159,11 @@ func (c *TenantConfig) validate(path string, data []byte) error {
 			}
 		}
 	}
-	if n := c.Limits.MaxPageSize; n != 0 && (n < 1 || n > 1000) {
-		at("$.limits.maxPageSize", "limits.maxPageSize %d is not between 1 and 1000", n)
+	if err := c.Limits.Validate(func(field string) string { return "limits." + field }); err != nil {
+		for _, e := range unjoin(err) {
+			key, _, _ := strings.Cut(e.Error(), ":")
+			at("$."+key, "%v", e)
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -218,7 +220,7 @@ func readConfig(path string) (TenantConfig, []byte, error) {
 
 // yamlError rewrites a go-yaml error as "path:line:col: message", the form
 // editors and CI logs link to.
-func yamlError(path string, err error) error {
+func yamlError(path string, data []byte, err error) error {
 	var te interface {
 		GetToken() *token.Token
 		GetMessage() string
@@ -227,5 +229,24 @@ func yamlError(path string, err error) error {
 		pos := te.GetToken().Position
 		return fmt.Errorf("%s:%d:%d: %s", path, pos.Line, pos.Column, te.GetMessage())
 	}
+	// go-yaml reports a malformed duration without its position: find
+	// the value in the file.
+	if _, v, ok := strings.Cut(err.Error(), "time: invalid duration "); ok {
+		v, _ = strconv.Unquote(v)
+		for _, tk := range lexer.Tokenize(string(data)) {
+			if tk.Value == v {
+				return fmt.Errorf("%s:%d:%d: %q is not a duration such as 1.5s", path, tk.Position.Line, tk.Position.Column, v)
+			}
+		}
+		return fmt.Errorf("%s: %q is not a duration such as 1.5s", path, v)
+	}
 	return fmt.Errorf("%s: %w", path, err)
+}
+
+// unjoin returns the errors joined in err by errors.Join, or err itself.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }

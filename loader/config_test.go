@@ -5,9 +5,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tenantgraph/tenantgraph/internal/limits"
 	"github.com/tenantgraph/tenantgraph/loader"
 )
 
@@ -30,7 +32,7 @@ func TestParseConfig(t *testing.T) {
 			loader.TenantConfig{Name: "A", Status: loader.StatusActive,
 				Secrets: map[string]string{"signingKey": "env:A_KEY", "erp": "file:/run/erp"},
 				Auth:    &loader.AuthConfig{Issuer: "https://idp.a.example", Audiences: []string{"tenantgraph"}, Algorithm: "HS256", Key: "secret:signingKey"},
-				Limits:  loader.Limits{MaxPageSize: 50}}, ""},
+				Limits:  limits.Limits{MaxPageSize: 50}}, ""},
 		{"jwks defaults to RS256", "name: A\nauth:\n  issuer: https://idp\n  jwksURL: https://idp/.well-known/jwks.json\n",
 			loader.TenantConfig{Name: "A", Status: loader.StatusActive,
 				Auth: &loader.AuthConfig{Issuer: "https://idp", Algorithm: "RS256", JWKSURL: "https://idp/.well-known/jwks.json"}}, ""},
@@ -43,7 +45,19 @@ func TestParseConfig(t *testing.T) {
 		{"HS256 jwks", "name: A\nauth:\n  issuer: i\n  algorithm: HS256\n  jwksURL: https://idp/j\n", loader.TenantConfig{}, "HS256 keys are shared secrets"},
 		{"bad algorithm", "name: A\nauth:\n  issuer: i\n  algorithm: none\n  jwksURL: https://idp/j\n", loader.TenantConfig{}, `auth.algorithm "none" is not`},
 		{"bad secret ref", "name: A\nsecrets:\n  k: hunter2\n", loader.TenantConfig{}, `t/tenant.yaml:3:6: secrets.k: "hunter2" is not a reference`},
-		{"page size", "name: A\nlimits:\n  maxPageSize: 5000\n", loader.TenantConfig{}, "t/tenant.yaml:3:16: limits.maxPageSize 5000"},
+		{"page size", "name: A\nlimits:\n  maxPageSize: 5000\n", loader.TenantConfig{}, "t/tenant.yaml:3:16: limits.maxPageSize: 5000 is not between 1 and 1000"},
+		{"every limit", "name: A\nlimits:\n  maxDepth: 12\n  maxAliases: 10\n  maxRootFields: 5\n  maxFields: 500\n  maxDirectives: 3\n  maxOperationName: 64\n  maxCost: 300\n  maxStringLength: 4000\n  maxFilterLength: 100\n  maxListLength: 50\n  maxPageSize: 20\n  timeout: 2.5s\n  maxConcurrent: 4\n  rate: {requests: 100, per: 1s, burst: 150}\n  costPerMinute: 60000\n",
+			loader.TenantConfig{Name: "A", Status: loader.StatusActive, Limits: limits.Limits{
+				MaxDepth: 12, MaxAliases: 10, MaxRootFields: 5, MaxFields: 500, MaxDirectives: 3, MaxOperationName: 64,
+				MaxCost: 300, MaxStringLength: 4000, MaxFilterLength: 100, MaxListLength: 50, MaxPageSize: 20,
+				Timeout: 2500 * time.Millisecond, MaxConcurrent: 4,
+				Rate:          limits.Rate{Requests: 100, Per: time.Second, Burst: 150},
+				CostPerMinute: 60000,
+			}}, ""},
+		{"rate without per", "name: A\nlimits:\n  rate: {requests: 10}\n", loader.TenantConfig{}, "t/tenant.yaml:3:9: limits.rate: per 0s is not between"},
+		{"negative timeout", "name: A\nlimits:\n  timeout: -1s\n", loader.TenantConfig{}, "t/tenant.yaml:3:12: limits.timeout: -1s is not between 0s and 1h"},
+		{"timeout not a duration", "name: A\nlimits:\n  timeout: soon\n", loader.TenantConfig{}, `t/tenant.yaml:3:12: "soon" is not a duration such as 1.5s`},
+		{"unknown limit", "name: A\nlimits:\n  maxWidth: 3\n", loader.TenantConfig{}, `t/tenant.yaml:3:3: unknown field "maxWidth"`},
 		{"unknown auth key", "name: A\nauth:\n  issuer: i\n  kid: x\n", loader.TenantConfig{}, `t/tenant.yaml:4:3: unknown field "kid"`},
 		{"syntax error", "name: 'open\n", loader.TenantConfig{}, "t/tenant.yaml:1:"},
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/tenantgraph/tenantgraph/internal/limits"
 	"github.com/tenantgraph/tenantgraph/internal/tenant"
 )
 
@@ -31,6 +32,9 @@ type Tenant struct {
 	ID string
 	// Config is the tenant's tenant.yaml.
 	Config TenantConfig
+	// Limits are the tenant's limits: the registry's default limits
+	// (Options.Limits) with those of Config.Limits in their place.
+	Limits limits.Limits
 	// Runtime serves the tenant's schema.
 	Runtime *Runtime
 	// LoadedAt is when this version of the tenant was loaded.
@@ -90,6 +94,9 @@ type Options struct {
 	// Debounce is how long Watch waits for changes to settle before it
 	// reloads. Default: 250ms.
 	Debounce time.Duration
+	// Limits are the gateway's limits, which each tenant's tenant.yaml
+	// may lower or raise (Tenant.Limits). The zero value limits nothing.
+	Limits limits.Limits
 }
 
 // Registry maps tenant IDs to tenants. Lookups are lock-free and may run
@@ -235,7 +242,10 @@ func (r *Registry) Reload() error {
 			next.states[id] = st
 			continue
 		}
-		t := &Tenant{ID: id, Config: src.config, Runtime: rt, LoadedAt: now, ConfigHash: src.inputHash}
+		t := &Tenant{
+			ID: id, Config: src.config, Limits: r.opts.Limits.Override(src.config.Limits),
+			Runtime: rt, LoadedAt: now, ConfigHash: src.inputHash,
+		}
 		next.tenants[id] = t
 		next.states[id] = stateOf(t)
 		if hadOld {

@@ -11,7 +11,7 @@ import (
 
 	"github.com/tenantgraph/tenantgraph/graph"
 	"github.com/tenantgraph/tenantgraph/internal/store"
-	"github.com/tenantgraph/tenantgraph/internal/tenant"
+	"github.com/tenantgraph/tenantgraph/internal/limits"
 )
 
 // DefaultMaxPageSize is the largest `first` of goodsList unless configured
@@ -31,8 +31,8 @@ var _ graph.ResolverRoot = (*Resolver)(nil)
 
 // maxPageSize is the tenant's own limit, if it has one, or the gateway's.
 func (r *Resolver) maxPageSize(ctx context.Context) int {
-	if n := tenant.LimitsFrom(ctx).MaxPageSize; n > 0 {
-		return n
+	if l := limits.FromContext(ctx); l != nil && l.MaxPageSize > 0 {
+		return l.MaxPageSize
 	}
 	if r.MaxPageSize > 0 {
 		return r.MaxPageSize

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tenantgraph/tenantgraph/internal/limits"
 	"github.com/tenantgraph/tenantgraph/internal/logging"
 )
 
@@ -75,9 +76,28 @@ type Config struct {
 	// MaxBodyBytes caps request bodies (413 beyond).
 	// TENANTGRAPH_MAX_BODY_BYTES, default 1 MiB.
 	MaxBodyBytes int64
-	// MaxPageSize bounds goodsList's first.
-	// TENANTGRAPH_MAX_PAGE_SIZE, default 100.
-	MaxPageSize int
+	// Limits are every tenant's limits unless its tenant.yaml says
+	// otherwise; limitEnv names the variable of each, and the README has
+	// their defaults (limits.Defaults) and the reason for each.
+	Limits limits.Limits
+	// MaxInFlight bounds the GraphQL requests the gateway serves at once,
+	// of all tenants; beyond it requests wait up to QueueTimeout, then get
+	// 503 OVERLOADED. TENANTGRAPH_MAX_IN_FLIGHT, default 512.
+	MaxInFlight int
+	// QueueTimeout is how long a request over its tenant's share
+	// (Limits.MaxConcurrent) or over MaxInFlight waits for a slot before
+	// it gets 503 OVERLOADED. TENANTGRAPH_QUEUE_TIMEOUT, default "100ms".
+	QueueTimeout time.Duration
+	// ExposeCost puts each operation's cost in the response's
+	// extensions.cost. TENANTGRAPH_EXPOSE_COST, default false.
+	ExposeCost bool
+	// Suggestions lets validation errors suggest names ("Did you mean
+	// ...?") to tenants whose introspection is on. Nil means on in dev
+	// mode and off otherwise. TENANTGRAPH_SUGGESTIONS.
+	Suggestions *bool
+	// JWTMaxTTL refuses tokens whose lifetime (exp minus iat, or minus
+	// now without iat) is longer. JWT_MAX_TTL, default "24h".
+	JWTMaxTTL time.Duration
 	// ParserTokenLimit bounds the tokens of one GraphQL document.
 	// TENANTGRAPH_PARSER_TOKEN_LIMIT, default 15000.
 	ParserTokenLimit int
@@ -104,12 +124,24 @@ func Default() Config {
 		JWTAlg:           "HS256",
 		JWTTenantClaim:   "tenant_id",
 		MaxBodyBytes:     1 << 20,
-		MaxPageSize:      100,
+		Limits:           limits.Defaults(),
+		MaxInFlight:      512,
+		QueueTimeout:     100 * time.Millisecond,
+		JWTMaxTTL:        24 * time.Hour,
 		ParserTokenLimit: 15000,
 		ShutdownTimeout:  15 * time.Second,
 		LogLevel:         slog.LevelInfo,
 		LogFormat:        logging.FormatAuto,
 	}
+}
+
+// SuggestionsOn reports whether validation errors may suggest names to
+// tenants whose introspection is on (see Suggestions).
+func (c Config) SuggestionsOn() bool {
+	if c.Suggestions != nil {
+		return *c.Suggestions
+	}
+	return c.DevMode()
 }
 
 // DevMode reports whether no verification key is configured, in which case
@@ -153,6 +185,26 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			*dst = n
 		}
 	}
+	duration := func(key string, dst *time.Duration) {
+		if v := getenv(key); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %q is not a duration such as 1.5s", key, v))
+				return
+			}
+			*dst = d
+		}
+	}
+	boolean := func(key string, dst *bool) {
+		if v := getenv(key); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %q is not true or false", key, v))
+				return
+			}
+			*dst = b
+		}
+	}
 	str("TENANTGRAPH_ADDR", &c.Addr)
 	str("TENANTGRAPH_TENANTS_DIR", &c.TenantsDir)
 	str("DATABASE_URL", &c.DatabaseURL)
@@ -189,7 +241,31 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			c.MaxBodyBytes = n
 		}
 	}
-	integer("TENANTGRAPH_MAX_PAGE_SIZE", &c.MaxPageSize)
+	for _, l := range limitEnv(&c.Limits) {
+		if l.dur != nil {
+			duration(l.env, l.dur)
+		} else {
+			integer(l.env, l.n)
+		}
+	}
+	if v := getenv("TENANTGRAPH_RATE_LIMIT"); v != "" {
+		if r, err := parseRate(v); err != nil {
+			errs = append(errs, fmt.Errorf("TENANTGRAPH_RATE_LIMIT: %w", err))
+		} else {
+			c.Limits.Rate.Requests, c.Limits.Rate.Per = r.Requests, r.Per
+		}
+	}
+	integer("TENANTGRAPH_RATE_BURST", &c.Limits.Rate.Burst)
+	integer("TENANTGRAPH_COST_PER_MINUTE", &c.Limits.CostPerMinute)
+	integer("TENANTGRAPH_MAX_IN_FLIGHT", &c.MaxInFlight)
+	duration("TENANTGRAPH_QUEUE_TIMEOUT", &c.QueueTimeout)
+	boolean("TENANTGRAPH_EXPOSE_COST", &c.ExposeCost)
+	if v := getenv("TENANTGRAPH_SUGGESTIONS"); v != "" {
+		var b bool
+		boolean("TENANTGRAPH_SUGGESTIONS", &b)
+		c.Suggestions = &b
+	}
+	duration("JWT_MAX_TTL", &c.JWTMaxTTL)
 	integer("TENANTGRAPH_PARSER_TOKEN_LIMIT", &c.ParserTokenLimit)
 	if v := getenv("TENANTGRAPH_SHUTDOWN_TIMEOUT"); v != "" {
 		if d, err := time.ParseDuration(v); err != nil {
@@ -260,8 +336,25 @@ func (c Config) Validate() error {
 	if c.MaxBodyBytes <= 0 {
 		errs = append(errs, errors.New("TENANTGRAPH_MAX_BODY_BYTES must be positive"))
 	}
-	if c.MaxPageSize <= 0 {
-		errs = append(errs, errors.New("TENANTGRAPH_MAX_PAGE_SIZE must be positive"))
+	for _, l := range limitEnv(&c.Limits) {
+		if (l.n != nil && *l.n <= 0) || (l.dur != nil && *l.dur <= 0) {
+			errs = append(errs, fmt.Errorf("%s must be positive", l.env))
+		}
+	}
+	if err := c.Limits.Validate(limitEnvName); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Limits.Rate.IsZero() && c.Limits.Rate.Burst != 0 {
+		errs = append(errs, errors.New("TENANTGRAPH_RATE_BURST is set but TENANTGRAPH_RATE_LIMIT is not"))
+	}
+	if c.MaxInFlight <= 0 {
+		errs = append(errs, errors.New("TENANTGRAPH_MAX_IN_FLIGHT must be positive"))
+	}
+	if c.QueueTimeout < 0 {
+		errs = append(errs, errors.New("TENANTGRAPH_QUEUE_TIMEOUT must not be negative"))
+	}
+	if c.JWTMaxTTL <= 0 {
+		errs = append(errs, errors.New("JWT_MAX_TTL must be positive"))
 	}
 	if c.ParserTokenLimit <= 0 {
 		errs = append(errs, errors.New("TENANTGRAPH_PARSER_TOKEN_LIMIT must be positive"))
@@ -270,4 +363,69 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("TENANTGRAPH_SHUTDOWN_TIMEOUT must be positive"))
 	}
 	return errors.Join(errs...)
+}
+
+// limitSetting is the environment variable of one of Config.Limits.
+type limitSetting struct {
+	env   string
+	field string // the limit's key in tenant.yaml
+	n     *int
+	dur   *time.Duration
+}
+
+// limitEnv returns the environment variables of l's limits, with pointers
+// to them. Every limit but the rate (TENANTGRAPH_RATE_LIMIT and
+// TENANTGRAPH_RATE_BURST) and CostPerMinute, which are off by default, must
+// be positive.
+func limitEnv(l *limits.Limits) []limitSetting {
+	return []limitSetting{
+		{env: "TENANTGRAPH_MAX_DEPTH", field: "maxDepth", n: &l.MaxDepth},
+		{env: "TENANTGRAPH_MAX_ALIASES", field: "maxAliases", n: &l.MaxAliases},
+		{env: "TENANTGRAPH_MAX_ROOT_FIELDS", field: "maxRootFields", n: &l.MaxRootFields},
+		{env: "TENANTGRAPH_MAX_FIELDS", field: "maxFields", n: &l.MaxFields},
+		{env: "TENANTGRAPH_MAX_DIRECTIVES", field: "maxDirectives", n: &l.MaxDirectives},
+		{env: "TENANTGRAPH_MAX_OPERATION_NAME", field: "maxOperationName", n: &l.MaxOperationName},
+		{env: "TENANTGRAPH_MAX_COST", field: "maxCost", n: &l.MaxCost},
+		{env: "TENANTGRAPH_MAX_STRING_LENGTH", field: "maxStringLength", n: &l.MaxStringLength},
+		{env: "TENANTGRAPH_MAX_FILTER_LENGTH", field: "maxFilterLength", n: &l.MaxFilterLength},
+		{env: "TENANTGRAPH_MAX_LIST_LENGTH", field: "maxListLength", n: &l.MaxListLength},
+		{env: "TENANTGRAPH_MAX_PAGE_SIZE", field: "maxPageSize", n: &l.MaxPageSize},
+		{env: "TENANTGRAPH_REQUEST_TIMEOUT", field: "timeout", dur: &l.Timeout},
+		{env: "TENANTGRAPH_TENANT_MAX_CONCURRENT", field: "maxConcurrent", n: &l.MaxConcurrent},
+	}
+}
+
+// limitEnvName returns the environment variable of the limit with the
+// tenant.yaml key field, for limits.Limits.Validate.
+func limitEnvName(field string) string {
+	switch field {
+	case "rate":
+		return "TENANTGRAPH_RATE_LIMIT"
+	case "costPerMinute":
+		return "TENANTGRAPH_COST_PER_MINUTE"
+	}
+	for _, l := range limitEnv(&limits.Limits{}) {
+		if l.field == field {
+			return l.env
+		}
+	}
+	return field
+}
+
+// parseRate parses a rate such as "100/s", "100/1s" or "6000/1m".
+func parseRate(s string) (limits.Rate, error) {
+	n, per, ok := strings.Cut(s, "/")
+	requests, err := strconv.Atoi(strings.TrimSpace(n))
+	if !ok || err != nil || requests <= 0 {
+		return limits.Rate{}, fmt.Errorf("%q is not a rate such as 100/1s", s)
+	}
+	per = strings.TrimSpace(per)
+	if per != "" && (per[0] < '0' || per[0] > '9') {
+		per = "1" + per
+	}
+	d, err := time.ParseDuration(per)
+	if err != nil || d <= 0 {
+		return limits.Rate{}, fmt.Errorf("%q is not a rate such as 100/1s", s)
+	}
+	return limits.Rate{Requests: requests, Per: d}, nil
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/tenantgraph/tenantgraph/internal/apperr"
 	"github.com/tenantgraph/tenantgraph/internal/cache"
+	"github.com/tenantgraph/tenantgraph/internal/limits"
 	"github.com/tenantgraph/tenantgraph/internal/tenant"
 	"github.com/tenantgraph/tenantgraph/loader"
 )
@@ -131,7 +132,7 @@ func (g *gateway) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := withTenant(r.Context(), t)
-	ctx = tenant.WithLimits(ctx, tenant.Limits{MaxPageSize: t.Config.Limits.MaxPageSize})
+	ctx = limits.NewContext(ctx, &t.Limits)
 	t.Runtime.Handler.ServeHTTP(w, r.WithContext(ctx))
 }
 

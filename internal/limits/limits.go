@@ -13,6 +13,7 @@
 package limits
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -23,62 +24,62 @@ import (
 type Limits struct {
 	// MaxDepth bounds the nesting of fields of an operation, fragments
 	// expanded and introspection fields counted: { a { b } } has depth 2.
-	MaxDepth int
+	MaxDepth int `yaml:"maxDepth"`
 	// MaxAliases bounds the aliased fields of an operation, fragments
 	// expanded.
-	MaxAliases int
+	MaxAliases int `yaml:"maxAliases"`
 	// MaxRootFields bounds the fields of an operation's root selection
 	// set, fragments expanded.
-	MaxRootFields int
+	MaxRootFields int `yaml:"maxRootFields"`
 	// MaxFields bounds the selections of an operation (fields, inline
 	// fragments and fragment spreads) with every fragment spread expanded
 	// where it is spread.
-	MaxFields int
+	MaxFields int `yaml:"maxFields"`
 	// MaxDirectives bounds the directives at one location (a field, a
 	// fragment, an operation, a variable definition).
-	MaxDirectives int
+	MaxDirectives int `yaml:"maxDirectives"`
 	// MaxOperationName bounds the length of an operation's name, in
 	// bytes, in the document and in the request's operationName.
-	MaxOperationName int
+	MaxOperationName int `yaml:"maxOperationName"`
 
 	// MaxCost bounds the static cost of an operation (see package cost).
-	MaxCost int
+	MaxCost int `yaml:"maxCost"`
 
 	// MaxStringLength bounds every string argument and input field, in
 	// characters.
-	MaxStringLength int
+	MaxStringLength int `yaml:"maxStringLength"`
 	// MaxFilterLength bounds the strings of goodsList's filter, in
 	// characters: a filter makes Postgres compare it with every row.
-	MaxFilterLength int
+	MaxFilterLength int `yaml:"maxFilterLength"`
 	// MaxListLength bounds the items of every list argument and input
 	// field, such as a filter's in: list.
-	MaxListLength int
+	MaxListLength int `yaml:"maxListLength"`
 	// MaxPageSize bounds goodsList's first.
-	MaxPageSize int
+	MaxPageSize int `yaml:"maxPageSize"`
 
 	// Timeout bounds a request, from the moment its tenant is known: past
 	// it the request is answered with REQUEST_TIMEOUT and its work,
 	// Postgres statements included, is cancelled.
-	Timeout time.Duration
+	Timeout time.Duration `yaml:"timeout"`
 	// MaxConcurrent bounds the tenant's requests in flight at once, and
 	// the Postgres connections they hold at once, on one replica.
-	MaxConcurrent int
+	MaxConcurrent int `yaml:"maxConcurrent"`
 
 	// Rate limits the tenant's requests, across every replica; the zero
 	// Rate is no limit.
-	Rate Rate
+	Rate Rate `yaml:"rate"`
 	// CostPerMinute limits the sum of the static costs of the tenant's
 	// operations per minute, across every replica; zero is no limit.
-	CostPerMinute int
+	CostPerMinute int `yaml:"costPerMinute"`
 }
 
 // Rate is a rate limit: Requests per Per, with bursts of up to Burst
 // requests at once. The zero Rate is no limit.
 type Rate struct {
-	Requests int
-	Per      time.Duration
+	Requests int           `yaml:"requests"`
+	Per      time.Duration `yaml:"per"`
 	// Burst is how many requests may come at once; zero means Requests.
-	Burst int
+	Burst int `yaml:"burst"`
 }
 
 // IsZero reports whether r is no limit.
@@ -188,4 +189,18 @@ func (l Limits) Validate(name func(field string) string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+type contextKey struct{}
+
+// NewContext returns a copy of ctx that carries the request's tenant's
+// limits.
+func NewContext(ctx context.Context, l *Limits) context.Context {
+	return context.WithValue(ctx, contextKey{}, l)
+}
+
+// FromContext returns the limits stored in ctx by NewContext, or nil.
+func FromContext(ctx context.Context) *Limits {
+	l, _ := ctx.Value(contextKey{}).(*Limits)
+	return l
 }

@@ -35,23 +35,3 @@ func IDFrom(ctx context.Context) (string, bool) {
 	id, ok := ctx.Value(contextKey{}).(string)
 	return id, ok && id != ""
 }
-
-// Limits are a tenant's own limits; zero fields mean the gateway's.
-type Limits struct {
-	// MaxPageSize bounds goodsList's first.
-	MaxPageSize int
-}
-
-type limitsKey struct{}
-
-// WithLimits returns a copy of ctx that carries the tenant's limits.
-func WithLimits(ctx context.Context, l Limits) context.Context {
-	return context.WithValue(ctx, limitsKey{}, l)
-}
-
-// LimitsFrom returns the limits stored in ctx by [WithLimits], or zero
-// Limits.
-func LimitsFrom(ctx context.Context) Limits {
-	l, _ := ctx.Value(limitsKey{}).(Limits)
-	return l
-}

@@ -1,0 +1,162 @@
+// Package fairshare keeps one tenant from taking what the gateway shares
+// between all of them: request slots and Postgres connections.
+//
+// A Limiter holds a semaphore per tenant, sized by the tenant's limit, and
+// one for all tenants together. A request over its tenant's share, or over
+// the gateway's capacity, waits briefly for a slot and is then refused, so
+// a tenant that floods the gateway queues behind itself, not in front of
+// others:
+//
+//	release, err := l.Acquire(ctx, "acme", 8, 100*time.Millisecond)
+//	if err != nil {
+//		return err // ErrOverloaded: answer 503 with Retry-After
+//	}
+//	defer release()
+package fairshare
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+)
+
+// ErrTenantOverloaded is returned by Acquire when the tenant's share stayed
+// taken for the whole wait.
+var ErrTenantOverloaded = errors.New("fairshare: the tenant's share is taken")
+
+// ErrOverloaded is returned by Acquire when the gateway's capacity stayed
+// taken for the whole wait.
+var ErrOverloaded = errors.New("fairshare: the gateway is at capacity")
+
+// Limiter bounds concurrent work per tenant and in total. Its methods may
+// be called concurrently. The zero value is not usable; use New.
+type Limiter struct {
+	total chan struct{} // nil: no total bound
+
+	mu      sync.Mutex
+	tenants map[string]*semaphore
+}
+
+// semaphore is a counting semaphore of a fixed size. Blocked senders on a
+// channel are served in the order they came, so waiters are too.
+type semaphore chan struct{}
+
+// New returns a Limiter that admits at most total holders at once, of all
+// tenants; zero or less means no bound but the tenants' own.
+func New(total int) *Limiter {
+	l := &Limiter{tenants: make(map[string]*semaphore)}
+	if total > 0 {
+		l.total = make(chan struct{}, total)
+	}
+	return l
+}
+
+// Acquire takes a slot of tenant, whose share is limit slots (zero or less:
+// no share of its own), and a slot of the gateway's total, waiting for
+// them up to wait in all and within ctx (a negative wait: as long as ctx
+// lasts; zero: not at all). It returns the function that gives
+// both back, which may be called more than once; or ErrTenantOverloaded,
+// ErrOverloaded, or ctx's error.
+//
+// When a tenant's limit changes (its tenant.yaml was edited), new requests
+// use a new semaphore; holders of the old one give their slots back to it.
+func (l *Limiter) Acquire(ctx context.Context, tenant string, limit int, wait time.Duration) (release func(), err error) {
+	w := waiter{wait: wait}
+	defer w.stop()
+	var sem semaphore
+	if limit > 0 {
+		sem = l.semaphore(tenant, limit)
+		if err := w.take(ctx, sem, ErrTenantOverloaded); err != nil {
+			return nil, err
+		}
+	}
+	if l.total != nil {
+		if err := w.take(ctx, l.total, ErrOverloaded); err != nil {
+			if sem != nil {
+				<-sem
+			}
+			return nil, err
+		}
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			if l.total != nil {
+				<-l.total
+			}
+			if sem != nil {
+				<-sem
+			}
+		})
+	}, nil
+}
+
+// waiter is one Acquire's wait, shared by the semaphores it takes.
+type waiter struct {
+	wait    time.Duration
+	timer   *time.Timer
+	expired bool
+}
+
+// take takes a slot of sem, waiting while the waiter's time lasts; it
+// returns overloaded when the time is up.
+func (w *waiter) take(ctx context.Context, sem semaphore, overloaded error) error {
+	select {
+	case sem <- struct{}{}:
+		return nil
+	default:
+	}
+	if w.expired || w.wait == 0 {
+		return overloaded
+	}
+	if w.wait < 0 {
+		select {
+		case sem <- struct{}{}:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if w.timer == nil {
+		w.timer = time.NewTimer(w.wait)
+	}
+	select {
+	case sem <- struct{}{}:
+		return nil
+	case <-w.timer.C:
+		w.expired = true
+		return overloaded
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (w *waiter) stop() {
+	if w.timer != nil {
+		w.timer.Stop()
+	}
+}
+
+// semaphore returns tenant's semaphore of size limit.
+func (l *Limiter) semaphore(tenant string, limit int) semaphore {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := l.tenants[tenant]
+	if s == nil || cap(*s) != limit {
+		sem := make(semaphore, limit)
+		s = &sem
+		l.tenants[tenant] = s
+	}
+	return *s
+}
+
+// InUse returns the slots tenant holds now, and the slots held in total.
+func (l *Limiter) InUse(tenant string) (tenantSlots, total int) {
+	l.mu.Lock()
+	if s := l.tenants[tenant]; s != nil {
+		tenantSlots = len(*s)
+	}
+	l.mu.Unlock()
+	return tenantSlots, len(l.total)
+}

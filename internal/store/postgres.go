@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/tenantgraph/tenantgraph/graph/model"
@@ -67,6 +68,13 @@ func OpenPostgres(ctx context.Context, connString string, logger *slog.Logger) (
 	}
 	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
 		cfg.ConnConfig.RuntimeParams["application_name"] = "tenantgraph"
+	}
+	// When a request's context ends, ask Postgres to cancel its
+	// statement, rather than only dropping the connection (pgx's default),
+	// which leaves the statement running on the server until it next
+	// writes to the client.
+	cfg.ConnConfig.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
+		return &pgconn.CancelRequestContextWatcherHandler{Conn: c, DeadlineDelay: time.Second}
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -138,21 +146,49 @@ func checkRowSecurity(ctx context.Context, pool *pgxpool.Pool) error {
 }
 
 // setTenantSQL starts every batch: it makes the rest of the batch's
-// implicit transaction run as appRole, for the tenant $1.
-const setTenantSQL = "SELECT set_config('app.tenant_id', $1, true), set_config('role', '" + appRole + "', true)"
+// implicit transaction run as appRole, for the tenant $1, with the
+// statement timeout $2 (milliseconds; NULL keeps the server's). Settings
+// made with set_config(..., true) end with the transaction, so they hold
+// through PgBouncer in transaction mode as well.
+const setTenantSQL = "SELECT set_config('app.tenant_id', $1, true), set_config('role', '" + appRole + "', true), " +
+	"set_config('statement_timeout', COALESCE($2, current_setting('statement_timeout')), true)"
 
-// tenantBatch returns a batch whose statements run as appRole for tenantID.
-func tenantBatch(tenantID string) *pgx.Batch {
+// tenantBatch returns a batch whose statements run as appRole for tenantID,
+// each within what is left of ctx's deadline: Postgres itself cancels a
+// statement that runs past it, whatever becomes of the connection.
+func tenantBatch(ctx context.Context, tenantID string) *pgx.Batch {
+	var timeout *string
+	if d, ok := ctx.Deadline(); ok {
+		ms := strconv.FormatInt(max(1, time.Until(d).Milliseconds()), 10)
+		timeout = &ms
+	}
 	b := &pgx.Batch{}
-	b.Queue(setTenantSQL, tenantID)
+	b.Queue(setTenantSQL, tenantID, timeout)
 	return b
 }
 
 // send runs batch b in one round trip and one implicit transaction, and
-// returns the first error, including the errors of b's callbacks.
+// returns the first error, including the errors of b's callbacks. An error
+// caused by the end of ctx, or by a statement timeout that ctx's deadline
+// set, wraps context.Canceled or context.DeadlineExceeded.
 func (p *Postgres) send(ctx context.Context, b *pgx.Batch) error {
-	return p.pool.SendBatch(ctx, b).Close()
+	err := p.pool.SendBatch(ctx, b).Close()
+	if err == nil {
+		return nil
+	}
+	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+		return fmt.Errorf("%w: %w", cerr, err)
+	}
+	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.Code == queryCanceled {
+		// The statement timeout fired a moment before ctx's deadline.
+		return fmt.Errorf("%w: %w", context.DeadlineExceeded, err)
+	}
+	return err
 }
+
+// queryCanceled is the SQLSTATE of a statement cancelled by a statement
+// timeout or a cancel request.
+const queryCanceled = "57014"
 
 const goodsColumns = "id, name, price, description, created_at, updated_at, ext"
 
@@ -187,7 +223,7 @@ func (p *Postgres) Get(ctx context.Context, tenantID, id string) (*model.Goods, 
 		return nil, err
 	}
 	var g *model.Goods
-	b := tenantBatch(tenantID)
+	b := tenantBatch(ctx, tenantID)
 	queryGoods(b, &g, "SELECT "+goodsColumns+" FROM goods WHERE tenant_id = $1 AND id = $2", tenantID, id)
 	if err := p.send(ctx, b); err != nil {
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -222,7 +258,7 @@ func (p *Postgres) List(ctx context.Context, tenantID string, params ListParams)
 	q.add(" LIMIT " + q.arg(limit))
 
 	var goods []*model.Goods
-	b := tenantBatch(tenantID)
+	b := tenantBatch(ctx, tenantID)
 	b.Queue(q.sql.String(), q.args...).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			g, err := scanGoods(rows)
@@ -261,7 +297,7 @@ func (p *Postgres) Count(ctx context.Context, tenantID string, f Filter) (int, e
 	q.add("SELECT count(*) FROM goods WHERE ")
 	q.filter(tenantID, &f, ext)
 	var n int
-	b := tenantBatch(tenantID)
+	b := tenantBatch(ctx, tenantID)
 	b.Queue(q.sql.String(), q.args...).QueryRow(func(row pgx.Row) error {
 		return row.Scan(&n)
 	})
@@ -278,7 +314,7 @@ func (p *Postgres) Create(ctx context.Context, tenantID string, in NewGoods) (*m
 		return nil, err
 	}
 	var g *model.Goods
-	b := tenantBatch(tenantID)
+	b := tenantBatch(ctx, tenantID)
 	queryGoods(b, &g, `INSERT INTO goods (tenant_id, id, name, price, description, ext)
 		VALUES ($1, $2, $3, $4, $5, $6)
 		RETURNING `+goodsColumns,
@@ -301,7 +337,7 @@ func (p *Postgres) Update(ctx context.Context, tenantID, id string, patch GoodsP
 		remove = []string{} // jsonb - NULL is NULL
 	}
 	var g *model.Goods
-	b := tenantBatch(tenantID)
+	b := tenantBatch(ctx, tenantID)
 	// The trigger goods_set_updated_at sets updated_at.
 	queryGoods(b, &g, `UPDATE goods SET
 			name = COALESCE($3, name),
@@ -326,7 +362,7 @@ func (p *Postgres) Delete(ctx context.Context, tenantID, id string) error {
 	if err != nil {
 		return err
 	}
-	b := tenantBatch(tenantID)
+	b := tenantBatch(ctx, tenantID)
 	b.Queue("DELETE FROM goods WHERE tenant_id = $1 AND id = $2", tenantID, id).Exec(func(tag pgconn.CommandTag) error {
 		if tag.RowsAffected() == 0 {
 			return ErrNotFound

@@ -295,3 +295,73 @@ func TestPostgresExtBadData(t *testing.T) {
 		"two strings of the fixed-width form, one of them no date")
 	require.Equal(t, 1, count(store.ExtCondition{ExtKey: store.ExtKey{Name: "f", Class: extension.ClassTime}, Eq: tm}))
 }
+
+// TestPostgresDeadline runs a statement that waits on a lock held by
+// another session, under a deadline and under a cancellation: Postgres
+// must drop the statement within 100 ms of the deadline, not leave it
+// waiting on the server, and the call must return the context's error.
+func TestPostgresDeadline(t *testing.T) {
+	url := databaseURL(t)
+	s := openPostgres(t, url)
+	g, err := s.Create(t.Context(), "t1", store.NewGoods{Name: "Teapot", Price: 1})
+	require.NoError(t, err)
+
+	locker := connect(t, url)
+	tx, err := locker.Begin(t.Context())
+	require.NoError(t, err)
+	defer tx.Rollback(context.Background())
+	_, err = tx.Exec(t.Context(), "LOCK TABLE goods IN ACCESS EXCLUSIVE MODE")
+	require.NoError(t, err)
+
+	observer := connect(t, url)
+	waiting := func() int {
+		var n int
+		require.NoError(t, observer.QueryRow(t.Context(),
+			`SELECT count(*) FROM pg_stat_activity
+			 WHERE datname = current_database() AND application_name = 'tenantgraph'
+			   AND state = 'active' AND wait_event_type = 'Lock'`).Scan(&n))
+		return n
+	}
+
+	const after = 300 * time.Millisecond
+	for _, tt := range []struct {
+		name string
+		ctx  func() (context.Context, context.CancelFunc)
+		want error
+	}{
+		{"deadline", func() (context.Context, context.CancelFunc) {
+			return context.WithTimeout(t.Context(), after)
+		}, context.DeadlineExceeded},
+		{"cancel", func() (context.Context, context.CancelFunc) {
+			ctx, cancel := context.WithCancel(t.Context())
+			time.AfterFunc(after, cancel)
+			return ctx, cancel
+		}, context.Canceled},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := tt.ctx()
+			defer cancel()
+			began := time.Now()
+			done := make(chan error, 1)
+			go func() {
+				_, err := s.Get(ctx, "t1", g.ID)
+				done <- err
+			}()
+			for waiting() == 0 {
+				require.Less(t, time.Since(began), after, "the statement never waited on the lock")
+				time.Sleep(5 * time.Millisecond) // polling interval
+			}
+			for waiting() > 0 {
+				require.Less(t, time.Since(began), after+100*time.Millisecond, "the statement still waits on the server")
+				time.Sleep(5 * time.Millisecond) // polling interval
+			}
+			gone := time.Since(began)
+			err := <-done
+			took := time.Since(began)
+			require.ErrorIs(t, err, tt.want)
+			require.Less(t, took, after+time.Second, "the call returned within the deadline, plus pgx's fallback")
+			t.Logf("%s at %v: statement gone from the server by %v, the call returned after %v",
+				tt.name, after, gone.Round(time.Millisecond), took.Round(time.Millisecond))
+		})
+	}
+}

@@ -53,7 +53,8 @@ func (e *Error) GraphQL() *gqlerror.Error {
 	if e == nil {
 		e = &Error{Code: Internal, Message: "internal system error"}
 	}
-	ext := map[string]any{"code": e.Code}
+	// A plain string, as gqlgen's errcode package expects it.
+	ext := map[string]any{"code": string(e.Code)}
 	if e.Argument != "" {
 		ext["argument"] = e.Argument
 	}

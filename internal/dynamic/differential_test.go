@@ -264,7 +264,7 @@ type newHandler func(st store.Store, logger *slog.Logger) (http.Handler, error)
 
 func newGeneratedHandler(st store.Store, logger *slog.Logger) (http.Handler, error) {
 	es := graph.NewExecutableSchema(graph.Config{Resolvers: &resolvers.Resolver{Store: st}})
-	return gateway.NewGraphQLHandler(es, gateway.HandlerOptions{Logger: logger}), nil
+	return gateway.NewGraphQLHandler(es, gateway.HandlerOptions{Logger: logger, Suggestions: true}), nil
 }
 
 // fieldResolverSource is the method resolvers/dynamic.go gives
@@ -284,7 +284,7 @@ func newDynamicHandler(st store.Store, logger *slog.Logger) (http.Handler, error
 		return nil, errors.New("*resolvers.Resolver has no method FieldResolvers(*extension.Set) map[string]dynamic.FieldResolver yet (resolvers/dynamic.go)")
 	}
 	es := dynamic.New(dynamic.Config{Schema: schema, Resolvers: r.FieldResolvers(nil)})
-	return gateway.NewGraphQLHandler(es, gateway.HandlerOptions{Logger: logger}), nil
+	return gateway.NewGraphQLHandler(es, gateway.HandlerOptions{Logger: logger, Suggestions: true}), nil
 }
 
 // serve sends c to a handler built by newH over a freshly seeded store and

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -26,6 +27,10 @@ var errPanic = errors.New("panic")
 // ErrorPresenter returns the gateway's one error presenter. It turns every
 // error a resolver or gqlgen reports into what the client sees:
 //
+//   - an error caused by the end of the request's context is
+//     REQUEST_TIMEOUT (its deadline passed) or REQUEST_CANCELLED (its
+//     client went away), not an internal error, and is not logged here:
+//     the access log says it once;
 //   - an *apperr.Error keeps its message and gets its code;
 //   - an error gqlgen made itself (parsing, validation, variable coercion)
 //     is passed on, with BAD_REQUEST (before execution) or
@@ -33,10 +38,22 @@ var errPanic = errors.New("panic")
 //   - anything else (SQL errors, broken invariants, panics) is logged with
 //     the request ID and shown only as "internal system error".
 //
-// Path and locations are kept in every case.
-func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
+// Path and locations are kept in every case. Unless suggestions is set
+// and the request's tenant allows introspection, errors of the request
+// (validation, variables) lose their "Did you mean ...?" suggestions,
+// which would show names of the schema.
+func ErrorPresenter(logger *slog.Logger, suggestions bool) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+		if code, msg, ok := contextError(err); ok {
+			refuse(ctx, code)
+			return &gqlerror.Error{
+				Message:    msg,
+				Path:       gqlErr.Path,
+				Locations:  gqlErr.Locations,
+				Extensions: map[string]any{"code": string(code)},
+			}
+		}
 		if ae, ok := apperr.As(err); ok {
 			gqlErr.Message = ae.Message
 			setCode(gqlErr, ae.Code)
@@ -56,6 +73,9 @@ func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 					code = apperr.BadRequest
 				}
 				setCode(gqlErr, code)
+			}
+			if !(suggestions && introspectable(ctx)) {
+				gqlErr.Message = withoutSuggestions(gqlErr.Message)
 			}
 			return gqlErr
 		}
@@ -89,11 +109,40 @@ func RecoverFunc(logger *slog.Logger) graphql.RecoverFunc {
 	}
 }
 
+// contextError returns the code and message of an error caused by the end
+// of a request's context, if err is one.
+func contextError(err error) (apperr.Code, string, bool) {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return apperr.RequestTimeout, timeoutMessage, true
+	case errors.Is(err, context.Canceled):
+		return apperr.RequestCancelled, cancelledMessage, true
+	}
+	return "", "", false
+}
+
+// introspectable reports whether the tenant of ctx, if any, allows
+// introspection.
+func introspectable(ctx context.Context) bool {
+	t, ok := tenantFrom(ctx)
+	return !ok || t.Config.IntrospectionEnabled()
+}
+
+// withoutSuggestions returns msg without its "Did you mean ...?" sentence.
+// graphql-js and gqlparser end every message that suggests names with
+// it, whichever rule made the message.
+func withoutSuggestions(msg string) string {
+	if i := strings.Index(msg, " Did you mean "); i >= 0 {
+		return msg[:i]
+	}
+	return msg
+}
+
 func setCode(e *gqlerror.Error, code apperr.Code) {
 	if e.Extensions == nil {
 		e.Extensions = make(map[string]any, 1)
 	}
-	e.Extensions["code"] = code
+	e.Extensions["code"] = string(code)
 }
 
 // writeResponse writes resp as JSON with the given status and content type.

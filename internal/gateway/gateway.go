@@ -12,16 +12,19 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/cors"
 
 	"github.com/tenantgraph/tenantgraph/internal/apperr"
 	"github.com/tenantgraph/tenantgraph/internal/cache"
+	"github.com/tenantgraph/tenantgraph/internal/fairshare"
 	"github.com/tenantgraph/tenantgraph/internal/limits"
 	"github.com/tenantgraph/tenantgraph/internal/tenant"
 	"github.com/tenantgraph/tenantgraph/loader"
@@ -61,6 +64,19 @@ type Options struct {
 	// CORSOrigins are the browser origins allowed to call /graphql and
 	// /schema.graphql from other sites ("*" for any). Empty: no CORS.
 	CORSOrigins []string
+
+	// Share admits GraphQL requests: at most Tenant.Limits.MaxConcurrent
+	// of a tenant at once, within the limiter's total. Nil admits every
+	// request.
+	Share *fairshare.Limiter
+	// QueueTimeout is how long a request over its tenant's share, or over
+	// the total, waits for a slot before it is answered 503 OVERLOADED.
+	// Zero: it does not wait.
+	QueueTimeout time.Duration
+	// Refusals counts refused requests by tenant and code, for
+	// /admin/tenants and metrics. Nil: the gateway counts in one of its
+	// own.
+	Refusals *Refusals
 }
 
 type gateway struct {
@@ -75,10 +91,13 @@ func New(opts Options) http.Handler {
 	if opts.MaxBodyBytes == 0 {
 		opts.MaxBodyBytes = 1 << 20
 	}
+	if opts.Refusals == nil {
+		opts.Refusals = &Refusals{}
+	}
 	g := &gateway{opts: opts}
 
 	r := chi.NewRouter()
-	r.Use(requestID, accessLog(opts.Logger), recoverer(opts.Logger))
+	r.Use(requestID, accessLog(opts.Logger, opts.Refusals), recoverer(opts.Logger))
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
 		apperr.Write(w, http.StatusNotFound, &apperr.Error{Code: apperr.NotFound, Message: "no such endpoint; GraphQL is served at /graphql"})
 	})
@@ -133,7 +152,52 @@ func (g *gateway) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := withTenant(r.Context(), t)
 	ctx = limits.NewContext(ctx, &t.Limits)
-	t.Runtime.Handler.ServeHTTP(w, r.WithContext(ctx))
+	if d := t.Limits.Timeout; d > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d)
+		defer cancel()
+		// The response may be written until a little after the deadline,
+		// whatever the server's WriteTimeout.
+		http.NewResponseController(w).SetWriteDeadline(time.Now().Add(d + writeGrace))
+	}
+	r = r.WithContext(ctx)
+	if g.opts.Share != nil {
+		release, err := g.opts.Share.Acquire(ctx, t.ID, t.Limits.MaxConcurrent, g.opts.QueueTimeout)
+		if err != nil {
+			g.refuseAdmission(w, r, err)
+			return
+		}
+		defer release()
+	}
+	t.Runtime.Handler.ServeHTTP(w, r)
+}
+
+// writeGrace is how long after a request's deadline its response may still
+// be written.
+const writeGrace = 5 * time.Second
+
+// retryAfterOverloaded is the Retry-After of a 503 OVERLOADED, in seconds:
+// slots free up within milliseconds, so a client may come back soon.
+const retryAfterOverloaded = "1"
+
+// refuseAdmission answers a request that got no slot (err from
+// fairshare.Limiter.Acquire).
+func (g *gateway) refuseAdmission(w http.ResponseWriter, r *http.Request, err error) {
+	mediaType := responseMediaType(r)
+	switch {
+	case errors.Is(err, fairshare.ErrTenantOverloaded):
+		refuse(r.Context(), apperr.Overloaded)
+		w.Header().Set("Retry-After", retryAfterOverloaded)
+		writeTransportErrorCode(w, mediaType, http.StatusServiceUnavailable, apperr.Overloaded,
+			"too many requests of this tenant at once; retry after a moment")
+	case errors.Is(err, fairshare.ErrOverloaded):
+		refuse(r.Context(), apperr.Overloaded)
+		w.Header().Set("Retry-After", retryAfterOverloaded)
+		writeTransportErrorCode(w, mediaType, http.StatusServiceUnavailable, apperr.Overloaded,
+			"the gateway is at capacity; retry after a moment")
+	default:
+		writeContextError(w, r.Context(), mediaType)
+	}
 }
 
 // tenant returns the tenant of an authenticated request, or answers the

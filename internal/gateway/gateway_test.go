@@ -103,7 +103,7 @@ func newTestGatewayIn(t testing.TB, st store.Store, dir string, options ...func(
 			return dynamic.New(dynamic.Config{Schema: s.AST, Resolvers: res.FieldResolvers(s.Ext)})
 		},
 		NewHandler: func(_ string, es graphql.ExecutableSchema) http.Handler {
-			return gateway.NewGraphQLHandler(es, gateway.HandlerOptions{Logger: logger, ParserTokenLimit: 500})
+			return gateway.NewGraphQLHandler(es, gateway.HandlerOptions{Logger: logger, ParserTokenLimit: 500, Suggestions: true})
 		},
 		Logger:   logger,
 		Debounce: 50 * time.Millisecond,

@@ -26,6 +26,10 @@ type HandlerOptions struct {
 	// queries (Apollo's APQ), by hash. Its keys must be scoped to the
 	// schema. Nil means an in-process cache of QueryCacheSize entries.
 	PersistedQueries graphql.Cache[string]
+	// Suggestions lets errors of a request suggest names of the schema
+	// ("Did you mean ...?") to tenants that allow introspection. False:
+	// to no tenant.
+	Suggestions bool
 }
 
 // NewGraphQLHandler returns gqlgen's handler.Server for es, with the
@@ -49,7 +53,7 @@ func NewGraphQLHandler(es graphql.ExecutableSchema, o HandlerOptions) http.Handl
 	srv.AddTransport(getTransport{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](o.QueryCacheSize))
 	srv.SetParserTokenLimit(o.ParserTokenLimit)
-	srv.SetErrorPresenter(ErrorPresenter(o.Logger))
+	srv.SetErrorPresenter(ErrorPresenter(o.Logger, o.Suggestions))
 	srv.SetRecoverFunc(RecoverFunc(o.Logger))
 	if o.PersistedQueries == nil {
 		o.PersistedQueries = lru.New[string](o.QueryCacheSize)

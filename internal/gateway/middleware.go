@@ -12,7 +12,9 @@ import (
 	"regexp"
 	"runtime/debug"
 	"strconv"
+	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5/middleware"
 
@@ -50,10 +52,31 @@ func requestID(next http.Handler) http.Handler {
 }
 
 // requestLog is what the access log learns about a request from the
-// handlers below it.
+// handlers below it. refusal may be set from any goroutine of the
+// request; the other fields only by the request's own.
 type requestLog struct {
 	tenant    string
 	operation string
+
+	mu      sync.Mutex
+	refusal apperr.Code // why the gateway refused the request, if it did
+}
+
+// maxLoggedLength bounds the client-controlled strings of a log line, such
+// as the operation name and the path, in bytes.
+const maxLoggedLength = 128
+
+// truncate returns s cut to at most maxLoggedLength bytes, at a character
+// boundary, with "…" appended when it was cut.
+func truncate(s string) string {
+	if len(s) <= maxLoggedLength {
+		return s
+	}
+	cut := maxLoggedLength
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 type requestLogKey struct{}
@@ -68,12 +91,20 @@ func logTenant(ctx context.Context, id string) {
 // logOperation records the GraphQL operation name for the access log.
 func logOperation(ctx context.Context, name string) {
 	if l, ok := ctx.Value(requestLogKey{}).(*requestLog); ok {
-		l.operation = name
+		l.operation = truncate(name)
 	}
 }
 
-// accessLog logs one line per request when it completes.
-func accessLog(logger *slog.Logger) func(http.Handler) http.Handler {
+// statusClientClosedRequest is the status logged for a request whose
+// client went away before its answer (nginx's 499); the client never sees
+// it.
+const statusClientClosedRequest = 499
+
+// accessLog logs one line per request when it completes, and counts it in
+// refusals if the gateway refused it. A request refused to protect other
+// tenants (timeout, overload) is a warning, not an error of the gateway; a
+// client that went away is information.
+func accessLog(logger *slog.Logger, refusals *Refusals) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
@@ -84,20 +115,34 @@ func accessLog(logger *slog.Logger) func(http.Handler) http.Handler {
 			if status == 0 {
 				status = http.StatusOK
 			}
+			rl.mu.Lock()
+			refusal := rl.refusal
+			rl.mu.Unlock()
 			level := slog.LevelInfo
-			if status >= 500 {
+			switch {
+			case refusal == apperr.RequestCancelled:
+			case refusal != "" && status >= 500:
+				level = slog.LevelWarn
+			case status >= 500:
 				level = slog.LevelError
 			}
-			logger.LogAttrs(r.Context(), level, "request",
+			attrs := []slog.Attr{
 				slog.String("request_id", RequestIDFrom(r.Context())),
 				slog.String("method", r.Method),
-				slog.String("path", r.URL.Path),
+				slog.String("path", truncate(r.URL.Path)),
 				slog.Int("status", status),
 				slog.Int("bytes", ww.BytesWritten()),
 				slog.Duration("duration", time.Since(start)),
 				slog.String("tenant", rl.tenant),
 				slog.String("operation", rl.operation),
-			)
+			}
+			if refusal != "" {
+				attrs = append(attrs, slog.String("code", string(refusal)))
+				if rl.tenant != "" && refusal != apperr.RequestCancelled {
+					refusals.Add(rl.tenant, refusal)
+				}
+			}
+			logger.LogAttrs(r.Context(), level, "request", attrs...)
 		})
 	}
 }

@@ -1,10 +1,14 @@
 package gateway
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"io"
 	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -44,9 +48,9 @@ func (postTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 	var params graphql.RawParams
 	dec := json.NewDecoder(r.Body)
 	dec.UseNumber()
-	if err := dec.Decode(&params); err != nil {
+	if err := dec.Decode(&params); err != nil || !atEOF(dec) {
 		writeTransportError(w, mediaType, http.StatusBadRequest,
-			`request body is not a GraphQL request: want a JSON object with "query" and optional "operationName", "variables" and "extensions"`)
+			`request body is not a GraphQL request: want one JSON object with "query" and optional "operationName", "variables" and "extensions"`)
 		return
 	}
 	params.Headers = r.Header
@@ -94,13 +98,31 @@ func (getTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 	execute(w, r, exec, &params, mediaType, true)
 }
 
+// atEOF reports whether dec has nothing but white space left: a body
+// with anything after its JSON object is not a GraphQL request.
+func atEOF(dec *json.Decoder) bool {
+	_, err := dec.Token()
+	return err == io.EOF
+}
+
 // execute runs one operation and writes its response.
+//
+// A request whose context ends is answered REQUEST_TIMEOUT (504) when its
+// deadline passed, or not at all when its client went away (logged as
+// 499). A query is answered so whenever its context ended, since its
+// partial result is of no use; a mutation whose deadline passed while it
+// ran is answered with what it did, its fields not run being errors coded
+// REQUEST_TIMEOUT, since the client must learn which of them took effect.
 func execute(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, params *graphql.RawParams, mediaType string, queryOnly bool) {
 	ctx := r.Context()
 	opCtx, errs := exec.CreateOperationContext(ctx, params)
+	if ctx.Err() != nil {
+		writeContextError(w, ctx, mediaType)
+		return
+	}
 	if errs != nil {
 		resp := exec.DispatchError(graphql.WithOperationContext(ctx, opCtx), errs)
-		apperr.WriteList(w, requestErrorStatus(errs, mediaType), mediaType, resp.Errors)
+		apperr.WriteList(w, requestErrorStatus(errs, mediaType), mediaType, capErrors(resp.Errors))
 		return
 	}
 	if queryOnly && opCtx.Operation.Operation != ast.Query {
@@ -110,19 +132,74 @@ func execute(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor,
 			string(opCtx.Operation.Operation)+" operations must use POST")
 		return
 	}
-	responses, ctx := exec.DispatchOperation(ctx, opCtx)
-	writeResponse(w, http.StatusOK, mediaType, responses(ctx))
+	responses, rctx := exec.DispatchOperation(ctx, opCtx)
+	resp := responses(rctx)
+	if err := ctx.Err(); resp == nil || (err != nil && (opCtx.Operation.Operation != ast.Mutation || errors.Is(err, context.Canceled))) {
+		writeContextError(w, ctx, mediaType)
+		return
+	}
+	resp.Errors = capErrors(resp.Errors)
+	writeResponse(w, http.StatusOK, mediaType, resp)
+}
+
+// writeContextError answers a request whose context ended: 504
+// REQUEST_TIMEOUT when its deadline passed, and 499 (which its client,
+// gone, never sees; the access log does) when it was cancelled.
+func writeContextError(w http.ResponseWriter, ctx context.Context, mediaType string) {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		refuse(ctx, apperr.RequestTimeout)
+		writeTransportErrorCode(w, mediaType, http.StatusGatewayTimeout, apperr.RequestTimeout, timeoutMessage)
+		return
+	}
+	refuse(ctx, apperr.RequestCancelled)
+	writeTransportErrorCode(w, mediaType, statusClientClosedRequest, apperr.RequestCancelled, cancelledMessage)
+}
+
+// The messages of errors caused by the end of a request's context.
+const (
+	timeoutMessage   = "the request took longer than its tenant's time limit"
+	cancelledMessage = "the request was cancelled"
+)
+
+// maxErrors is the most errors a response carries, besides the one that
+// says how many more were dropped.
+const maxErrors = 20
+
+// capErrors returns errs cut to maxErrors, followed by an error saying how
+// many were dropped, if any were.
+func capErrors(errs gqlerror.List) gqlerror.List {
+	if len(errs) <= maxErrors {
+		return errs
+	}
+	dropped := len(errs) - maxErrors
+	return append(errs[:maxErrors:maxErrors], &gqlerror.Error{
+		Message:    strconv.Itoa(dropped) + " more errors were dropped; at most " + strconv.Itoa(maxErrors) + " are shown",
+		Extensions: map[string]any{"code": string(apperr.TooManyErrors)},
+	})
 }
 
 // requestErrorStatus is the status of a response to a request that failed
 // before execution, as GraphQL over HTTP asks: with
 // application/graphql-response+json, 400 for a document that does not
-// parse or validate; with application/json, always 200.
+// parse or validate or that exceeds a limit; with application/json,
+// always 200.
 func requestErrorStatus(errs gqlerror.List, mediaType string) int {
 	if mediaType == mediaGraphQLResponse && errcode.GetErrorKind(errs) == errcode.KindProtocol {
 		return http.StatusBadRequest
 	}
 	return http.StatusOK
+}
+
+func init() {
+	// Refusals before execution are, like validation errors, errors of
+	// the request.
+	for _, c := range []apperr.Code{
+		apperr.MaxDepthLimit, apperr.MaxAliasesLimit, apperr.MaxRootFieldsLimit, apperr.MaxHeightLimit,
+		apperr.MaxDirectivesLimit, apperr.MaxOperationNameLimit, apperr.CostTooExpensive,
+		apperr.BadUserInput, IntrospectionDisabled,
+	} {
+		errcode.RegisterErrorType(string(c), errcode.KindProtocol)
+	}
 }
 
 // responseMediaType picks the response media type from the Accept header:

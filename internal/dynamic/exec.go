@@ -291,6 +291,14 @@ func (ex *execution) resolve(ctx context.Context, cd int, w *writer, pf *planFie
 			valid = !pf.nonNull
 		}
 	}()
+	if err := ctx.Err(); err != nil {
+		// The request's deadline passed or its client went away: no
+		// resolver starts any more, so a mutation stops before its next
+		// root field.
+		ex.oc.Error(fctx, addFieldLocation(fctx, err))
+		w.null()
+		return !(pf.nonNull || fc.NonNull)
+	}
 	resolver := pf.info.resolve
 	if resolver == nil {
 		resolver = ex.introspectionResolver(pf.info.root)

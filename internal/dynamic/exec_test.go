@@ -307,3 +307,37 @@ func TestNewPanicsOnUnknownResolver(t *testing.T) {
 		})
 	}
 }
+
+// TestNoResolverAfterContextEnds cancels the operation's context in its
+// first mutation field: the next root fields must not run, and are errors
+// carrying the context's error at their paths.
+func TestNoResolverAfterContextEnds(t *testing.T) {
+	var (
+		mu    sync.Mutex
+		order []int
+	)
+	ctx, cancel := context.WithCancel(graphql.StartOperationTrace(t.Context()))
+	defer cancel()
+	es := newTestSchema(t, map[string]dynamic.FieldResolver{
+		"Mutation.step": func(_ context.Context, _ any, args map[string]any) (any, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			order = append(order, args["n"].(int))
+			cancel() // the client goes away while the first field runs
+			return args["n"], nil
+		},
+	})
+	exec := executor.New(es)
+	oc, errs := exec.CreateOperationContext(ctx, &graphql.RawParams{Query: `mutation { a: step(n: 1) b: step(n: 2) c: step(n: 3) }`})
+	require.Nil(t, errs)
+	h, rctx := exec.DispatchOperation(ctx, oc)
+	resp := h(rctx)
+	require.NotNil(t, resp)
+	require.Equal(t, []int{1}, order, "no mutation field ran after the context ended")
+	require.JSONEq(t, `null`, string(resp.Data), "step is non-null: the nulls propagate to data")
+	require.Len(t, resp.Errors, 2)
+	for i, name := range []string{"b", "c"} {
+		require.Equal(t, ast.Path{ast.PathName(name)}, resp.Errors[i].Path)
+		require.ErrorIs(t, resp.Errors[i], context.Canceled)
+	}
+}

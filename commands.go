@@ -42,6 +42,9 @@ func token(args []string, getenv func(string) string, stdout, stderr io.Writer) 
 	if cfg.DevMode() {
 		return errors.New("token: JWT_SECRET is not set; a gateway without it runs in dev mode and prints its own tokens at start")
 	}
+	if *ttl > cfg.JWTMaxTTL {
+		return fmt.Errorf("token: --ttl %s is longer than JWT_MAX_TTL (%s), so the gateway would refuse the token", *ttl, cfg.JWTMaxTTL)
+	}
 	ac, err := authConfig(cfg)
 	if err != nil {
 		return err

@@ -71,6 +71,11 @@ type Config struct {
 	// Leeway is the clock skew allowed when checking exp, nbf and iat, at
 	// most 5 minutes. Default (and when zero) 30s.
 	Leeway time.Duration
+
+	// MaxTTL, if not zero, is the longest lifetime of a token accepted,
+	// from any issuer: exp minus iat, or minus now for a token without
+	// iat. A stolen long-lived token is refused even though it is valid.
+	MaxTTL time.Duration
 }
 
 // NewDevConfig returns an HS256 Config with a random 32-byte secret, for
@@ -134,6 +139,9 @@ func (c Config) resolve() (Config, any, error) {
 		}
 	default:
 		errs = append(errs, fmt.Errorf("auth: algorithm %q is not supported (use HS256, RS256 or ES256)", c.Algorithm))
+	}
+	if c.MaxTTL < 0 {
+		errs = append(errs, fmt.Errorf("auth: maximum token lifetime %s must not be negative", c.MaxTTL))
 	}
 	switch c.TenantClaim {
 	case "exp", "nbf", "iat", "aud":

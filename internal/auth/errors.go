@@ -41,6 +41,9 @@ var (
 	// ErrTokenAudience means an audience is configured and the token's aud claim
 	// is missing or does not contain it.
 	ErrTokenAudience = errors.New("token audience not accepted")
+	// ErrTokenLifetime means a maximum lifetime is configured and the
+	// token's exp is further from its iat (from now, without iat).
+	ErrTokenLifetime = errors.New("token lifetime too long")
 	// ErrTokenInvalid means the token's claims fail a check not listed above.
 	ErrTokenInvalid = errors.New("token invalid")
 	// ErrTenantClaim means the tenant claim is missing, is not a string, or is

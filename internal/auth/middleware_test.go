@@ -49,6 +49,7 @@ func TestMiddleware(t *testing.T) {
 	issAud := auth.Config{Secret: k.secret, Issuer: "https://id.example.com/", Audience: "tenantgraph"}
 	const nsClaim = "https://tenantgraph.dev/tenant"
 	custom := auth.Config{Secret: k.secret, TenantClaim: nsClaim}
+	maxTTL := auth.Config{Secret: k.secret, MaxTTL: 2 * time.Hour}
 
 	hs256 := func(c map[string]any) string { return sign(t, jwa.HS256(), k.secret, c) }
 	now := time.Now()
@@ -122,6 +123,10 @@ func TestMiddleware(t *testing.T) {
 		{name: "expired beyond leeway", token: hs256(claims("exp", now.Add(-time.Minute))), wantErr: auth.ErrTokenExpired},
 		{name: "nbf beyond leeway", token: hs256(claims("nbf", now.Add(time.Minute))), wantErr: auth.ErrTokenNotYetValid},
 		{name: "iat beyond leeway", token: hs256(claims("iat", now.Add(time.Minute))), wantErr: auth.ErrTokenIssuedAt},
+		{name: "lifetime at the maximum", cfg: maxTTL, token: hs256(claims("iat", now.Add(-time.Hour), "exp", now.Add(time.Hour))), wantTenant: "acme", wantRoles: []string{"admin", "viewer"}},
+		{name: "lifetime past the maximum", cfg: maxTTL, token: hs256(claims("iat", now.Add(-time.Hour), "exp", now.Add(time.Hour+time.Second))), wantErr: auth.ErrTokenLifetime},
+		{name: "lifetime without iat counts from now", cfg: maxTTL, token: hs256(claims("iat", deleted, "exp", now.Add(3*time.Hour))), wantErr: auth.ErrTokenLifetime},
+		{name: "short lifetime without iat", cfg: maxTTL, token: hs256(claims("iat", deleted, "exp", now.Add(time.Hour))), wantTenant: "acme", wantRoles: []string{"admin", "viewer"}},
 		{name: "exp not a number", token: signPayload(t, jwa.HS256(), k.secret, `{"exp":"tomorrow","tenant_id":"acme"}`), wantErr: auth.ErrTokenMalformed},
 		{name: "claims not an object", token: signPayload(t, jwa.HS256(), k.secret, `["acme"]`), wantErr: auth.ErrTokenMalformed},
 

@@ -96,6 +96,9 @@ func NewVerifierWithOptions(cfg Config, opts VerifierOptions) (*Verifier, error)
 			jwt.WithAcceptableSkew(cfg.Leeway),
 			jwt.WithClock(jwt.ClockFunc(v.now)),
 		}
+		if cfg.MaxTTL > 0 {
+			v.tenantValidate = append(v.tenantValidate, jwt.WithValidator(maxLifetime(cfg.MaxTTL)))
+		}
 		v.jwks = newJWKSCache(opts.JWKS, v.now, logger, v.purgeJWKS)
 	}
 	return v, nil

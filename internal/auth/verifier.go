@@ -83,6 +83,9 @@ func newGlobalVerifier(cfg Config) (*Verifier, Config, error) {
 	if cfg.Audience != "" {
 		opts = append(opts, jwt.WithAudience(cfg.Audience))
 	}
+	if cfg.MaxTTL > 0 {
+		opts = append(opts, jwt.WithValidator(maxLifetime(cfg.MaxTTL)))
+	}
 	var ja *jwtauth.JWTAuth
 	if cfg.Algorithm == HS256 {
 		secret := append([]byte(nil), key.([]byte)...) // the caller may reuse cfg.Secret
@@ -199,9 +202,34 @@ func validateError(err error) *apperr.Error {
 		return unauthenticated(ErrTokenIssuer, nil)
 	case errors.Is(err, jwt.InvalidAudienceError()):
 		return unauthenticated(ErrTokenAudience, nil)
+	case errors.Is(err, errLifetime):
+		return unauthenticated(ErrTokenLifetime, nil)
 	default:
 		return unauthenticated(ErrTokenInvalid, err)
 	}
+}
+
+// errLifetime is the error of maxLifetime's validator.
+var errLifetime = errors.New("exp is too far from iat")
+
+// maxLifetime returns a validator that refuses tokens living longer than
+// max: exp minus iat, or minus the validation's clock for a token without
+// iat (exp itself is required by another check).
+func maxLifetime(max time.Duration) jwt.Validator {
+	return jwt.ValidatorFunc(func(ctx context.Context, t jwt.Token) error {
+		exp, ok := t.Expiration()
+		if !ok {
+			return nil
+		}
+		start, ok := t.IssuedAt()
+		if !ok {
+			start = jwt.ValidationCtxClock(ctx).Now()
+		}
+		if exp.Sub(start) > max {
+			return errLifetime
+		}
+		return nil
+	})
 }
 
 // stringList returns v as a []string if it is a JSON array of strings, and

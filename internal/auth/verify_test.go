@@ -21,7 +21,7 @@ func init() {
 		auth.ErrNoToken, auth.ErrScheme, auth.ErrTokenMalformed, auth.ErrTokenAlgorithm,
 		auth.ErrTokenSignature, auth.ErrTokenNoExpiry, auth.ErrTokenExpired,
 		auth.ErrTokenNotYetValid, auth.ErrTokenIssuedAt, auth.ErrTokenIssuer,
-		auth.ErrTokenAudience, auth.ErrTokenInvalid, auth.ErrTenantClaim,
+		auth.ErrTokenAudience, auth.ErrTokenInvalid, auth.ErrTenantClaim, auth.ErrTokenLifetime,
 	} {
 		reasons[err.Error()] = true
 	}

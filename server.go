@@ -28,6 +28,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -39,6 +40,7 @@ import (
 	"github.com/tenantgraph/tenantgraph/internal/cache"
 	"github.com/tenantgraph/tenantgraph/internal/config"
 	"github.com/tenantgraph/tenantgraph/internal/dynamic"
+	"github.com/tenantgraph/tenantgraph/internal/fairshare"
 	"github.com/tenantgraph/tenantgraph/internal/gateway"
 	"github.com/tenantgraph/tenantgraph/internal/graphiql"
 	"github.com/tenantgraph/tenantgraph/internal/logging"
@@ -135,14 +137,23 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	}
 	defer c.Close()
 
-	res := &resolvers.Resolver{Store: st, MaxPageSize: cfg.Limits.MaxPageSize}
+	if cfg.Limits.MaxConcurrent == 0 {
+		cfg.Limits.MaxConcurrent = defaultShare(st)
+	}
+	// Resolvers reach the store through the tenants' shares of its
+	// connections.
+	res := &resolvers.Resolver{Store: fairshare.Store(st, fairshare.New(0)), MaxPageSize: cfg.Limits.MaxPageSize}
 	reg, err := loader.New(loader.Options{
 		Dir: cfg.TenantsDir,
 		NewExecutable: func(s *loader.Schema) graphql.ExecutableSchema {
 			return dynamic.New(dynamic.Config{Schema: s.AST, Resolvers: res.FieldResolvers(s.Ext)})
 		},
 		NewHandler: func(schemaHash string, es graphql.ExecutableSchema) http.Handler {
-			opts := gateway.HandlerOptions{Logger: logger, ParserTokenLimit: cfg.ParserTokenLimit}
+			opts := gateway.HandlerOptions{
+				Logger:           logger,
+				ParserTokenLimit: cfg.ParserTokenLimit,
+				Suggestions:      cfg.SuggestionsOn(),
+			}
 			if cfg.RedisURL != "" {
 				// Persisted queries are shared by the replicas, per schema.
 				opts.PersistedQueries = c.QueryCache("apq:" + schemaHash)
@@ -213,8 +224,10 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 				verifier.PurgeTenantTokens(tenantID)
 				return tenantConfigs.Refresh(ctx, tenantID)
 			},
-			Cache:       c,
-			CORSOrigins: cfg.CORSOrigins,
+			Cache:        c,
+			CORSOrigins:  cfg.CORSOrigins,
+			Share:        fairshare.New(cfg.MaxInFlight),
+			QueueTimeout: cfg.QueueTimeout,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -247,6 +260,17 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// defaultShare is a tenant's share of concurrent requests and store
+// connections when TENANTGRAPH_TENANT_MAX_CONCURRENT is not set: half of
+// Postgres's connection pool, so that one tenant can't hold it all; with
+// the in-memory store, whose work is CPU, the number of CPUs.
+func defaultShare(st store.Store) int {
+	if pg, ok := st.(*store.Postgres); ok {
+		return max(1, pg.PoolSize()/2)
+	}
+	return max(2, runtime.GOMAXPROCS(0))
 }
 
 // authConfig is the token verification part of cfg.

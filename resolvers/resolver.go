@@ -10,8 +10,8 @@ import (
 	"context"
 
 	"github.com/tenantgraph/tenantgraph/graph"
-	"github.com/tenantgraph/tenantgraph/internal/store"
 	"github.com/tenantgraph/tenantgraph/internal/limits"
+	"github.com/tenantgraph/tenantgraph/internal/store"
 )
 
 // DefaultMaxPageSize is the largest `first` of goodsList unless configured

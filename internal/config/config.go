@@ -78,7 +78,9 @@ type Config struct {
 	MaxBodyBytes int64
 	// Limits are every tenant's limits unless its tenant.yaml says
 	// otherwise; limitEnv names the variable of each, and the README has
-	// their defaults (limits.Defaults) and the reason for each.
+	// their defaults (limits.Defaults) and the reason for each. A zero
+	// MaxConcurrent (the default) is derived from the store's connection
+	// pool at start.
 	Limits limits.Limits
 	// MaxInFlight bounds the GraphQL requests the gateway serves at once,
 	// of all tenants; beyond it requests wait up to QueueTimeout, then get
@@ -124,7 +126,7 @@ func Default() Config {
 		JWTAlg:           "HS256",
 		JWTTenantClaim:   "tenant_id",
 		MaxBodyBytes:     1 << 20,
-		Limits:           limits.Defaults(),
+		Limits:           defaultLimits(),
 		MaxInFlight:      512,
 		QueueTimeout:     100 * time.Millisecond,
 		JWTMaxTTL:        24 * time.Hour,
@@ -337,6 +339,9 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("TENANTGRAPH_MAX_BODY_BYTES must be positive"))
 	}
 	for _, l := range limitEnv(&c.Limits) {
+		if l.n == &c.Limits.MaxConcurrent && *l.n == 0 {
+			continue // derived from the store's pool at start
+		}
 		if (l.n != nil && *l.n <= 0) || (l.dur != nil && *l.dur <= 0) {
 			errs = append(errs, fmt.Errorf("%s must be positive", l.env))
 		}
@@ -363,6 +368,14 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("TENANTGRAPH_SHUTDOWN_TIMEOUT must be positive"))
 	}
 	return errors.Join(errs...)
+}
+
+// defaultLimits are limits.Defaults, but with no MaxConcurrent: it is
+// derived from the size of the store's connection pool at start.
+func defaultLimits() limits.Limits {
+	l := limits.Defaults()
+	l.MaxConcurrent = 0
+	return l
 }
 
 // limitSetting is the environment variable of one of Config.Limits.

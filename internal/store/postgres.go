@@ -378,6 +378,12 @@ func (p *Postgres) Delete(ctx context.Context, tenantID, id string) error {
 	return nil
 }
 
+// PoolSize returns the most connections the store opens at once
+// (pool_max_conns in the connection string).
+func (p *Postgres) PoolSize() int {
+	return int(p.pool.Config().MaxConns)
+}
+
 // Ping implements Store: it checks that the database answers.
 func (p *Postgres) Ping(ctx context.Context) error {
 	if err := p.pool.Ping(ctx); err != nil {

@@ -27,9 +27,13 @@ func adminOnly(token string) func(http.Handler) http.Handler {
 }
 
 // adminTenants answers GET /admin/tenants with the state of every tenant:
-// its schema hash, when it was loaded, and the error of its latest load.
+// its schema hash, when it was loaded, and the error of its latest load;
+// and the requests refused so far, by tenant and code.
 func (g *gateway) adminTenants(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"tenants": g.opts.Registry.States()})
+	writeJSON(w, http.StatusOK, map[string]any{
+		"tenants":  g.opts.Registry.States(),
+		"refusals": g.opts.Refusals.Counts(),
+	})
 }
 
 // adminRefresh answers POST /admin/tenants/{id}/refresh: the tenant's

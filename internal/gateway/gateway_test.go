@@ -21,7 +21,9 @@ import (
 
 	"github.com/tenantgraph/tenantgraph/internal/auth"
 	"github.com/tenantgraph/tenantgraph/internal/dynamic"
+	"github.com/tenantgraph/tenantgraph/internal/fairshare"
 	"github.com/tenantgraph/tenantgraph/internal/gateway"
+	"github.com/tenantgraph/tenantgraph/internal/limits"
 	"github.com/tenantgraph/tenantgraph/internal/logging"
 	"github.com/tenantgraph/tenantgraph/internal/store"
 	"github.com/tenantgraph/tenantgraph/internal/testenv"
@@ -88,6 +90,23 @@ func newTestGateway(t testing.TB, st store.Store) *testGateway {
 // as in production: every tenant on the dynamic executor.
 func newTestGatewayIn(t testing.TB, st store.Store, dir string, options ...func(*gateway.Options)) *testGateway {
 	t.Helper()
+	return newTestGatewayWith(t, st, dir, testSetup{gateway: options})
+}
+
+// testSetup is what a test gateway may have besides the defaults of
+// newTestGatewayIn.
+type testSetup struct {
+	// limits are the registry's limits, every tenant's unless its
+	// tenant.yaml says otherwise. Zero: no limits.
+	limits limits.Limits
+	// handler changes the options of every tenant's GraphQL handler.
+	handler func(*gateway.HandlerOptions)
+	// gateway changes the router's options.
+	gateway []func(*gateway.Options)
+}
+
+func newTestGatewayWith(t testing.TB, st store.Store, dir string, setup testSetup) *testGateway {
+	t.Helper()
 	logs := &testenv.Buffer{}
 	logger := logging.New(logs, logging.FormatJSON, slog.LevelDebug)
 	cfg := auth.Config{Algorithm: "HS256", Secret: testSecret}
@@ -96,17 +115,24 @@ func newTestGatewayIn(t testing.TB, st store.Store, dir string, options ...func(
 	require.NoError(t, err)
 	signer, err := auth.NewSigner(cfg)
 	require.NoError(t, err)
-	res := &resolvers.Resolver{Store: st}
+	// As in production, resolvers reach the store through the tenants'
+	// shares of it.
+	res := &resolvers.Resolver{Store: fairshare.Store(st, fairshare.New(0))}
 	reg, err := loader.New(loader.Options{
 		Dir: dir,
 		NewExecutable: func(s *loader.Schema) graphql.ExecutableSchema {
 			return dynamic.New(dynamic.Config{Schema: s.AST, Resolvers: res.FieldResolvers(s.Ext)})
 		},
 		NewHandler: func(_ string, es graphql.ExecutableSchema) http.Handler {
-			return gateway.NewGraphQLHandler(es, gateway.HandlerOptions{Logger: logger, ParserTokenLimit: 500, Suggestions: true})
+			o := gateway.HandlerOptions{Logger: logger, ParserTokenLimit: 500, Suggestions: true}
+			if setup.handler != nil {
+				setup.handler(&o)
+			}
+			return gateway.NewGraphQLHandler(es, o)
 		},
 		Logger:   logger,
 		Debounce: 50 * time.Millisecond,
+		Limits:   setup.limits,
 	})
 	require.NoError(t, err)
 	opts := gateway.Options{
@@ -117,7 +143,7 @@ func newTestGatewayIn(t testing.TB, st store.Store, dir string, options ...func(
 		MaxBodyBytes: 64 << 10,
 		AdminToken:   testAdminToken,
 	}
-	for _, o := range options {
+	for _, o := range setup.gateway {
 		o(&opts)
 	}
 	h := gateway.New(opts)

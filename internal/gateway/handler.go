@@ -35,9 +35,9 @@ type HandlerOptions struct {
 // NewGraphQLHandler returns gqlgen's handler.Server for es, with the
 // gateway's transports (POST and query-only GET), error presenter, panic
 // recovery, parser token limit, automatic persisted queries, the tenant's
-// introspection policy, and a query cache of its own: a cached document
-// points into the schema it was validated against, so a cache is never
-// shared between schemas.
+// limits (see operationLimits) and introspection policy, and a query cache
+// of its own: a cached document points into the schema it was validated
+// against, so a cache is never shared between schemas.
 func NewGraphQLHandler(es graphql.ExecutableSchema, o HandlerOptions) http.Handler {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -59,6 +59,9 @@ func NewGraphQLHandler(es graphql.ExecutableSchema, o HandlerOptions) http.Handl
 		o.PersistedQueries = lru.New[string](o.QueryCacheSize)
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: o.PersistedQueries})
+	// After persisted queries, which fill in the query, and before
+	// anything else looks at it.
+	srv.Use(newOperationLimits(o.ParserTokenLimit, o.QueryCacheSize))
 	srv.Use(introspectionPolicy{})
 	srv.Use(&strictEnums{})
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {

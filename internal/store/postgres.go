@@ -153,13 +153,22 @@ func checkRowSecurity(ctx context.Context, pool *pgxpool.Pool) error {
 const setTenantSQL = "SELECT set_config('app.tenant_id', $1, true), set_config('role', '" + appRole + "', true), " +
 	"set_config('statement_timeout', COALESCE($2, current_setting('statement_timeout')), true)"
 
+// statementTimeoutMargin is how much longer than what is left of a
+// request's deadline its statements may run. When the deadline passes,
+// the request's context sends Postgres a cancel request; the statement
+// timeout is the backstop for a cancel request that is slow to arrive
+// (Postgres forks a process to serve each), and must not fire first, or
+// the request would fail as if its deadline had passed while it has not.
+const statementTimeoutMargin = 25 * time.Millisecond
+
 // tenantBatch returns a batch whose statements run as appRole for tenantID,
 // each within what is left of ctx's deadline: Postgres itself cancels a
-// statement that runs past it, whatever becomes of the connection.
+// statement that runs past it (plus statementTimeoutMargin), whatever
+// becomes of the connection.
 func tenantBatch(ctx context.Context, tenantID string) *pgx.Batch {
 	var timeout *string
 	if d, ok := ctx.Deadline(); ok {
-		ms := strconv.FormatInt(max(1, time.Until(d).Milliseconds()), 10)
+		ms := strconv.FormatInt(max(1, (time.Until(d)+statementTimeoutMargin).Milliseconds()), 10)
 		timeout = &ms
 	}
 	b := &pgx.Batch{}

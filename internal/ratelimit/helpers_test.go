@@ -1,0 +1,108 @@
+package ratelimit_test
+
+import (
+	"bufio"
+	"context"
+	"log/slog"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tenantgraph/tenantgraph/internal/cache"
+	"github.com/tenantgraph/tenantgraph/internal/ratelimit"
+	"github.com/tenantgraph/tenantgraph/internal/testenv"
+)
+
+// redisOptions returns Options for the Redis of TEST_REDIS_URL, under the
+// test's own key prefix, and a plain client of that Redis to look behind
+// the Limiter's back. Every key of the prefix is deleted when the test
+// ends: testenv deletes those that begin with it, this those that begin
+// with redis_rate's "rate:" and it.
+func redisOptions(t testing.TB) (ratelimit.Options, *redis.Client) {
+	t.Helper()
+	url, prefix := testenv.RedisURL(t)
+	opts, err := cache.ParseRedisURL(url)
+	require.NoError(t, err)
+	rdb := adminClient(t, url)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		for _, key := range bucketKeys(t, ctx, rdb, prefix) {
+			rdb.Unlink(ctx, key)
+		}
+	})
+	return ratelimit.Options{
+		Redis:     opts,
+		KeyPrefix: prefix,
+		// Generous: the test machine is shared and runs with -race.
+		OpTimeout: time.Second,
+	}, rdb
+}
+
+// bucketKeys returns the Redis keys of the buckets under prefix, sorted.
+func bucketKeys(t testing.TB, ctx context.Context, rdb *redis.Client, prefix string) []string {
+	t.Helper()
+	var keys []string
+	iter := rdb.Scan(ctx, 0, "rate:"+prefix+"*", 1000).Iterator()
+	for iter.Next(ctx) {
+		keys = append(keys, iter.Val())
+	}
+	require.NoError(t, iter.Err())
+	slices.Sort(keys)
+	return keys
+}
+
+// adminClient returns a plain client of the Redis at url.
+func adminClient(t testing.TB, url string) *redis.Client {
+	t.Helper()
+	opt, err := redis.ParseURL(url)
+	require.NoError(t, err)
+	rdb := redis.NewClient(opt)
+	t.Cleanup(func() { rdb.Close() })
+	return rdb
+}
+
+// newLimiter returns a Limiter of opts, closed when the test ends.
+func newLimiter(t testing.TB, opts ratelimit.Options) *ratelimit.Limiter {
+	t.Helper()
+	l, err := ratelimit.New(opts)
+	require.NoError(t, err)
+	t.Cleanup(func() { l.Close() })
+	return l
+}
+
+// eventually polls cond every few milliseconds until it holds, and fails
+// the test if it does not within timeout.
+func eventually(t testing.TB, timeout time.Duration, cond func() bool, format string, args ...any) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not within %v: "+format, append([]any{timeout}, args...)...)
+		}
+		time.Sleep(5 * time.Millisecond) // polling interval, not synchronisation
+	}
+}
+
+// logs is a concurrency-safe buffer of JSON log lines.
+type logs struct{ testenv.Buffer }
+
+// count returns how many lines have a message beginning with msg.
+func (l *logs) count(msg string) int {
+	n := 0
+	sc := bufio.NewScanner(strings.NewReader(l.String()))
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), `"msg":"`+msg) {
+			n++
+		}
+	}
+	return n
+}
+
+func newLogger(l *logs) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}

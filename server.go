@@ -44,6 +44,7 @@ import (
 	"github.com/tenantgraph/tenantgraph/internal/gateway"
 	"github.com/tenantgraph/tenantgraph/internal/graphiql"
 	"github.com/tenantgraph/tenantgraph/internal/logging"
+	"github.com/tenantgraph/tenantgraph/internal/ratelimit"
 	"github.com/tenantgraph/tenantgraph/internal/secrets"
 	"github.com/tenantgraph/tenantgraph/internal/store"
 	"github.com/tenantgraph/tenantgraph/internal/tenantcfg"
@@ -137,6 +138,12 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	}
 	defer c.Close()
 
+	rl, err := openRateLimiter(cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer rl.Close()
+
 	if cfg.Limits.MaxConcurrent == 0 {
 		cfg.Limits.MaxConcurrent = defaultShare(st)
 	}
@@ -228,6 +235,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 			CORSOrigins:  cfg.CORSOrigins,
 			Share:        fairshare.New(cfg.MaxInFlight),
 			QueueTimeout: cfg.QueueTimeout,
+			RateLimiter:  rl,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -333,6 +341,24 @@ func openCache(ctx context.Context, cfg config.Config, logger *slog.Logger) (*ca
 		return nil, fmt.Errorf("open cache: %w", err)
 	}
 	return c, nil
+}
+
+// openRateLimiter opens the tenants' rate limits: shared by the replicas
+// through Redis when REDIS_URL is set, in process otherwise.
+func openRateLimiter(cfg config.Config, logger *slog.Logger) (*ratelimit.Limiter, error) {
+	opts := ratelimit.Options{KeyPrefix: cfg.RedisPrefix + "ratelimit:", Logger: logger}
+	if cfg.RedisURL != "" {
+		ro, err := cache.ParseRedisURL(cfg.RedisURL)
+		if err != nil {
+			return nil, fmt.Errorf("REDIS_URL: %w", err)
+		}
+		opts.Redis = ro
+	}
+	l, err := ratelimit.New(opts)
+	if err != nil {
+		return nil, fmt.Errorf("rate limits: %w", err)
+	}
+	return l, nil
 }
 
 // baseURL is the URL a local browser reaches addr at.

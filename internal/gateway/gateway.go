@@ -26,6 +26,7 @@ import (
 	"github.com/tenantgraph/tenantgraph/internal/cache"
 	"github.com/tenantgraph/tenantgraph/internal/fairshare"
 	"github.com/tenantgraph/tenantgraph/internal/limits"
+	"github.com/tenantgraph/tenantgraph/internal/ratelimit"
 	"github.com/tenantgraph/tenantgraph/internal/tenant"
 	"github.com/tenantgraph/tenantgraph/loader"
 )
@@ -77,6 +78,9 @@ type Options struct {
 	// /admin/tenants and metrics. Nil: the gateway counts in one of its
 	// own.
 	Refusals *Refusals
+	// RateLimiter limits each tenant's requests to Tenant.Limits.Rate,
+	// across replicas; /readyz reports its state. Nil: no rate limits.
+	RateLimiter *ratelimit.Limiter
 }
 
 type gateway struct {
@@ -161,6 +165,16 @@ func (g *gateway) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		http.NewResponseController(w).SetWriteDeadline(time.Now().Add(d + writeGrace))
 	}
 	r = r.WithContext(ctx)
+	if rate := t.Limits.Rate; g.opts.RateLimiter != nil && !rate.IsZero() {
+		res := g.opts.RateLimiter.AllowN(ctx, t.ID, rateBucket, rate, 1)
+		res.Headers(w.Header(), rateBucket, rate)
+		if !res.Allowed {
+			refuse(ctx, apperr.RateLimited)
+			writeTransportErrorCode(w, responseMediaType(r), http.StatusTooManyRequests, apperr.RateLimited,
+				"too many requests of this tenant; retry after the time in Retry-After")
+			return
+		}
+	}
 	if g.opts.Share != nil {
 		release, err := g.opts.Share.Acquire(ctx, t.ID, t.Limits.MaxConcurrent, g.opts.QueueTimeout)
 		if err != nil {
@@ -171,6 +185,13 @@ func (g *gateway) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	}
 	t.Runtime.Handler.ServeHTTP(w, r)
 }
+
+// The rate-limit buckets of a tenant: its requests, and the cost of its
+// operations (Limits.CostPerMinute).
+const (
+	rateBucket = "requests"
+	costBucket = "cost"
+)
 
 // writeGrace is how long after a request's deadline its response may still
 // be written.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tenantgraph/tenantgraph/internal/cache"
+	"github.com/tenantgraph/tenantgraph/internal/ratelimit"
 )
 
 // readyTimeout bounds the checks of one /readyz request.
@@ -76,6 +77,19 @@ func (g *gateway) readyz(w http.ResponseWriter, r *http.Request) {
 			checks["redis"] = check{Status: "degraded", Detail: "unreachable since " + st.Since.UTC().Format(time.RFC3339) + "; serving from process memory and sources"}
 		case cache.StateOK:
 			checks["redis"] = check{Status: "ok"}
+		}
+	}
+
+	// Rate limits never fail closed: without Redis they are applied per
+	// replica, which /readyz says.
+	if g.opts.RateLimiter != nil {
+		switch st := g.opts.RateLimiter.Status(); st.State {
+		case ratelimit.StateRedis:
+			checks["ratelimit"] = check{Status: "ok", Detail: "shared by every replica through Redis"}
+		case ratelimit.StateLocal:
+			checks["ratelimit"] = check{Status: "local", Detail: "no Redis: each replica limits on its own"}
+		case ratelimit.StateDegraded:
+			checks["ratelimit"] = check{Status: "degraded", Detail: "Redis unreachable since " + st.Since.UTC().Format(time.RFC3339) + "; each replica limits on its own"}
 		}
 	}
 

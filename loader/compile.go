@@ -13,6 +13,7 @@ import (
 	"github.com/vektah/gqlparser/v2/validator"
 
 	"github.com/tenantgraph/tenantgraph/graph"
+	"github.com/tenantgraph/tenantgraph/internal/cost"
 	"github.com/tenantgraph/tenantgraph/internal/extension"
 )
 
@@ -25,6 +26,10 @@ type Schema struct {
 	// Ext describes the tenant's extension fields of Goods: an empty Set
 	// for the base schema.
 	Ext *extension.Set
+	// Cost is the cost model of AST: the static cost of an operation
+	// (Cost.Operation), from the @cost and @listSize directives of the
+	// base schema, of the tenant's files and of the derivation.
+	Cost *cost.Model
 
 	sdlOnce sync.Once
 	sdl     string
@@ -61,6 +66,10 @@ func (s *Schema) SDL() string {
 // those fields add them to CreateGoodsInput, GoodsFilter and
 // GoodsSortField, and every field is added to CreateGoodsInput and
 // UpdateGoodsInput.
+//
+// The tenant may weigh its fields and types with @cost and @listSize; the
+// derivation weighs what it derives (see derive), and Compile builds the
+// schema's cost model.
 //
 // If the files do not parse or break the policy, Compile returns a
 // *CompileError with every problem it found. Compile may be called
@@ -109,7 +118,21 @@ func Compile(files []*ast.Source) (*Schema, error) {
 		ps.list[0].Message = "invalid schema: " + ps.list[0].Message
 		return nil, ps.err()
 	}
-	return &Schema{AST: s, Ext: set}, nil
+	model, err := cost.New(s)
+	if err != nil {
+		// Likewise: the policy check refuses every weight that the cost
+		// model cannot read.
+		errs := []error{err}
+		if joined, ok := err.(interface{ Unwrap() []error }); ok {
+			errs = joined.Unwrap()
+		}
+		for _, err := range errs {
+			ps.addGQL(&ast.Source{}, err)
+			ps.list[len(ps.list)-1].Message = "invalid schema: " + ps.list[len(ps.list)-1].Message
+		}
+		return nil, ps.err()
+	}
+	return &Schema{AST: s, Ext: set, Cost: model}, nil
 }
 
 // parseBase parses gqlparser's prelude and the base schema into one new

@@ -24,6 +24,19 @@ import (
 //   - every object type of the tenant's that a field reaches gets an input
 //     type, <Type>Input, with the same fields in their input types.
 //
+// and the weights of the static cost of operations (package cost):
+//
+//   - a filter of GoodsFilter for an extension field has the @cost of
+//     GoodsFilter.nameContains: like it, it makes PostgreSQL compare a
+//     value with every goods of the tenant (an unindexed jsonb expression);
+//   - GoodsSortField gets that @cost too when the tenant has @sortable
+//     fields: sorting by one sorts every goods of the tenant that the
+//     filter admits, and IBM's cost directives cannot weigh one enum value
+//     apart from the others, so every sort key of such a tenant costs it;
+//   - a tenant's object type without a @cost of its own gets
+//     @cost(weight: "0"): a value object is stored in the goods row and
+//     read with it, unlike the object types of the base schema.
+//
 // Filter types are added only when a field needs them. Derived input fields
 // carry the description of the field they derive from; derived
 // definitions carry the position of the tenant's declaration they derive
@@ -49,12 +62,20 @@ func inputName(object string) string { return object + "Input" }
 // fields, as a schema document to merge after the tenant's files, and the
 // extension.Set that describes the fields. base is the base schema as
 // parsed: a filter type it defines already is used rather than derived.
+// derive adds the @cost of the tenant's object types to their definitions
+// in t, which are the tenant's, parsed for this compilation.
 func derive(base *ast.SchemaDocument, t *declared) (*ast.SchemaDocument, *extension.Set) {
 	set := &extension.Set{}
 	d := &deriver{t: t, doc: &ast.SchemaDocument{}, added: map[string]bool{}}
+	for _, def := range t.defs {
+		if def.Kind == ast.Object && def.Directives.ForName(costName) == nil {
+			def.Directives = append(def.Directives, costDirective("0", def.Position))
+		}
+	}
 	if len(t.fields) == 0 {
 		return d.doc, set
 	}
+	scan := scanWeight(base)
 	for _, def := range base.Definitions {
 		d.added[def.Name] = true
 	}
@@ -83,12 +104,16 @@ func derive(base *ast.SchemaDocument, t *declared) (*ast.SchemaDocument, *extens
 			Position:    def.Position,
 		})
 		if f.filterable {
-			filter.Fields = append(filter.Fields, &ast.FieldDefinition{
+			ff := &ast.FieldDefinition{
 				Description: def.Description,
 				Name:        def.Name,
 				Type:        ast.NamedType(d.filterType(def.Type), def.Type.Position),
 				Position:    def.Position,
-			})
+			}
+			if scan != nil {
+				ff.Directives = ast.DirectiveList{costDirective(scan.Raw, def.Position)}
+			}
+			filter.Fields = append(filter.Fields, ff)
 		}
 		if f.sortable {
 			sortField.EnumValues = append(sortField.EnumValues, &ast.EnumValueDefinition{
@@ -108,12 +133,59 @@ func derive(base *ast.SchemaDocument, t *declared) (*ast.SchemaDocument, *extens
 		})
 	}
 
+	if len(sortField.EnumValues) > 0 && scan != nil && !hasCost(base, sortFieldName) {
+		sortField.Directives = ast.DirectiveList{costDirective(scan.Raw, pos)}
+	}
 	for _, ext := range []*ast.Definition{create, update, filter, sortField} {
 		if len(ext.Fields) > 0 || len(ext.EnumValues) > 0 {
 			d.doc.Extensions = append(d.doc.Extensions, ext)
 		}
 	}
 	return d.doc, set
+}
+
+// costName is the name of the @cost directive.
+const costName = "cost"
+
+// scanWeight returns the weight of GoodsFilter.nameContains in the base
+// schema, the weight of a condition that PostgreSQL checks on every goods
+// of the tenant, or nil if it has none.
+func scanWeight(base *ast.SchemaDocument) *ast.Value {
+	filter := base.Definitions.ForName(filterName)
+	if filter == nil {
+		return nil
+	}
+	f := filter.Fields.ForName("nameContains")
+	if f == nil {
+		return nil
+	}
+	dir := f.Directives.ForName(costName)
+	if dir == nil {
+		return nil
+	}
+	if arg := dir.Arguments.ForName("weight"); arg != nil && arg.Value != nil {
+		return arg.Value
+	}
+	return nil
+}
+
+// hasCost reports whether the base type name has a @cost.
+func hasCost(base *ast.SchemaDocument, name string) bool {
+	def := base.Definitions.ForName(name)
+	return def != nil && def.Directives.ForName(costName) != nil
+}
+
+// costDirective returns @cost(weight: weight) at pos.
+func costDirective(weight string, pos *ast.Position) *ast.Directive {
+	return &ast.Directive{
+		Name: costName,
+		Arguments: ast.ArgumentList{{
+			Name:     "weight",
+			Value:    &ast.Value{Raw: weight, Kind: ast.StringValue, Position: pos},
+			Position: pos,
+		}},
+		Position: pos,
+	}
 }
 
 // deriver builds the derived definitions of one tenant.

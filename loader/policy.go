@@ -2,11 +2,14 @@ package loader
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/lexer"
+
+	"github.com/tenantgraph/tenantgraph/internal/cost"
 )
 
 // The extension policy: what a tenant's extension files may contain
@@ -146,7 +149,7 @@ func (c *checker) refuseSchemaAndDirectives(doc *ast.SchemaDocument) {
 		c.ps.addf(s.Position, "schema extensions are not allowed: the root types belong to the gateway")
 	}
 	for _, d := range doc.Directives {
-		c.ps.addf(d.Position, "directive definitions are not allowed (@%s): a tenant may use only @default, @filterable, @sortable and @deprecated", d.Name)
+		c.ps.addf(d.Position, "directive definitions are not allowed (@%s): a tenant may use only @default, @filterable, @sortable, @cost, @listSize and @deprecated", d.Name)
 	}
 	for _, d := range doc.DirectiveExtensions {
 		c.ps.addf(d.Position, "directive extensions are not allowed (extend directive @%s)", d.Name)
@@ -251,7 +254,7 @@ func (c *checker) extension(ext *ast.Definition) bool {
 
 // checkEnum checks an enum of the tenant's.
 func (c *checker) checkEnum(def *ast.Definition) {
-	c.refuseDirectives(def.Directives, "enum "+def.Name)
+	c.typeDirectives(def, "enum "+def.Name)
 	if len(def.EnumValues) == 0 {
 		c.ps.addf(def.Position, "enum %s has no values", def.Name)
 	}
@@ -284,7 +287,7 @@ func (c *checker) checkObject(def *ast.Definition) {
 	for _, name := range def.Interfaces {
 		c.ps.addf(def.Position, "type %s: value objects cannot implement interfaces (%s)", def.Name, name)
 	}
-	c.refuseDirectives(def.Directives, "type "+def.Name)
+	c.typeDirectives(def, "type "+def.Name)
 	if len(def.Fields) == 0 {
 		c.ps.addf(def.Position, "type %s has no fields", def.Name)
 	}
@@ -308,6 +311,10 @@ func (c *checker) checkObject(def *ast.Definition) {
 				c.checkDeprecated(dir)
 			case "default", "filterable", "sortable":
 				c.ps.addf(dir.Position, "@%s on %s: only extension fields of Goods take @%s, not fields of value objects", dir.Name, what, dir.Name)
+			case "cost":
+				c.checkCost(dir, what)
+			case "listSize":
+				c.checkListSize(dir, f, what)
 			default:
 				c.refuseDirective(dir, "field "+what)
 			}
@@ -429,6 +436,10 @@ func (c *checker) checkGoodsFields(exts []*ast.Definition) {
 							ef.sortable = true
 						}
 					}
+				case "cost":
+					c.checkCost(dir, what)
+				case "listSize":
+					c.checkListSize(dir, f, what)
 				default:
 					c.refuseDirective(dir, "field "+what)
 				}
@@ -555,12 +566,110 @@ func (c *checker) checkDeprecated(dir *ast.Directive) {
 	}
 }
 
-// refuseDirectives reports every directive in dirs: none is allowed at
-// where.
-func (c *checker) refuseDirectives(dirs ast.DirectiveList, where string) {
-	for _, dir := range dirs {
-		c.refuseDirective(dir, where)
+// typeDirectives checks the directives of a tenant's enum or object type:
+// @cost is allowed, no other.
+func (c *checker) typeDirectives(def *ast.Definition, where string) {
+	for _, dir := range c.uniqueDirectives(def.Directives, where) {
+		if dir.Name == "cost" {
+			c.checkCost(dir, where)
+		} else {
+			c.refuseDirective(dir, where)
+		}
 	}
+}
+
+// checkCost checks the arguments of @cost on what: a weight that
+// cost.ParseWeight accepts, as the cost model reads it.
+func (c *checker) checkCost(dir *ast.Directive, what string) {
+	args := c.uniqueArguments(dir)
+	var weight *ast.Argument
+	for _, arg := range args {
+		if arg.Name != "weight" {
+			c.ps.addf(arg.Position, "@cost has no argument %s; write @cost(weight: \"2.5\")", arg.Name)
+			continue
+		}
+		weight = arg
+	}
+	switch {
+	case weight == nil:
+		c.ps.addf(dir.Position, "@cost on %s needs a weight, as in @cost(weight: \"2.5\")", what)
+	case weight.Value.Kind != ast.StringValue && weight.Value.Kind != ast.BlockValue:
+		c.ps.addf(weight.Value.Position, "@cost(weight:) on %s must be a string holding a number >= 0, such as \"2.5\", not %s", what, literal(weight.Value))
+	default:
+		if _, err := cost.ParseWeight(weight.Value.Raw); err != nil {
+			c.ps.addf(weight.Value.Position, "@cost(weight:) on %s: %s is %v; write a decimal number >= 0, such as \"2.5\"", what, literal(weight.Value), err)
+		}
+	}
+}
+
+// checkListSize checks @listSize on the field f of a tenant's, named what.
+// A tenant's fields are lists stored in the goods row and have no
+// arguments, so only assumedSize (and sizedFields naming list fields of a
+// value object) can apply.
+func (c *checker) checkListSize(dir *ast.Directive, f *ast.FieldDefinition, what string) {
+	if f.Type.Elem == nil {
+		c.ps.addf(dir.Position, "@listSize on %s: the field is not a list", what)
+	}
+	for _, arg := range c.uniqueArguments(dir) {
+		v := arg.Value
+		switch arg.Name {
+		case "assumedSize":
+			if v.Kind == ast.NullValue {
+				continue
+			}
+			if n, err := strconv.ParseInt(v.Raw, 10, 32); v.Kind != ast.IntValue || err != nil || n < 0 {
+				c.ps.addf(v.Position, "@listSize(assumedSize:) on %s must be an Int >= 0, not %s", what, literal(v))
+			}
+		case "requireOneSlicingArgument":
+			if v.Kind != ast.BooleanValue && v.Kind != ast.NullValue {
+				c.ps.addf(v.Position, "@listSize(requireOneSlicingArgument:) on %s must be a Boolean, not %s", what, literal(v))
+			}
+		case "slicingArguments":
+			for _, name := range c.stringList(arg, what) {
+				if f.Arguments.ForName(name.Raw) == nil {
+					c.ps.addf(name.Position, "@listSize(slicingArguments:) on %s: the field has no argument %s (a tenant's fields have none: give assumedSize)", what, name.Raw)
+				}
+			}
+		case "sizedFields":
+			elem := c.t.types[f.Type.Name()]
+			for _, name := range c.stringList(arg, what) {
+				var sized *ast.FieldDefinition
+				if elem != nil && elem.Kind == ast.Object {
+					sized = elem.Fields.ForName(name.Raw)
+				}
+				if sized == nil || sized.Type.Elem == nil {
+					c.ps.addf(name.Position, "@listSize(sizedFields:) on %s: %s has no list field %s", what, f.Type.Name(), name.Raw)
+				}
+			}
+		default:
+			c.ps.addf(arg.Position, "@listSize has no argument %s; it takes assumedSize, slicingArguments, sizedFields and requireOneSlicingArgument", arg.Name)
+		}
+	}
+}
+
+// stringList returns the strings of a [String!] argument of a directive,
+// reporting values that are not strings. A single string stands for a list
+// of one, and null for none.
+func (c *checker) stringList(arg *ast.Argument, what string) []*ast.Value {
+	values := []*ast.Value{arg.Value}
+	switch arg.Value.Kind {
+	case ast.NullValue:
+		return nil
+	case ast.ListValue:
+		values = values[:0]
+		for _, child := range arg.Value.Children {
+			values = append(values, child.Value)
+		}
+	}
+	out := values[:0:0]
+	for _, v := range values {
+		if v.Kind != ast.StringValue && v.Kind != ast.BlockValue {
+			c.ps.addf(v.Position, "@listSize(%s:) on %s must be a list of strings, not %s", arg.Name, what, literal(arg.Value))
+			continue
+		}
+		out = append(out, v)
+	}
+	return out
 }
 
 // refuseDirective reports a directive that is not allowed at where.

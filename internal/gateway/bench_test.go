@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"bytes"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -11,6 +12,10 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tenantgraph/tenantgraph/internal/fairshare"
+	"github.com/tenantgraph/tenantgraph/internal/gateway"
+	"github.com/tenantgraph/tenantgraph/internal/limits"
+	"github.com/tenantgraph/tenantgraph/internal/store"
 	"github.com/tenantgraph/tenantgraph/internal/testenv"
 )
 
@@ -90,4 +95,46 @@ func plainGoodsHandler(pool *pgxpool.Pool, tenantID string) http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(map[string]any{"data": map[string]any{"goods": g}})
 	})
+}
+
+// BenchmarkLimits measures what holding requests to their tenant's limits
+// costs (the measure of the document, the checks of its shape, inputs and
+// cost, the tenant's share of slots and connections) on the W1 query,
+// goods by ID, through the whole HTTP handler on the in-memory store,
+// against the same gateway without limits. Compare with
+//
+//	go test -run '^$' -bench Limits -count 10 ./internal/gateway | tee limits.txt
+//	benchstat -col /limits limits.txt
+func BenchmarkLimits(b *testing.B) {
+	setups := map[string]testSetup{
+		"off": {},
+		"on": {limits: limits.Defaults(), gateway: []func(*gateway.Options){func(o *gateway.Options) {
+			o.Share = fairshare.New(512)
+			o.QueueTimeout = 100 * time.Millisecond
+		}}},
+	}
+	for _, name := range []string{"off", "on"} {
+		st := store.NewMemory(slog.New(slog.DiscardHandler))
+		g := newTestGatewayWith(b, st, writeTenants(b, defaultTenants), setups[name])
+		tok := g.token(b, "acme")
+		id := g.create(b, tok, "Teapot", 12.5).ID
+		body, err := json.Marshal(map[string]any{
+			"query":     `query Goods($id: ID!) { goods(id: $id) { id name price description createdAt updatedAt } }`,
+			"variables": map[string]any{"id": id},
+		})
+		require.NoError(b, err)
+		b.Run("limits="+name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Authorization", "Bearer "+tok)
+				rec := httptest.NewRecorder()
+				g.handler.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK || !bytes.Contains(rec.Body.Bytes(), []byte(id)) {
+					b.Fatalf("status %d: %s", rec.Code, rec.Body)
+				}
+			}
+		})
+	}
 }

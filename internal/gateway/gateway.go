@@ -155,7 +155,9 @@ func (g *gateway) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := withTenant(r.Context(), t)
-	ctx = limits.NewContext(ctx, &t.Limits)
+	if t.Limits != (limits.Limits{}) {
+		ctx = limits.NewContext(ctx, &t.Limits)
+	}
 	if d := t.Limits.Timeout; d > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, d)

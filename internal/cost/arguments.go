@@ -16,9 +16,7 @@ func (w *walker) arguments(fi *fieldInfo, args ast.ArgumentList) amount {
 	for _, arg := range args {
 		for _, ai := range fi.args {
 			if ai.name == arg.Name {
-				if !ai.free() {
-					total = add(total, w.value(arg.Value, ai))
-				}
+				total = add(total, w.value(arg.Value, ai))
 				break
 			}
 		}

@@ -45,10 +45,9 @@ type fieldInfo struct {
 	list bool
 	// child is the field's named type if it is composite, else nil.
 	child *typeInfo
-	// args are the field's arguments in definition order.
+	// args are the field's arguments that may cost something, in
+	// definition order.
 	args []*argInfo
-	// argsFree reports that no value of any argument can cost anything.
-	argsFree bool
 	// listSize is the field's @listSize, or nil.
 	listSize *listSize
 }
@@ -102,8 +101,12 @@ func New(schema *ast.Schema) (*Model, error) {
 		m:      &Model{types: make(map[string]*typeInfo, len(schema.Types))},
 		inputs: map[string]map[string]*argInfo{},
 		types:  map[string]typeWeight{},
+		leaves: map[leafKey]*fieldInfo{},
 	}
 	for name, def := range schema.Types {
+		if strings.HasPrefix(name, "__") {
+			continue // introspection: costed by the walk
+		}
 		switch def.Kind {
 		case ast.Object, ast.Interface, ast.Union:
 			b.m.types[name] = &typeInfo{}
@@ -113,8 +116,8 @@ func New(schema *ast.Schema) (*Model, error) {
 		def := schema.Types[name]
 		t.fields = make(map[string]*fieldInfo, len(def.Fields))
 		for _, f := range def.Fields {
-			if len(f.Name) >= 2 && f.Name[:2] == "__" {
-				continue // introspection: costed by the walk
+			if strings.HasPrefix(f.Name, "__") {
+				continue
 			}
 			t.fields[f.Name] = b.field(def, f)
 		}
@@ -141,7 +144,16 @@ type builder struct {
 	inputs map[string]map[string]*argInfo
 	// types holds the @cost of types, read on first use.
 	types map[string]typeWeight
-	errs  []error
+	// leaves holds the fieldInfos of fields without arguments, sizing or
+	// selections, which fields of the same weight share.
+	leaves map[leafKey]*fieldInfo
+	errs   []error
+}
+
+// leafKey is what tells shared fieldInfos apart.
+type leafKey struct {
+	weight amount
+	list   bool
 }
 
 // typeWeight is the @cost of a type, if it has one.
@@ -158,7 +170,7 @@ func (b *builder) errorf(pos *ast.Position, format string, args ...any) {
 func (b *builder) field(parent *ast.Definition, f *ast.FieldDefinition) *fieldInfo {
 	what := parent.Name + "." + f.Name
 	named := b.schema.Types[f.Type.Name()]
-	fi := &fieldInfo{list: f.Type.Elem != nil, argsFree: true}
+	fi := &fieldInfo{list: f.Type.Elem != nil}
 	if named != nil {
 		fi.child = b.m.types[named.Name]
 	}
@@ -175,14 +187,19 @@ func (b *builder) field(parent *ast.Definition, f *ast.FieldDefinition) *fieldIn
 	}
 
 	for _, a := range f.Arguments {
-		ai := b.arg(a.Name, a.Type, a.Directives, what+"("+a.Name+":)")
-		fi.args = append(fi.args, ai)
-		if !ai.free() {
-			fi.argsFree = false
+		if ai := b.arg(a.Name, a.Type, a.Directives, what+"("+a.Name+":)"); !ai.free() {
+			fi.args = append(fi.args, ai)
 		}
 	}
 	if dir := f.Directives.ForName("listSize"); dir != nil {
 		fi.listSize = b.listSize(dir, f, named, what)
+	}
+	if fi.child == nil && len(fi.args) == 0 && fi.listSize == nil {
+		key := leafKey{fi.weight, fi.list}
+		if shared := b.leaves[key]; shared != nil {
+			return shared
+		}
+		b.leaves[key] = fi
 	}
 	return fi
 }

@@ -169,7 +169,7 @@ func (w *walker) field(f *ast.Field, parent *typeInfo, s sizing) amount {
 		c = add(c, w.selectionSet(f.SelectionSet, fi.child, sub))
 	}
 	c = mul(n, c)
-	if !fi.argsFree {
+	if len(fi.args) > 0 {
 		c = add(c, w.arguments(fi, f.Arguments))
 	}
 	return c

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -32,7 +33,9 @@ const neighbourSecret = "neighbour-test-secret-0123456789abcdef"
 //
 // The gateway runs in a process of its own, on Postgres, with the default
 // limits; baseline and loaded phases alternate, so that a load on the
-// machine from elsewhere is felt by both.
+// machine from elsewhere is felt by both. Under the race detector the
+// latencies are logged but not compared; .ci/run runs the test again
+// without it, on its own.
 func TestNoisyNeighbour(t *testing.T) {
 	dbURL := testenv.PostgresURL(t)
 	dir := t.TempDir()
@@ -113,7 +116,7 @@ func TestNoisyNeighbour(t *testing.T) {
 		n, _ := outcomes.LoadOrStore(key, new(atomic.Int64))
 		n.(*atomic.Int64).Add(1)
 	}
-	const rounds, perPhase, clientsB = 3, 300, 8
+	const rounds, perPhase, clientsB = 5, 300, 8
 	for range rounds {
 		lat, failed := pointReads(perPhase)
 		base = append(base, lat...)
@@ -134,13 +137,11 @@ func TestNoisyNeighbour(t *testing.T) {
 						body = refused[(c+i)%len(refused)]
 					}
 					status, b, _ := post(tokenB, body)
-					var resp struct {
-						Errors []struct{ Extensions struct{ Code string } }
-					}
-					json.Unmarshal(b, &resp)
+					// Only the start of the body is read: B's clients must
+					// not take the CPU that A's requests are measured on.
 					code := "ok"
-					if len(resp.Errors) > 0 {
-						code = resp.Errors[0].Extensions.Code
+					if m := codePattern.FindSubmatch(b[:min(len(b), 512)]); m != nil {
+						code = string(m[1])
 					}
 					count(fmt.Sprint(status, " ", code))
 				}
@@ -181,9 +182,17 @@ func TestNoisyNeighbour(t *testing.T) {
 	t.Logf("gateway RSS: %d MiB before, at most %d MiB under B's load", rssBefore>>20, rssMax.Load()>>20)
 
 	require.Zero(t, failures, "A's requests failed")
-	require.LessOrEqual(t, p(loaded, 0.95), 2*p(base, 0.95), "A's p95 with B more than doubled")
 	require.Less(t, rssMax.Load(), int64(256<<20), "the gateway's memory grew without bound")
+	if raceEnabled {
+		// .ci/run runs this test again without the race detector.
+		t.Log("latencies not compared: the race detector distorts them")
+		return
+	}
+	require.LessOrEqual(t, p(loaded, 0.95), 2*p(base, 0.95), "A's p95 with B more than doubled")
 }
+
+// codePattern finds the code of a response's first error.
+var codePattern = regexp.MustCompile(`^\{"errors":\[\{.*?"code":"([A-Z_]+)"`)
 
 // heaviestAccepted returns the body of the most expensive request B's
 // limits let through: as many aliases of a full page of goods, with a

@@ -160,6 +160,8 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 				Logger:           logger,
 				ParserTokenLimit: cfg.ParserTokenLimit,
 				Suggestions:      cfg.SuggestionsOn(),
+				ExposeCost:       cfg.ExposeCost,
+				RateLimiter:      rl,
 			}
 			if cfg.RedisURL != "" {
 				// Persisted queries are shared by the replicas, per schema.
@@ -272,13 +274,15 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 
 // defaultShare is a tenant's share of concurrent requests and store
 // connections when TENANTGRAPH_TENANT_MAX_CONCURRENT is not set: half of
-// Postgres's connection pool, so that one tenant can't hold it all; with
-// the in-memory store, whose work is CPU, the number of CPUs.
+// the CPUs, and no more than half of Postgres's connection pool
+// (pool_max_conns), at least one. A tenant that floods the gateway then
+// leaves the other half of both to the others.
 func defaultShare(st store.Store) int {
+	n := runtime.GOMAXPROCS(0) / 2
 	if pg, ok := st.(*store.Postgres); ok {
-		return max(1, pg.PoolSize()/2)
+		n = min(n, pg.PoolSize()/2)
 	}
-	return max(2, runtime.GOMAXPROCS(0))
+	return max(1, n)
 }
 
 // authConfig is the token verification part of cfg.

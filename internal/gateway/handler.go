@@ -10,6 +10,8 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/tenantgraph/tenantgraph/internal/ratelimit"
 )
 
 // HandlerOptions configure the GraphQL handler of one schema.
@@ -30,6 +32,12 @@ type HandlerOptions struct {
 	// ("Did you mean ...?") to tenants that allow introspection. False:
 	// to no tenant.
 	Suggestions bool
+	// ExposeCost puts the static cost of every operation in its
+	// response's extensions.cost.
+	ExposeCost bool
+	// RateLimiter charges each operation's cost to its tenant's budget of
+	// Limits.CostPerMinute, across replicas. Nil: no cost budgets.
+	RateLimiter *ratelimit.Limiter
 }
 
 // NewGraphQLHandler returns gqlgen's handler.Server for es, with the
@@ -49,8 +57,9 @@ func NewGraphQLHandler(es graphql.ExecutableSchema, o HandlerOptions) http.Handl
 		o.QueryCacheSize = 1000
 	}
 	srv := handler.New(es)
-	srv.AddTransport(postTransport{})
-	srv.AddTransport(getTransport{})
+	tc := &transportConfig{exposeCost: o.ExposeCost, rateLimiter: o.RateLimiter}
+	srv.AddTransport(postTransport{tc})
+	srv.AddTransport(getTransport{tc})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](o.QueryCacheSize))
 	srv.SetParserTokenLimit(o.ParserTokenLimit)
 	srv.SetErrorPresenter(ErrorPresenter(o.Logger, o.Suggestions))
@@ -61,7 +70,7 @@ func NewGraphQLHandler(es graphql.ExecutableSchema, o HandlerOptions) http.Handl
 	srv.Use(extension.AutomaticPersistedQuery{Cache: o.PersistedQueries})
 	// After persisted queries, which fill in the query, and before
 	// anything else looks at it.
-	srv.Use(newOperationLimits(o.ParserTokenLimit, o.QueryCacheSize))
+	srv.Use(newOperationLimits(o.ParserTokenLimit, o.QueryCacheSize, o.ExposeCost))
 	srv.Use(introspectionPolicy{})
 	srv.Use(&strictEnums{})
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {

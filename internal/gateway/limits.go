@@ -25,11 +25,15 @@ import (
 //     directives), so that a document built to make validation slow is
 //     refused before validation starts;
 //   - after validation and the coercion of variables
-//     (MutateOperationContext): the input limits on every argument.
+//     (MutateOperationContext): the input limits on every argument, and
+//     the operation's static cost (package cost) against MaxCost; the
+//     cost is kept in the operation's stats (operationCost) for the cost
+//     budget and for extensions.cost.
 //
 // Requests without limits in their context pass unchecked.
 type operationLimits struct {
 	tokenLimit int
+	exposeCost bool
 	// measures caches the measures of documents by their text, as the
 	// query cache does their validation: a document is parsed and
 	// measured once while it stays in the cache.
@@ -42,8 +46,8 @@ var (
 	_ graphql.OperationContextMutator   = (*operationLimits)(nil)
 )
 
-func newOperationLimits(tokenLimit, cacheSize int) *operationLimits {
-	return &operationLimits{tokenLimit: tokenLimit, measures: lru.New[limits.Measures](cacheSize)}
+func newOperationLimits(tokenLimit, cacheSize int, exposeCost bool) *operationLimits {
+	return &operationLimits{tokenLimit: tokenLimit, exposeCost: exposeCost, measures: lru.New[limits.Measures](cacheSize)}
 }
 
 func (*operationLimits) ExtensionName() string { return "TenantLimits" }
@@ -86,7 +90,39 @@ func (e *operationLimits) MutateOperationContext(ctx context.Context, oc *graphq
 		ae, _ := apperr.As(err)
 		return refusal(ctx, ae)
 	}
+	t, ok := tenantFrom(ctx)
+	if !ok || t.Runtime.Schema.Cost == nil || (l.MaxCost == 0 && l.CostPerMinute == 0 && !e.exposeCost) {
+		return nil
+	}
+	c := t.Runtime.Schema.Cost.Operation(oc.Doc, oc.Operation, oc.Variables)
+	oc.Stats.SetExtension(costStats, c)
+	if l.MaxCost > 0 && c > l.MaxCost {
+		err := refusal(ctx, &apperr.Error{
+			Code:    apperr.CostTooExpensive,
+			Message: "the operation costs " + strconv.Itoa(c) + ", more than the tenant's limit of " + strconv.Itoa(l.MaxCost),
+		})
+		err.Extensions["cost"] = costExtension{Estimated: c, Max: l.MaxCost}
+		return err
+	}
 	return nil
+}
+
+// costStats is the name under which an operation's stats hold its cost.
+const costStats = "tenantgraph.cost"
+
+// operationCost returns the cost of oc's operation, if it was costed.
+func operationCost(oc *graphql.OperationContext) (int, bool) {
+	c, ok := oc.Stats.GetExtension(costStats).(int)
+	return c, ok
+}
+
+// costExtension is extensions.cost: of a response when the gateway
+// exposes costs, and of a COST_ESTIMATED_TOO_EXPENSIVE error always.
+type costExtension struct {
+	// Estimated is the operation's static cost.
+	Estimated int `json:"estimated"`
+	// Max is the tenant's limit, omitted when it has none.
+	Max int `json:"max,omitempty"`
 }
 
 // refusal records the refusal of ctx's request with e's code, and returns

@@ -18,6 +18,7 @@ import (
 	"github.com/tenantgraph/tenantgraph/internal/fairshare"
 	"github.com/tenantgraph/tenantgraph/internal/gateway"
 	"github.com/tenantgraph/tenantgraph/internal/limits"
+	"github.com/tenantgraph/tenantgraph/internal/ratelimit"
 	"github.com/tenantgraph/tenantgraph/internal/store"
 	"github.com/tenantgraph/tenantgraph/internal/testenv"
 )
@@ -482,4 +483,105 @@ func pgxConnect(t *testing.T, url string) (*pgx.Conn, error) {
 		t.Cleanup(func() { conn.Close(context.Background()) })
 	}
 	return conn, err
+}
+
+// TestCost checks the static cost limit over HTTP, with first given as a
+// literal, as a variable and by its default, and extensions.cost.
+func TestCost(t *testing.T) {
+	g := newTestGatewayWith(t, store.NewMemory(nil), writeTenants(t, map[string]string{
+		"acme": "name: Acme\nlimits:\n  maxCost: 100\n",
+	}), testSetup{
+		limits:  limits.Defaults(),
+		handler: func(o *gateway.HandlerOptions) { o.ExposeCost = true },
+	})
+	tok := g.token(t, "acme")
+	// A page costs 1 for the connection and 1 per goods of first.
+	const page = `query($n: Int) { goodsList(first: $n) { nodes { id } } }`
+	tests := []struct {
+		name  string
+		query string
+		vars  map[string]any
+		cost  int
+		ok    bool
+	}{
+		{"literal at the limit", `{ goodsList(first: 99) { nodes { id } } }`, nil, 100, true},
+		{"literal one past", `{ goodsList(first: 100) { nodes { id } } }`, nil, 101, false},
+		{"variable at the limit", page, map[string]any{"n": 99}, 100, true},
+		{"variable one past", page, map[string]any{"n": 100}, 101, false},
+		{"the default", page, nil, 21, true},
+		{"aliases add up", `{ a: goodsList(first: 50) { nodes { id } } b: goodsList(first: 49) { nodes { id } } }`, nil, 101, false},
+		{"through a fragment", `{ goodsList(first: 100) { ...N } } fragment N on GoodsConnection { nodes { id } }`, nil, 101, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec, resp := g.postAs(t, tok, "application/graphql-response+json", map[string]any{"query": tt.query, "variables": tt.vars})
+			var body struct {
+				Extensions struct{ Cost struct{ Estimated, Max int } }
+			}
+			require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body))
+			if tt.ok {
+				require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+				require.Empty(t, resp.Errors)
+				require.Equal(t, tt.cost, body.Extensions.Cost.Estimated, "extensions.cost of the response")
+				require.Equal(t, 100, body.Extensions.Cost.Max)
+				return
+			}
+			require.Equal(t, http.StatusBadRequest, rec.Code, rec.Body.String())
+			require.Equal(t, string(apperr.CostTooExpensive), resp.code())
+			require.Equal(t, map[string]any{"estimated": float64(tt.cost), "max": float64(100)}, resp.Errors[0].Extensions["cost"])
+		})
+	}
+}
+
+// TestRateLimits checks a tenant's request rate and cost budget, in
+// process (the Redis-backed budget shared by replicas is tested in the
+// root package).
+func TestRateLimits(t *testing.T) {
+	rl, err := ratelimit.New(ratelimit.Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() { rl.Close() })
+	g := newTestGatewayWith(t, store.NewMemory(nil), writeTenants(t, map[string]string{
+		"acme": "name: Acme\nlimits:\n  rate: {requests: 3, per: 1m}\n",
+		"beta": "name: Beta\nlimits:\n  costPerMinute: 100\n",
+	}), testSetup{
+		limits:  limits.Defaults(),
+		handler: func(o *gateway.HandlerOptions) { o.RateLimiter = rl },
+		gateway: []func(*gateway.Options){func(o *gateway.Options) { o.RateLimiter = rl }},
+	})
+
+	t.Run("requests", func(t *testing.T) {
+		tok := g.token(t, "acme")
+		for i := range 3 {
+			rec, _ := g.post(t, tok, `{ __typename }`, nil)
+			require.Equal(t, http.StatusOK, rec.Code)
+			require.Equal(t, `"requests";q=3;w=60`, rec.Header().Get("RateLimit-Policy"))
+			require.Contains(t, rec.Header().Get("RateLimit"), fmt.Sprintf(`"requests";r=%d;`, 2-i))
+		}
+		rec, resp := g.post(t, tok, `{ __typename }`, nil)
+		require.Equal(t, http.StatusTooManyRequests, rec.Code)
+		require.Equal(t, string(apperr.RateLimited), resp.code())
+		require.NotEmpty(t, rec.Header().Get("Retry-After"))
+		rec, _ = g.post(t, g.token(t, "beta"), `{ __typename }`, nil)
+		require.Equal(t, http.StatusOK, rec.Code, "another tenant has a budget of its own")
+	})
+
+	t.Run("cost", func(t *testing.T) {
+		tok := g.token(t, "beta")
+		const q = `{ goodsList { totalCount nodes { id } } }` // 41
+		for range 2 {
+			rec, _ := g.post(t, tok, q, nil)
+			require.Equal(t, http.StatusOK, rec.Code)
+			require.Equal(t, `"cost";q=100;w=60`, rec.Header().Get("RateLimit-Policy"))
+		}
+		rec, resp := g.post(t, tok, q, nil)
+		require.Equal(t, http.StatusTooManyRequests, rec.Code, "82 of 100 spent: 41 more do not fit")
+		require.Equal(t, string(apperr.RateLimited), resp.code())
+		require.NotEmpty(t, rec.Header().Get("Retry-After"))
+		rec, _ = g.post(t, tok, `{ goods(id: "1") { id } }`, nil)
+		require.Equal(t, http.StatusOK, rec.Code, "a cost of 1 still fits")
+		rec, resp = g.post(t, tok, `{ goodsList(first: 100) { nodes { id } } }`, nil)
+		require.Equal(t, http.StatusTooManyRequests, rec.Code)
+		require.Contains(t, resp.Errors[0].Message, "more than the tenant's whole cost budget")
+		require.Empty(t, rec.Header().Get("Retry-After"), "no wait lets an operation of 101 into a budget of 100")
+	})
 }

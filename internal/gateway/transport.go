@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
@@ -17,6 +18,8 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/tenantgraph/tenantgraph/internal/apperr"
+	"github.com/tenantgraph/tenantgraph/internal/limits"
+	"github.com/tenantgraph/tenantgraph/internal/ratelimit"
 )
 
 // The two response media types of GraphQL over HTTP.
@@ -25,10 +28,16 @@ const (
 	mediaGraphQLResponse = "application/graphql-response+json"
 )
 
+// transportConfig is what the transports of one handler share.
+type transportConfig struct {
+	exposeCost  bool
+	rateLimiter *ratelimit.Limiter // nil: no cost budgets
+}
+
 // postTransport serves GraphQL over HTTP POST with a JSON body. It replaces
 // gqlgen's transport.POST, whose decode error echoes the whole request body
 // back to the client and whose errors carry no extensions.code.
-type postTransport struct{}
+type postTransport struct{ *transportConfig }
 
 var _ graphql.Transport = postTransport{}
 
@@ -40,7 +49,7 @@ func (postTransport) Supports(r *http.Request) bool {
 	return err == nil && mt == mediaJSON
 }
 
-func (postTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+func (t postTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	start := graphql.Now()
 	mediaType := responseMediaType(r)
 	// The bodyLimit middleware has already read the body into memory, so
@@ -55,12 +64,12 @@ func (postTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 	}
 	params.Headers = r.Header
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
-	execute(w, r, exec, &params, mediaType, false)
+	t.execute(w, r, exec, &params, mediaType, false)
 }
 
 // getTransport serves queries (never mutations) over HTTP GET, with the
 // query, operationName, variables and extensions in the URL.
-type getTransport struct{}
+type getTransport struct{ *transportConfig }
 
 var _ graphql.Transport = getTransport{}
 
@@ -68,7 +77,7 @@ func (getTransport) Supports(r *http.Request) bool {
 	return r.Method == http.MethodGet && r.Header.Get("Upgrade") == ""
 }
 
-func (getTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+func (t getTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	start := graphql.Now()
 	mediaType := responseMediaType(r)
 	q, err := url.ParseQuery(r.URL.RawQuery)
@@ -95,7 +104,7 @@ func (getTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 		}
 	}
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
-	execute(w, r, exec, &params, mediaType, true)
+	t.execute(w, r, exec, &params, mediaType, true)
 }
 
 // atEOF reports whether dec has nothing but white space left: a body
@@ -113,7 +122,7 @@ func atEOF(dec *json.Decoder) bool {
 // partial result is of no use; a mutation whose deadline passed while it
 // ran is answered with what it did, its fields not run being errors coded
 // REQUEST_TIMEOUT, since the client must learn which of them took effect.
-func execute(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, params *graphql.RawParams, mediaType string, queryOnly bool) {
+func (t *transportConfig) execute(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, params *graphql.RawParams, mediaType string, queryOnly bool) {
 	ctx := r.Context()
 	opCtx, errs := exec.CreateOperationContext(ctx, params)
 	if ctx.Err() != nil {
@@ -132,6 +141,10 @@ func execute(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor,
 			string(opCtx.Operation.Operation)+" operations must use POST")
 		return
 	}
+	cost, costed := operationCost(opCtx)
+	if costed && !t.chargeCost(w, r, cost, mediaType) {
+		return
+	}
 	responses, rctx := exec.DispatchOperation(ctx, opCtx)
 	resp := responses(rctx)
 	if err := ctx.Err(); resp == nil || (err != nil && (opCtx.Operation.Operation != ast.Mutation || errors.Is(err, context.Canceled))) {
@@ -139,7 +152,41 @@ func execute(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor,
 		return
 	}
 	resp.Errors = capErrors(resp.Errors)
+	if costed && t.exposeCost {
+		if resp.Extensions == nil {
+			resp.Extensions = make(map[string]any, 1)
+		}
+		ext := costExtension{Estimated: cost}
+		if l := limits.FromContext(ctx); l != nil {
+			ext.Max = l.MaxCost
+		}
+		resp.Extensions["cost"] = ext
+	}
 	writeResponse(w, http.StatusOK, mediaType, resp)
+}
+
+// chargeCost takes an operation's cost from its tenant's budget of
+// Limits.CostPerMinute. It answers the request itself, 429 RATE_LIMITED,
+// and returns false, when the budget does not hold the cost.
+func (t *transportConfig) chargeCost(w http.ResponseWriter, r *http.Request, cost int, mediaType string) bool {
+	l := limits.FromContext(r.Context())
+	tn, ok := tenantFrom(r.Context())
+	if t.rateLimiter == nil || l == nil || l.CostPerMinute == 0 || !ok {
+		return true
+	}
+	budget := limits.Rate{Requests: l.CostPerMinute, Per: time.Minute}
+	res := t.rateLimiter.AllowN(r.Context(), tn.ID, costBucket, budget, cost)
+	res.Headers(w.Header(), costBucket, budget)
+	if res.Allowed {
+		return true
+	}
+	refuse(r.Context(), apperr.RateLimited)
+	msg := "the operation costs " + strconv.Itoa(cost) + ", more than is left of the tenant's cost budget of " + strconv.Itoa(l.CostPerMinute) + " a minute; retry after the time in Retry-After"
+	if res.RetryAfter < 0 {
+		msg = "the operation costs " + strconv.Itoa(cost) + ", more than the tenant's whole cost budget of " + strconv.Itoa(l.CostPerMinute) + " a minute"
+	}
+	writeTransportErrorCode(w, mediaType, http.StatusTooManyRequests, apperr.RateLimited, msg)
+	return false
 }
 
 // writeContextError answers a request whose context ended: 504

@@ -7,11 +7,11 @@
 // a tenant that floods the gateway queues behind itself, not in front of
 // others:
 //
-//	release, err := l.Acquire(ctx, "acme", 8, 100*time.Millisecond)
+//	slot, err := l.Acquire(ctx, "acme", 8, 100*time.Millisecond)
 //	if err != nil {
 //		return err // ErrOverloaded: answer 503 with Retry-After
 //	}
-//	defer release()
+//	defer slot.Release()
 package fairshare
 
 import (
@@ -55,20 +55,19 @@ func New(total int) *Limiter {
 // Acquire takes a slot of tenant, whose share is limit slots (zero or less:
 // no share of its own), and a slot of the gateway's total, waiting for
 // them up to wait in all and within ctx (a negative wait: as long as ctx
-// lasts; zero: not at all). It returns the function that gives
-// both back, which may be called more than once; or ErrTenantOverloaded,
-// ErrOverloaded, or ctx's error.
+// lasts; zero: not at all). It returns the Slot that gives both back; or
+// ErrTenantOverloaded, ErrOverloaded, or ctx's error.
 //
 // When a tenant's limit changes (its tenant.yaml was edited), new requests
 // use a new semaphore; holders of the old one give their slots back to it.
-func (l *Limiter) Acquire(ctx context.Context, tenant string, limit int, wait time.Duration) (release func(), err error) {
+func (l *Limiter) Acquire(ctx context.Context, tenant string, limit int, wait time.Duration) (Slot, error) {
 	w := waiter{wait: wait}
 	defer w.stop()
 	var sem semaphore
 	if limit > 0 {
 		sem = l.semaphore(tenant, limit)
 		if err := w.take(ctx, sem, ErrTenantOverloaded); err != nil {
-			return nil, err
+			return Slot{}, err
 		}
 	}
 	if l.total != nil {
@@ -76,20 +75,26 @@ func (l *Limiter) Acquire(ctx context.Context, tenant string, limit int, wait ti
 			if sem != nil {
 				<-sem
 			}
-			return nil, err
+			return Slot{}, err
 		}
 	}
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			if l.total != nil {
-				<-l.total
-			}
-			if sem != nil {
-				<-sem
-			}
-		})
-	}, nil
+	return Slot{total: l.total, tenant: sem}, nil
+}
+
+// Slot is a slot taken by Acquire. Its Release must be called exactly
+// once; the zero Slot releases nothing.
+type Slot struct {
+	total, tenant semaphore
+}
+
+// Release gives the slot back.
+func (s Slot) Release() {
+	if s.total != nil {
+		<-s.total
+	}
+	if s.tenant != nil {
+		<-s.tenant
+	}
 }
 
 // waiter is one Acquire's wait, shared by the semaphores it takes.

@@ -18,11 +18,11 @@ import (
 func TestTenantShare(t *testing.T) {
 	l := fairshare.New(0)
 	ctx := t.Context()
-	var held []func()
+	var held []fairshare.Slot
 	for range 2 {
-		release, err := l.Acquire(ctx, "b", 2, 0)
+		slot, err := l.Acquire(ctx, "b", 2, 0)
 		require.NoError(t, err)
-		held = append(held, release)
+		held = append(held, slot)
 	}
 	_, err := l.Acquire(ctx, "b", 2, 0)
 	require.ErrorIs(t, err, fairshare.ErrTenantOverloaded, "one past the share, without waiting")
@@ -32,54 +32,53 @@ func TestTenantShare(t *testing.T) {
 	require.ErrorIs(t, err, fairshare.ErrTenantOverloaded)
 	require.GreaterOrEqual(t, time.Since(began), 30*time.Millisecond, "it waited")
 
-	release, err := l.Acquire(ctx, "a", 2, 0)
+	slot, err := l.Acquire(ctx, "a", 2, 0)
 	require.NoError(t, err, "another tenant has a share of its own")
-	release()
+	slot.Release()
 
 	n, _ := l.InUse("b")
 	require.Equal(t, 2, n)
-	held[0]()
-	held[0]() // a second call gives nothing back twice
+	held[0].Release()
 	n, _ = l.InUse("b")
 	require.Equal(t, 1, n)
-	release, err = l.Acquire(ctx, "b", 2, 0)
+	slot, err = l.Acquire(ctx, "b", 2, 0)
 	require.NoError(t, err, "a slot given back is free again")
-	release()
-	held[1]()
+	slot.Release()
+	held[1].Release()
 }
 
 func TestWaiterGetsFreedSlot(t *testing.T) {
 	l := fairshare.New(0)
-	release, err := l.Acquire(t.Context(), "b", 1, 0)
+	slot, err := l.Acquire(t.Context(), "b", 1, 0)
 	require.NoError(t, err)
 	got := make(chan error, 1)
 	go func() {
-		r, err := l.Acquire(t.Context(), "b", 1, 5*time.Second)
+		s, err := l.Acquire(t.Context(), "b", 1, 5*time.Second)
 		if err == nil {
-			r()
+			s.Release()
 		}
 		got <- err
 	}()
-	release()
+	slot.Release()
 	require.NoError(t, <-got)
 }
 
 func TestTotal(t *testing.T) {
 	l := fairshare.New(3)
 	ctx := t.Context()
-	var held []func()
+	var held []fairshare.Slot
 	for _, tenant := range []string{"a", "b", "c"} {
-		r, err := l.Acquire(ctx, tenant, 10, 0)
+		s, err := l.Acquire(ctx, tenant, 10, 0)
 		require.NoError(t, err)
-		held = append(held, r)
+		held = append(held, s)
 	}
 	_, err := l.Acquire(ctx, "d", 10, 10*time.Millisecond)
 	require.ErrorIs(t, err, fairshare.ErrOverloaded)
 	n, total := l.InUse("d")
 	require.Zero(t, n, "a refused request gives its tenant slot back")
 	require.Equal(t, 3, total)
-	for _, r := range held {
-		r()
+	for _, s := range held {
+		s.Release()
 	}
 	_, total = l.InUse("a")
 	require.Zero(t, total)
@@ -87,9 +86,9 @@ func TestTotal(t *testing.T) {
 
 func TestContextEndsWait(t *testing.T) {
 	l := fairshare.New(0)
-	release, err := l.Acquire(t.Context(), "b", 1, 0)
+	slot, err := l.Acquire(t.Context(), "b", 1, 0)
 	require.NoError(t, err)
-	defer release()
+	defer slot.Release()
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
 	defer cancel()
 	_, err = l.Acquire(ctx, "b", 1, -1)
@@ -106,11 +105,11 @@ func TestLimitChange(t *testing.T) {
 	require.NoError(t, err)
 	_, err = l.Acquire(t.Context(), "b", 2, 0)
 	require.ErrorIs(t, err, fairshare.ErrTenantOverloaded)
-	old() // gives back to the old semaphore, without panicking or freeing a new slot
+	old.Release() // gives back to the old semaphore, without freeing a new slot
 	_, err = l.Acquire(t.Context(), "b", 2, 0)
 	require.ErrorIs(t, err, fairshare.ErrTenantOverloaded)
-	r()
-	r2()
+	r.Release()
+	r2.Release()
 }
 
 // blockingStore is the memory store with Get held until release is

@@ -27,7 +27,7 @@ type sharedStore struct {
 }
 
 // acquire takes one of the tenant's connection slots.
-func (s *sharedStore) acquire(ctx context.Context, tenantID string) (func(), error) {
+func (s *sharedStore) acquire(ctx context.Context, tenantID string) (Slot, error) {
 	limit := 0
 	if lim := limits.FromContext(ctx); lim != nil {
 		limit = lim.MaxConcurrent
@@ -37,12 +37,12 @@ func (s *sharedStore) acquire(ctx context.Context, tenantID string) (func(), err
 
 // call runs f holding one of the tenant's connection slots.
 func call[T any](s *sharedStore, ctx context.Context, tenantID string, f func() (T, error)) (T, error) {
-	release, err := s.acquire(ctx, tenantID)
+	slot, err := s.acquire(ctx, tenantID)
 	if err != nil {
 		var zero T
 		return zero, err
 	}
-	defer release()
+	defer slot.Release()
 	return f()
 }
 

@@ -178,12 +178,12 @@ func (g *gateway) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if g.opts.Share != nil {
-		release, err := g.opts.Share.Acquire(ctx, t.ID, t.Limits.MaxConcurrent, g.opts.QueueTimeout)
+		slot, err := g.opts.Share.Acquire(ctx, t.ID, t.Limits.MaxConcurrent, g.opts.QueueTimeout)
 		if err != nil {
 			g.refuseAdmission(w, r, err)
 			return
 		}
-		defer release()
+		defer slot.Release()
 	}
 	t.Runtime.Handler.ServeHTTP(w, r)
 }

@@ -16,17 +16,36 @@ import (
 // uses the same code.
 const IntrospectionDisabled apperr.Code = "INTROSPECTION_DISABLED"
 
-type tenantKey struct{}
+type requestKey struct{}
+
+// request is what the handlers below the registry lookup learn of a
+// GraphQL request: its tenant, and its operation's cost once the limits
+// computed it. It is made once per request, in one context value.
+type request struct {
+	tenant *loader.Tenant
+	// cost is the operation's static cost, when costed is set. Only the
+	// request's own goroutine sets it, before execution.
+	cost   int
+	costed bool
+}
 
 // withTenant stores the request's tenant in ctx, for the handlers below
 // the registry lookup.
 func withTenant(ctx context.Context, t *loader.Tenant) context.Context {
-	return context.WithValue(ctx, tenantKey{}, t)
+	return context.WithValue(ctx, requestKey{}, &request{tenant: t})
+}
+
+// requestFrom returns the request state stored by withTenant, or nil.
+func requestFrom(ctx context.Context) *request {
+	r, _ := ctx.Value(requestKey{}).(*request)
+	return r
 }
 
 func tenantFrom(ctx context.Context) (*loader.Tenant, bool) {
-	t, ok := ctx.Value(tenantKey{}).(*loader.Tenant)
-	return t, ok
+	if r := requestFrom(ctx); r != nil {
+		return r.tenant, true
+	}
+	return nil, false
 }
 
 // introspectionPolicy enables introspection for tenants that allow it and

@@ -27,10 +27,11 @@ import (
 //   - after validation and the coercion of variables
 //     (MutateOperationContext): the input limits on every argument, and
 //     the operation's static cost (package cost) against MaxCost; the
-//     cost is kept in the operation's stats (operationCost) for the cost
-//     budget and for extensions.cost.
+//     cost is kept with the request (request.cost) for the cost budget
+//     and for extensions.cost.
 //
-// Requests without limits in their context pass unchecked.
+// Requests without limits in their context, or whose limits bound nothing
+// of an operation (Limits.ChecksOperations), pass unchecked.
 type operationLimits struct {
 	tokenLimit int
 	exposeCost bool
@@ -56,7 +57,7 @@ func (*operationLimits) Validate(graphql.ExecutableSchema) error { return nil }
 
 func (e *operationLimits) MutateOperationParameters(ctx context.Context, p *graphql.RawParams) *gqlerror.Error {
 	l := limits.FromContext(ctx)
-	if l == nil {
+	if l == nil || !l.ChecksOperations() {
 		return nil
 	}
 	if n := len(p.OperationName); l.MaxOperationName > 0 && n > l.MaxOperationName {
@@ -83,19 +84,19 @@ func (e *operationLimits) MutateOperationParameters(ctx context.Context, p *grap
 
 func (e *operationLimits) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
 	l := limits.FromContext(ctx)
-	if l == nil {
+	if l == nil || (!l.ChecksOperations() && !e.exposeCost) {
 		return nil
 	}
 	if err := l.CheckInputs(oc.Doc, oc.Operation, oc.Variables); err != nil {
 		ae, _ := apperr.As(err)
 		return refusal(ctx, ae)
 	}
-	t, ok := tenantFrom(ctx)
-	if !ok || t.Runtime.Schema.Cost == nil || (l.MaxCost == 0 && l.CostPerMinute == 0 && !e.exposeCost) {
+	req := requestFrom(ctx)
+	if req == nil || req.tenant.Runtime.Schema.Cost == nil || (l.MaxCost == 0 && l.CostPerMinute == 0 && !e.exposeCost) {
 		return nil
 	}
-	c := t.Runtime.Schema.Cost.Operation(oc.Doc, oc.Operation, oc.Variables)
-	oc.Stats.SetExtension(costStats, c)
+	c := req.tenant.Runtime.Schema.Cost.Operation(oc.Doc, oc.Operation, oc.Variables)
+	req.cost, req.costed = c, true
 	if l.MaxCost > 0 && c > l.MaxCost {
 		err := refusal(ctx, &apperr.Error{
 			Code:    apperr.CostTooExpensive,
@@ -105,15 +106,6 @@ func (e *operationLimits) MutateOperationContext(ctx context.Context, oc *graphq
 		return err
 	}
 	return nil
-}
-
-// costStats is the name under which an operation's stats hold its cost.
-const costStats = "tenantgraph.cost"
-
-// operationCost returns the cost of oc's operation, if it was costed.
-func operationCost(oc *graphql.OperationContext) (int, bool) {
-	c, ok := oc.Stats.GetExtension(costStats).(int)
-	return c, ok
 }
 
 // costExtension is extensions.cost: of a response when the gateway

@@ -141,7 +141,11 @@ func (t *transportConfig) execute(w http.ResponseWriter, r *http.Request, exec g
 			string(opCtx.Operation.Operation)+" operations must use POST")
 		return
 	}
-	cost, costed := operationCost(opCtx)
+	var cost int
+	var costed bool
+	if req := requestFrom(ctx); req != nil {
+		cost, costed = req.cost, req.costed
+	}
 	if costed && !t.chargeCost(w, r, cost, mediaType) {
 		return
 	}

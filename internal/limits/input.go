@@ -27,7 +27,8 @@ const filterArgument = "filter"
 // fragment once, however often it is spread: the work is linear in the
 // size of the request.
 func (l Limits) CheckInputs(doc *ast.QueryDocument, op *ast.OperationDefinition, vars map[string]any) error {
-	c := inputChecker{l: l, doc: doc, vars: vars}
+	var few [4]variableUse
+	c := inputChecker{l: l, doc: doc, vars: vars, checked: few[:0]}
 	return c.selections(op.SelectionSet)
 }
 
@@ -36,9 +37,31 @@ type inputChecker struct {
 	doc  *ast.QueryDocument
 	vars map[string]any
 	// fragments holds the fragments walked, checked the variables
-	// checked, each in or out of a filter.
-	fragments map[string]bool
-	checked   map[variableUse]bool
+	// checked, each in or out of a filter: few, so a slice until there
+	// are many.
+	fragments   map[string]bool
+	checked     []variableUse
+	checkedMany map[variableUse]bool
+}
+
+// firstCheck reports whether the variable use u is checked for the first
+// time, and records it.
+func (c *inputChecker) firstCheck(u variableUse) bool {
+	if c.checkedMany != nil {
+		return once(&c.checkedMany, u)
+	}
+	for _, v := range c.checked {
+		if v == u {
+			return false
+		}
+	}
+	c.checked = append(c.checked, u)
+	if len(c.checked) > 16 {
+		for _, v := range c.checked {
+			once(&c.checkedMany, v)
+		}
+	}
+	return true
 }
 
 type variableUse struct {
@@ -95,7 +118,7 @@ func (c *inputChecker) value(v *ast.Value, path string, filter bool) error {
 	}
 	switch v.Kind {
 	case ast.Variable:
-		if !once(&c.checked, variableUse{v.Raw, filter}) {
+		if !c.firstCheck(variableUse{v.Raw, filter}) {
 			return nil
 		}
 		return c.goValue(c.vars[v.Raw], path, filter)

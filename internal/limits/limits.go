@@ -150,6 +150,15 @@ func (l Limits) Override(o Limits) Limits {
 	return l
 }
 
+// ChecksOperations reports whether l bounds anything of an operation
+// itself: its shape, its cost or its inputs. Without such a limit the
+// gateway does not look at operations at all.
+func (l *Limits) ChecksOperations() bool {
+	return l.MaxDepth != 0 || l.MaxAliases != 0 || l.MaxRootFields != 0 || l.MaxFields != 0 ||
+		l.MaxDirectives != 0 || l.MaxOperationName != 0 || l.MaxCost != 0 || l.CostPerMinute != 0 ||
+		l.MaxStringLength != 0 || l.MaxFilterLength != 0 || l.MaxListLength != 0
+}
+
 // Validate reports every limit of l that is out of range, naming it as
 // name(field) does (an environment variable, or a key of tenant.yaml).
 // Zero limits are valid: they mean "no limit" for the gateway's defaults

@@ -105,7 +105,7 @@ func BenchmarkGetDuringOutage(b *testing.B) {
 			stopped = true
 		}
 		if hang && threshold < 1000 {
-			eventually(b, 10*time.Second, func() bool {
+			testenv.Eventually(b, 10*time.Second, func() bool {
 				c.Get(b.Context(), "acme", "config", benchLoad)
 				return c.Status().State == cache.StateDegraded
 			}, "degraded")

@@ -12,6 +12,9 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/tenantgraph/tenantgraph/internal/breaker"
+	"github.com/tenantgraph/tenantgraph/internal/redisclient"
 )
 
 // ErrNotFound is returned by a load function passed to Get (possibly
@@ -44,13 +47,13 @@ type LoadFunc func(ctx context.Context) ([]byte, error)
 //
 // A Cache's methods may be called concurrently. Close stops it.
 type Cache struct {
-	cfg    Config
-	rdb    redis.UniversalClient // nil without Redis
-	local  *local
-	group  group
-	health *health
-	id     string // identifies this instance in invalidation messages
-	since  time.Time
+	cfg     Config
+	rdb     redis.UniversalClient // nil without Redis
+	local   *local
+	group   group
+	breaker *breaker.Breaker
+	id      string // identifies this instance in invalidation messages
+	since   time.Time
 
 	pending pendingInvalidations
 
@@ -84,9 +87,15 @@ func New(ctx context.Context, cfg Config) (*Cache, error) {
 		cfg.MaxStale = 0
 	}
 	c := &Cache{
-		cfg:          cfg,
-		local:        newLocal(cfg.MaxEntries),
-		health:       newHealth(cfg.FailureThreshold, cfg.WarnInterval, cfg.Logger),
+		cfg:   cfg,
+		local: newLocal(cfg.MaxEntries),
+		breaker: breaker.New(breaker.Config{
+			Name:         "cache",
+			Fallback:     "serving from process memory and the source",
+			Threshold:    cfg.FailureThreshold,
+			WarnInterval: cfg.WarnInterval,
+			Logger:       cfg.Logger,
+		}),
 		id:           strconv.FormatUint(rand.Uint64(), 36),
 		since:        time.Now(),
 		openFailures: limiter{interval: cfg.WarnInterval},
@@ -94,9 +103,9 @@ func New(ctx context.Context, cfg Config) (*Cache, error) {
 		done:         make(chan struct{}),
 	}
 	if cfg.Redis != nil {
-		c.rdb = redis.NewUniversalClient(cfg.clientOptions())
+		c.rdb = redis.NewUniversalClient(redisclient.Bounded(cfg.Redis, cfg.OpTimeout, cfg.DialTimeout))
 		if err := c.startSubscription(ctx); err != nil {
-			c.health.trip(err)
+			c.breaker.Trip(err)
 		}
 	}
 	c.wg.Add(1)
@@ -267,7 +276,11 @@ func (c *Cache) Status() Status {
 	if c.rdb == nil {
 		return Status{State: StateLocal, Since: c.since}
 	}
-	return c.health.status()
+	s := c.breaker.Status()
+	if s.State == breaker.Open {
+		return Status{State: StateDegraded, Since: s.Since, Err: s.Err}
+	}
+	return Status{State: StateOK, Since: s.Since}
 }
 
 // Close stops the background work and closes the connections to Redis.
@@ -312,9 +325,9 @@ func (c *Cache) monitor() {
 			if c.rdb == nil {
 				continue
 			}
-			if !c.health.allow() {
+			if !c.breaker.Allow() {
 				c.probe()
-				c.health.warnIfDue(time.Now())
+				c.breaker.WarnIfDue(time.Now())
 			} else if c.pending.len() > 0 {
 				c.flushPending(context.Background())
 			}
@@ -333,9 +346,9 @@ func (c *Cache) probe() {
 		err = c.flushPending(context.Background())
 	}
 	if err != nil {
-		c.health.probeFailed(err)
+		c.breaker.ProbeFailed(err)
 		return
 	}
 	c.local.expireAll()
-	c.health.recover()
+	c.breaker.Recover()
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tenantgraph/tenantgraph/internal/cache"
+	"github.com/tenantgraph/tenantgraph/internal/testenv"
 )
 
 func TestGetResolvesThroughLevels(t *testing.T) {
@@ -94,7 +95,7 @@ func TestGetLoadsOnceForConcurrentCallers(t *testing.T) {
 func TestRedisHoldsNoPlaintextAndEveryKeyExpires(t *testing.T) {
 	t.Parallel()
 	cfg, url := redisConfig(t)
-	rdb := adminClient(t, url)
+	rdb := testenv.RedisClient(t, url)
 	const marker = "MARKER-5f0c2a9e-s3cr3t"
 	c := newCache(t, cfg)
 	src := newSource()
@@ -164,7 +165,7 @@ func TestBrokenEntriesAreDroppedAndReloaded(t *testing.T) {
 			cfg, url := redisConfig(t)
 			var l logs
 			cfg.Logger = newLogger(&l)
-			rdb := adminClient(t, url)
+			rdb := testenv.RedisClient(t, url)
 			src := newSource("config", "good config", "other", "other value")
 			writer := newCache(t, cfg)
 			for _, nk := range [][2]string{{"acme", "config"}, {"acme", "other"}, {"globex", "config"}} {
@@ -219,7 +220,7 @@ func TestNotFoundIsCachedBriefly(t *testing.T) {
 	cfg, url := redisConfig(t)
 	cfg.NegativeTTL = 500 * time.Millisecond
 	cfg.LocalTTL = time.Minute
-	rdb := adminClient(t, url)
+	rdb := testenv.RedisClient(t, url)
 	src := newSource()
 	a := newCache(t, cfg)
 
@@ -238,7 +239,7 @@ func TestNotFoundIsCachedBriefly(t *testing.T) {
 
 	// Once it exists and the negative entry expired, it is found.
 	src.set("missing", "now here")
-	eventually(t, 10*time.Second, func() bool {
+	testenv.Eventually(t, 10*time.Second, func() bool {
 		got, err := a.Get(t.Context(), "acme", "secret/missing", src.load("missing"))
 		return err == nil && string(got) == "now here"
 	}, "the negative entry to expire")
@@ -316,7 +317,7 @@ func TestInvalidateReachesOtherInstances(t *testing.T) {
 			t.Parallel()
 			cfg, url := redisConfig(t)
 			cfg.LocalTTL = time.Hour // only an invalidation drops a copy
-			rdb := adminClient(t, url)
+			rdb := testenv.RedisClient(t, url)
 			src := newSource("config", "old", "signing-key", "old key")
 			a, b := newCache(t, cfg), newCache(t, cfg)
 			waitSubscribers(t, rdb, cfg.KeyPrefix, 2)
@@ -340,7 +341,7 @@ func TestInvalidateReachesOtherInstances(t *testing.T) {
 				require.NoError(t, a.Invalidate(t.Context(), "acme", "config", "signing-key"))
 			}
 			for _, key := range []string{"config", "signing-key"} {
-				eventually(t, 2*time.Second, func() bool {
+				testenv.Eventually(t, 2*time.Second, func() bool {
 					got, err := b.Get(t.Context(), "acme", key, src.load(key))
 					return err == nil && strings.HasPrefix(string(got), "new")
 				}, "the other instance to drop %s", key)
@@ -368,7 +369,7 @@ func TestInvalidateNamespaceBeatsSlowLoad(t *testing.T) {
 	t.Parallel()
 	cfg, url := redisConfig(t)
 	cfg.LocalTTL = time.Hour
-	rdb := adminClient(t, url)
+	rdb := testenv.RedisClient(t, url)
 	a, b := newCache(t, cfg), newCache(t, cfg)
 	waitSubscribers(t, rdb, cfg.KeyPrefix, 2)
 
@@ -391,7 +392,7 @@ func TestInvalidateNamespaceBeatsSlowLoad(t *testing.T) {
 	got, err := fresh.Get(t.Context(), "acme", "config", func(context.Context) ([]byte, error) { return []byte("new"), nil })
 	require.NoError(t, err)
 	require.Equal(t, "new", string(got))
-	eventually(t, 2*time.Second, func() bool {
+	testenv.Eventually(t, 2*time.Second, func() bool {
 		got, err := a.Get(t.Context(), "acme", "config", func(context.Context) ([]byte, error) { return []byte("new"), nil })
 		return err == nil && string(got) == "new"
 	}, "the loading instance to serve the new value")

@@ -228,21 +228,3 @@ func ParseRedisURL(rawURL string) (*redis.UniversalOptions, error) {
 		ContextTimeoutEnabled: true,
 	}, nil
 }
-
-// clientOptions returns a copy of cfg.Redis with the cache's timeouts: every
-// wait for Redis is bounded by OpTimeout or DialTimeout.
-func (cfg Config) clientOptions() *redis.UniversalOptions {
-	o := *cfg.Redis
-	o.ContextTimeoutEnabled = true
-	o.DialTimeout = cfg.DialTimeout
-	o.DialerRetries = 1 // the cache's breaker and probes retry, not each dial
-	o.ReadTimeout = cfg.OpTimeout
-	o.WriteTimeout = cfg.OpTimeout
-	o.PoolTimeout = cfg.OpTimeout
-	// One retry, within the command's budget, on a fresh connection:
-	// after Redis restarts, pooled connections fail once each.
-	o.MaxRetries = 1
-	o.MinRetryBackoff = time.Millisecond
-	o.MaxRetryBackoff = 5 * time.Millisecond
-	return &o
-}

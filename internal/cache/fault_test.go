@@ -122,7 +122,7 @@ func TestRedisHung(t *testing.T) {
 	server := testenv.StartRedisServer(t)
 	var l logs
 	cfg := faultConfig(t, server, &l)
-	rdb := adminClient(t, server.URL())
+	rdb := testenv.RedisClient(t, server.URL())
 	c := newCache(t, cfg)
 	src, keys := valueSource(50)
 	for _, key := range keys {
@@ -145,7 +145,7 @@ func TestRedisHung(t *testing.T) {
 	w.enter(phaseOutage)
 	server.Stop()
 	stoppedAt := time.Now()
-	eventually(t, 10*time.Second, func() bool { return c.Status().State == cache.StateDegraded },
+	testenv.Eventually(t, 10*time.Second, func() bool { return c.Status().State == cache.StateDegraded },
 		"Status to report degraded")
 	st := c.Status()
 	require.Error(t, st.Err)
@@ -161,13 +161,13 @@ func TestRedisHung(t *testing.T) {
 	require.ErrorIs(t, err, cache.ErrInvalidationQueued)
 
 	// Stay down long enough for repeated warnings.
-	eventually(t, 20*time.Second, func() bool { return l.count("cache: redis still unavailable") >= 2 },
+	testenv.Eventually(t, 20*time.Second, func() bool { return l.count("cache: redis still unavailable") >= 2 },
 		"two periodic warnings")
 	waitGets(t, w, 2000)
 	require.Equal(t, loadsAtOutage, src.loads.Load(), "values were loaded from the source although in process")
 
 	server.Cont()
-	eventually(t, 10*time.Second, func() bool { return c.Status().State == cache.StateOK },
+	testenv.Eventually(t, 10*time.Second, func() bool { return c.Status().State == cache.StateOK },
 		"Status to report ok after SIGCONT")
 	down := time.Since(stoppedAt)
 	require.EqualValues(t, 0, rdb.Exists(t.Context(), cfg.KeyPrefix+"v:{acme}:to-invalidate").Val(),
@@ -197,7 +197,7 @@ func TestRedisKilled(t *testing.T) {
 	server := testenv.StartRedisServer(t)
 	var l logs
 	cfg := faultConfig(t, server, &l)
-	rdb := adminClient(t, server.URL())
+	rdb := testenv.RedisClient(t, server.URL())
 	c := newCache(t, cfg)
 	long := cfg
 	long.LocalTTL = time.Hour
@@ -220,9 +220,9 @@ func TestRedisKilled(t *testing.T) {
 	w.enter(phaseOutage)
 	server.Kill()
 	killedAt := time.Now()
-	eventually(t, 10*time.Second, func() bool { return c.Status().State == cache.StateDegraded },
+	testenv.Eventually(t, 10*time.Second, func() bool { return c.Status().State == cache.StateDegraded },
 		"Status to report degraded")
-	eventually(t, 20*time.Second, func() bool { return l.count("cache: redis still unavailable") >= 2 },
+	testenv.Eventually(t, 20*time.Second, func() bool { return l.count("cache: redis still unavailable") >= 2 },
 		"two periodic warnings")
 	waitGets(t, w, 2000)
 	got, err := c.Get(t.Context(), "acme", "new-during-outage", func(context.Context) ([]byte, error) { return []byte("fresh"), nil })
@@ -230,7 +230,7 @@ func TestRedisKilled(t *testing.T) {
 	require.Equal(t, "fresh", string(got))
 
 	server.Start()
-	eventually(t, 10*time.Second, func() bool { return c.Status().State == cache.StateOK && other.Status().State == cache.StateOK },
+	testenv.Eventually(t, 10*time.Second, func() bool { return c.Status().State == cache.StateOK && other.Status().State == cache.StateOK },
 		"Status to report ok after restart")
 	down := time.Since(killedAt)
 	w.enter(phaseRecovered)
@@ -253,7 +253,7 @@ func TestRedisKilled(t *testing.T) {
 	require.Equal(t, "v1", string(got))
 	src.set("after", "v2")
 	require.NoError(t, c.Invalidate(t.Context(), "acme", "after"))
-	eventually(t, 2*time.Second, func() bool {
+	testenv.Eventually(t, 2*time.Second, func() bool {
 		got, err := other.Get(t.Context(), "acme", "after", src.load("after"))
 		return err == nil && string(got) == "v2"
 	}, "the other instance to drop its copy")
@@ -275,15 +275,15 @@ func TestRedisDownAtStart(t *testing.T) {
 	require.Equal(t, "v", string(got))
 
 	server.Start()
-	eventually(t, 10*time.Second, func() bool { return c.Status().State == cache.StateOK }, "Status to report ok")
-	resumesCaching(t, c, adminClient(t, server.URL()), cfg.KeyPrefix)
+	testenv.Eventually(t, 10*time.Second, func() bool { return c.Status().State == cache.StateOK }, "Status to report ok")
+	resumesCaching(t, c, testenv.RedisClient(t, server.URL()), cfg.KeyPrefix)
 }
 
 // waitGets waits until the workers made n more Gets.
 func waitGets(t *testing.T, w *load, n int64) {
 	t.Helper()
 	base := w.gets.Load()
-	eventually(t, 30*time.Second, func() bool { return w.gets.Load()-base >= n }, "%d Gets", n)
+	testenv.Eventually(t, 30*time.Second, func() bool { return w.gets.Load()-base >= n }, "%d Gets", n)
 }
 
 // checkWarnings checks that instances warned once per interval during an
@@ -302,7 +302,7 @@ func checkWarnings(t *testing.T, l *logs, instances int, down, interval time.Dur
 func resumesCaching(t *testing.T, c *cache.Cache, rdb *redis.Client, prefix string) {
 	t.Helper()
 	i := 0
-	eventually(t, 10*time.Second, func() bool {
+	testenv.Eventually(t, 10*time.Second, func() bool {
 		i++
 		key := fmt.Sprintf("resumed-%d", i)
 		if _, err := c.Get(t.Context(), "acme", key, func(context.Context) ([]byte, error) { return []byte("v"), nil }); err != nil {

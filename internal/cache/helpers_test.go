@@ -1,14 +1,11 @@
 package cache_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"crypto/rand"
 	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -62,17 +59,6 @@ func newCache(t testing.TB, cfg cache.Config) *cache.Cache {
 	return c
 }
 
-// adminClient returns a plain client of the Redis at url, to look behind
-// the cache's back.
-func adminClient(t testing.TB, url string) *redis.Client {
-	t.Helper()
-	opt, err := redis.ParseURL(url)
-	require.NoError(t, err)
-	rdb := redis.NewClient(opt)
-	t.Cleanup(func() { rdb.Close() })
-	return rdb
-}
-
 // source is a value source that counts its loads.
 type source struct {
 	loads atomic.Int64
@@ -108,74 +94,29 @@ func (s *source) load(key string) cache.LoadFunc {
 	}
 }
 
-// eventually polls cond every few milliseconds until it holds, and fails
-// the test if it does not within timeout.
-func eventually(t testing.TB, timeout time.Duration, cond func() bool, format string, args ...any) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %v: "+format, append([]any{timeout}, args...)...)
-		}
-		time.Sleep(5 * time.Millisecond) // polling interval, not synchronisation
-	}
-}
-
 // waitSubscribers waits until n clients listen on the cache's channel.
 func waitSubscribers(t testing.TB, rdb *redis.Client, prefix string, n int64) {
 	t.Helper()
 	channel := prefix + "invalidations"
-	eventually(t, 10*time.Second, func() bool {
+	testenv.Eventually(t, 10*time.Second, func() bool {
 		m, err := rdb.PubSubNumSub(t.Context(), channel).Result()
 		return err == nil && m[channel] == n
 	}, "%d subscribers on %s", n, channel)
 }
 
 // logs is a concurrency-safe buffer of JSON log lines.
-type logs struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logs) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
+type logs struct{ testenv.Buffer }
 
 // count returns how many lines have a message beginning with msg.
-func (l *logs) count(msg string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	n := 0
-	sc := bufio.NewScanner(bytes.NewReader(l.buf.Bytes()))
-	for sc.Scan() {
-		if strings.Contains(sc.Text(), `"msg":"`+msg) {
-			n++
-		}
-	}
-	return n
-}
+func (l *logs) count(msg string) int { return l.Count(`"msg":"` + msg) }
 
 // countLevel returns how many lines have level, such as "WARN".
-func (l *logs) countLevel(level string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return bytes.Count(l.buf.Bytes(), []byte(`"level":"`+level+`"`))
-}
-
-func (l *logs) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
+func (l *logs) countLevel(level string) int { return l.Count(`"level":"` + level + `"`) }
 
 func newLogger(l *logs) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
-// redisServer is a redis-server of the test's own, to kill, stop and
-// restart.
 // faultConfig returns a Config for s, tuned to notice faults quickly.
 func faultConfig(t testing.TB, s *testenv.RedisServer, l *logs) cache.Config {
 	t.Helper()

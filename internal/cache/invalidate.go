@@ -46,7 +46,7 @@ type message struct {
 // publish carries out invs in Redis (deleting keys, or giving namespaces a
 // new generation) and announces them on the channel, in one round trip.
 func (c *Cache) publish(ctx context.Context, invs []invalidation) error {
-	if !c.health.allow() {
+	if !c.breaker.Allow() {
 		return errUnavailable
 	}
 	return c.send(ctx, invs)
@@ -251,10 +251,10 @@ func (c *Cache) resubscribe(sub *redis.PubSub) *redis.PubSub {
 // subscriptionFailed logs a failure of the subscription. It warns, at most
 // once per WarnInterval, only when the subscription has been failing for a
 // WarnInterval while Redis is otherwise healthy; during an outage the
-// health warnings say it already.
+// breaker's warnings say it already.
 func (c *Cache) subscriptionFailed(err error, failingSince time.Time) {
 	now := time.Now()
-	if !c.health.allow() || now.Sub(failingSince) < c.cfg.WarnInterval {
+	if !c.breaker.Allow() || now.Sub(failingSince) < c.cfg.WarnInterval {
 		c.cfg.Logger.LogAttrs(context.Background(), slog.LevelDebug, "cache: invalidation subscription failed; retrying",
 			slog.Any("error", err))
 		return

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tenantgraph/tenantgraph/internal/cache"
+	"github.com/tenantgraph/tenantgraph/internal/testenv"
 )
 
 // TestWithoutRedis checks that the same API works in process only.
@@ -54,7 +55,7 @@ func TestWithoutRedis(t *testing.T) {
 	require.ErrorIs(t, err, cache.ErrNotFound)
 	require.Equal(t, loads+1, src.loads.Load())
 	src.set("missing", "found")
-	eventually(t, 5*time.Second, func() bool {
+	testenv.Eventually(t, 5*time.Second, func() bool {
 		v, err := get("acme", "missing")
 		return err == nil && v == "found"
 	}, "the negative entry to expire")

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/tenantgraph/tenantgraph/internal/rediskey"
 )
 
 // QueryCache is a graphql.Cache[string] for gqlgen's automatic persisted
@@ -33,7 +35,7 @@ var _ graphql.Cache[string] = (*QueryCache)(nil)
 // example a schema version, so that replicas serving different schemas do
 // not share persisted queries.
 func (c *Cache) QueryCache(scope string) *QueryCache {
-	return &QueryCache{c: c, scope: escape(scope), local: newLocal(c.cfg.QueryEntries)}
+	return &QueryCache{c: c, scope: rediskey.Escape(scope), local: newLocal(c.cfg.QueryEntries)}
 }
 
 // key returns the Redis key of the query of hash.
@@ -51,7 +53,7 @@ func (q *QueryCache) Get(ctx context.Context, hash string) (string, bool) {
 		return e.text, true
 	}
 	c := q.c
-	if c.rdb == nil || !c.health.allow() || c.closed.Load() {
+	if c.rdb == nil || !c.breaker.Allow() || c.closed.Load() {
 		return "", false
 	}
 	opCtx, cancel := context.WithTimeout(ctx, c.cfg.OpTimeout)
@@ -76,7 +78,7 @@ func (q *QueryCache) Add(ctx context.Context, hash, query string) {
 	}
 	q.put(hash, query, time.Now())
 	c := q.c
-	if c.rdb == nil || !c.health.allow() || c.closed.Load() {
+	if c.rdb == nil || !c.breaker.Allow() || c.closed.Load() {
 		return
 	}
 	opCtx, cancel := context.WithTimeout(ctx, c.cfg.OpTimeout)

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/tenantgraph/tenantgraph/internal/testenv"
 )
 
 func sha256Hex(s string) string {
@@ -18,7 +20,7 @@ func TestQueryCache(t *testing.T) {
 	t.Parallel()
 	cfg, url := redisConfig(t)
 	cfg.QueryTTL = time.Hour
-	rdb := adminClient(t, url)
+	rdb := testenv.RedisClient(t, url)
 	a, b := newCache(t, cfg), newCache(t, cfg)
 	query := "query Goods { goodsList(first: 5) { nodes { id name } } }"
 	hash := sha256Hex(query)

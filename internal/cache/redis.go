@@ -6,10 +6,11 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/tenantgraph/tenantgraph/internal/rediskey"
 )
 
 // errUnavailable stands for a Redis the cache does not ask: the breaker is
@@ -26,12 +27,12 @@ const (
 // tag: a namespace's keys live in one Redis Cluster slot, so they can be
 // read and deleted together.
 func (c *Cache) valueKey(ns, key string) string {
-	return c.cfg.KeyPrefix + "v:{" + escape(ns) + "}:" + key
+	return c.cfg.KeyPrefix + "v:{" + rediskey.Escape(ns) + "}:" + key
 }
 
 // genKey returns the Redis key of ns's generation.
 func (c *Cache) genKey(ns string) string {
-	return c.cfg.KeyPrefix + "g:{" + escape(ns) + "}"
+	return c.cfg.KeyPrefix + "g:{" + rediskey.Escape(ns) + "}"
 }
 
 // channel returns the invalidation channel.
@@ -46,37 +47,6 @@ func (c *Cache) genTTL() time.Duration {
 // newGen returns a new generation: random, so a generation that expired
 // and was created again never matches the entries of the old one.
 func newGen() string { return strconv.FormatUint(rand.Uint64(), 36) }
-
-// escape returns s with every byte other than ASCII letters, digits, '_',
-// '.' and '-' written as %XX, so a namespace in a key is unambiguous and
-// free of braces.
-func escape(s string) string {
-	i := 0
-	for i < len(s) && safe(s[i]) {
-		i++
-	}
-	if i == len(s) {
-		return s
-	}
-	const hexDigits = "0123456789ABCDEF"
-	var b strings.Builder
-	b.Grow(len(s) + 8)
-	b.WriteString(s[:i])
-	for ; i < len(s); i++ {
-		if ch := s[i]; safe(ch) {
-			b.WriteByte(ch)
-		} else {
-			b.WriteByte('%')
-			b.WriteByte(hexDigits[ch>>4])
-			b.WriteByte(hexDigits[ch&15])
-		}
-	}
-	return b.String()
-}
-
-func safe(ch byte) bool {
-	return 'a' <= ch && ch <= 'z' || 'A' <= ch && ch <= 'Z' || '0' <= ch && ch <= '9' || ch == '_' || ch == '.' || ch == '-'
-}
 
 // encodeEntry returns the plaintext of e as stored under generation gen:
 // kind, length of gen, gen, value.
@@ -113,7 +83,7 @@ func decodeEntry(b []byte) (e *entry, gen string, ok bool) {
 // and the namespace's current generation, under which a value loaded now
 // may be stored. It returns an error when Redis is unavailable.
 func (c *Cache) fetch(ctx context.Context, ns, key string) (*entry, string, error) {
-	if !c.health.allow() || c.closed.Load() {
+	if !c.breaker.Allow() || c.closed.Load() {
 		return nil, "", errUnavailable
 	}
 	vk, gk := c.valueKey(ns, key), c.genKey(ns)
@@ -191,7 +161,7 @@ func (c *Cache) dropBroken(ctx context.Context, ns, vk string, cause error) {
 // store writes e to Redis as the value of key in ns under generation gen,
 // sealed, with a TTL, and renews the generation's TTL.
 func (c *Cache) store(ctx context.Context, ns, key, gen string, e *entry) {
-	if !c.health.allow() || c.closed.Load() {
+	if !c.breaker.Allow() || c.closed.Load() {
 		return
 	}
 	vk, gk := c.valueKey(ns, key), c.genKey(ns)

@@ -10,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tenantgraph/tenantgraph/internal/ratelimit"
+	"github.com/tenantgraph/tenantgraph/internal/testenv"
 )
 
 // BenchmarkAllowN measures AllowN for a request of one of 1000 tenants:
@@ -66,7 +67,7 @@ func BenchmarkAllowN(b *testing.B) {
 		addr := ln.Addr().String()
 		ln.Close()
 		l := newLimiter(b, ratelimit.Options{Redis: &redis.UniversalOptions{Addrs: []string{addr}}})
-		eventually(b, 5*time.Second, func() bool { return l.Status().State == ratelimit.StateDegraded }, "degraded")
+		testenv.Eventually(b, 5*time.Second, func() bool { return l.Status().State == ratelimit.StateDegraded }, "degraded")
 		run(b, l, true)
 	})
 }

@@ -178,7 +178,7 @@ func (w *load) enter(phase int32) { w.phase.Store(phase) }
 func (w *load) waitCalls(t *testing.T, n int64) {
 	t.Helper()
 	base := w.calls.Load()
-	eventually(t, 30*time.Second, func() bool { return w.calls.Load()-base >= n }, "%d calls", n)
+	testenv.Eventually(t, 30*time.Second, func() bool { return w.calls.Load()-base >= n }, "%d calls", n)
 }
 
 func (w *load) finish() {
@@ -219,14 +219,14 @@ func TestRedisFaults(t *testing.T) {
 	server := testenv.StartRedisServer(t)
 	var logged logs
 	opts := faultOptions(t, server, &logged)
-	rdb := adminClient(t, server.URL())
+	rdb := testenv.RedisClient(t, server.URL())
 	l := newLimiter(t, opts)
 	defer func() {
 		if t.Failed() {
 			t.Logf("log:\n%s", logged.String())
 		}
 	}()
-	eventually(t, 10*time.Second, func() bool { return !l.AllowN(t.Context(), "warm-up", "requests", loadRate, 1).Local },
+	testenv.Eventually(t, 10*time.Second, func() bool { return !l.AllowN(t.Context(), "warm-up", "requests", loadRate, 1).Local },
 		"a decision in Redis")
 	started := time.Now()
 	w := startLoad(l)
@@ -237,7 +237,7 @@ func TestRedisFaults(t *testing.T) {
 		w.enter(phase)
 		fault()
 		began := time.Now()
-		eventually(t, 10*time.Second, func() bool { return l.Status().State == ratelimit.StateDegraded },
+		testenv.Eventually(t, 10*time.Second, func() bool { return l.Status().State == ratelimit.StateDegraded },
 			"Status to report degraded")
 		st := l.Status()
 		require.Error(t, st.Err)
@@ -253,7 +253,7 @@ func TestRedisFaults(t *testing.T) {
 
 		// Stay down long enough for repeated warnings.
 		warned := logged.count("ratelimit: redis still unavailable")
-		eventually(t, 20*time.Second, func() bool { return logged.count("ratelimit: redis still unavailable") >= warned+2 },
+		testenv.Eventually(t, 20*time.Second, func() bool { return logged.count("ratelimit: redis still unavailable") >= warned+2 },
 			"two periodic warnings")
 		w.waitCalls(t, 2000)
 		return began
@@ -261,7 +261,7 @@ func TestRedisFaults(t *testing.T) {
 	recovery := func(phase int32, fix func()) {
 		t.Helper()
 		fix()
-		eventually(t, 10*time.Second, func() bool { return l.Status().State == ratelimit.StateRedis },
+		testenv.Eventually(t, 10*time.Second, func() bool { return l.Status().State == ratelimit.StateRedis },
 			"Status to report redis")
 		w.enter(phase)
 		w.waitCalls(t, 1000)
@@ -295,7 +295,7 @@ func TestRedisFaults(t *testing.T) {
 	}
 
 	// Shared again: the new server holds the buckets.
-	eventually(t, 10*time.Second, func() bool {
+	testenv.Eventually(t, 10*time.Second, func() bool {
 		return !l.AllowN(t.Context(), "after", "requests", limits.Rate{Requests: 5, Per: time.Minute}, 1).Local
 	}, "a decision in Redis")
 	require.EqualValues(t, 1, rdb.Exists(t.Context(), "rate:"+opts.KeyPrefix+"{after}:requests").Val())
@@ -321,16 +321,16 @@ func TestRedisDownAtStart(t *testing.T) {
 	start := time.Now()
 	l := newLimiter(t, opts)
 	require.Less(t, time.Since(start), 100*time.Millisecond, "New waited for Redis")
-	eventually(t, 2*time.Second, func() bool { return l.Status().State == ratelimit.StateDegraded },
+	testenv.Eventually(t, 2*time.Second, func() bool { return l.Status().State == ratelimit.StateDegraded },
 		"Status to report degraded")
 	res := l.AllowN(t.Context(), "acme", "requests", loadRate, 1)
 	require.True(t, res.Allowed)
 	require.True(t, res.Local)
 
 	server.Start()
-	eventually(t, 10*time.Second, func() bool { return l.Status().State == ratelimit.StateRedis },
+	testenv.Eventually(t, 10*time.Second, func() bool { return l.Status().State == ratelimit.StateRedis },
 		"Status to report redis")
-	eventually(t, 10*time.Second, func() bool { return !l.AllowN(t.Context(), "acme", "requests", loadRate, 1).Local },
+	testenv.Eventually(t, 10*time.Second, func() bool { return !l.AllowN(t.Context(), "acme", "requests", loadRate, 1).Local },
 		"a decision in Redis")
 	require.GreaterOrEqual(t, logged.count("ratelimit: redis unavailable"), 1)
 	require.Equal(t, logged.count("ratelimit: redis unavailable"), logged.count("ratelimit: redis available again"))

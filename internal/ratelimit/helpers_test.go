@@ -1,11 +1,9 @@
 package ratelimit_test
 
 import (
-	"bufio"
 	"context"
 	"log/slog"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -27,7 +25,7 @@ func redisOptions(t testing.TB) (ratelimit.Options, *redis.Client) {
 	url, prefix := testenv.RedisURL(t)
 	opts, err := cache.ParseRedisURL(url)
 	require.NoError(t, err)
-	rdb := adminClient(t, url)
+	rdb := testenv.RedisClient(t, url)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -56,16 +54,6 @@ func bucketKeys(t testing.TB, ctx context.Context, rdb *redis.Client, prefix str
 	return keys
 }
 
-// adminClient returns a plain client of the Redis at url.
-func adminClient(t testing.TB, url string) *redis.Client {
-	t.Helper()
-	opt, err := redis.ParseURL(url)
-	require.NoError(t, err)
-	rdb := redis.NewClient(opt)
-	t.Cleanup(func() { rdb.Close() })
-	return rdb
-}
-
 // newLimiter returns a Limiter of opts, closed when the test ends.
 func newLimiter(t testing.TB, opts ratelimit.Options) *ratelimit.Limiter {
 	t.Helper()
@@ -75,33 +63,11 @@ func newLimiter(t testing.TB, opts ratelimit.Options) *ratelimit.Limiter {
 	return l
 }
 
-// eventually polls cond every few milliseconds until it holds, and fails
-// the test if it does not within timeout.
-func eventually(t testing.TB, timeout time.Duration, cond func() bool, format string, args ...any) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %v: "+format, append([]any{timeout}, args...)...)
-		}
-		time.Sleep(5 * time.Millisecond) // polling interval, not synchronisation
-	}
-}
-
 // logs is a concurrency-safe buffer of JSON log lines.
 type logs struct{ testenv.Buffer }
 
 // count returns how many lines have a message beginning with msg.
-func (l *logs) count(msg string) int {
-	n := 0
-	sc := bufio.NewScanner(strings.NewReader(l.String()))
-	for sc.Scan() {
-		if strings.Contains(sc.Text(), `"msg":"`+msg) {
-			n++
-		}
-	}
-	return n
-}
+func (l *logs) count(msg string) int { return l.Count(`"msg":"` + msg) }
 
 func newLogger(l *logs) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))

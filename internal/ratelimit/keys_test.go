@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tenantgraph/tenantgraph/internal/limits"
+	"github.com/tenantgraph/tenantgraph/internal/testenv"
 )
 
 // TestKeys looks at the keys in Redis: named after the tenant as a hash
@@ -59,6 +60,6 @@ func TestKeys(t *testing.T) {
 	require.NoError(t, err)
 	require.Greater(t, ttl, time.Duration(0))
 	require.LessOrEqual(t, ttl, time.Second)
-	eventually(t, 5*time.Second, func() bool { return rdb.Exists(ctx, key).Val() == 0 },
+	testenv.Eventually(t, 5*time.Second, func() bool { return rdb.Exists(ctx, key).Val() == 0 },
 		"%s to expire", key)
 }

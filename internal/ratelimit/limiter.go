@@ -9,7 +9,9 @@ import (
 	"github.com/go-redis/redis_rate/v10"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/tenantgraph/tenantgraph/internal/breaker"
 	"github.com/tenantgraph/tenantgraph/internal/limits"
+	"github.com/tenantgraph/tenantgraph/internal/redisclient"
 )
 
 // sweepInterval is how often the in-process level drops the buckets that
@@ -28,7 +30,7 @@ type Limiter struct {
 	rdb     redis.UniversalClient // nil without Redis
 	rrl     *redis_rate.Limiter   // nil without Redis
 	local   *local
-	breaker *breaker
+	breaker *breaker.Breaker
 	since   time.Time
 
 	closeOnce sync.Once
@@ -48,14 +50,21 @@ func New(opts Options) (*Limiter, error) {
 		return nil, err
 	}
 	l := &Limiter{
-		opts:    opts,
-		local:   newLocal(opts.MaxLocalBuckets),
-		breaker: newBreaker(opts.FailureThreshold, opts.WarnInterval, opts.Logger),
-		since:   time.Now(),
-		done:    make(chan struct{}),
+		opts:  opts,
+		local: newLocal(opts.MaxLocalBuckets),
+		breaker: breaker.New(breaker.Config{
+			Name:         "ratelimit",
+			Fallback:     "limiting in process, each replica at the full rate",
+			Restored:     "limits are shared again",
+			Threshold:    opts.FailureThreshold,
+			WarnInterval: opts.WarnInterval,
+			Logger:       opts.Logger,
+		}),
+		since: time.Now(),
+		done:  make(chan struct{}),
 	}
 	if opts.Redis != nil {
-		l.rdb = redis.NewUniversalClient(opts.clientOptions())
+		l.rdb = redis.NewUniversalClient(redisclient.Bounded(opts.Redis, opts.OpTimeout, opts.OpTimeout))
 		l.rrl = redis_rate.NewLimiter(l.rdb)
 	}
 	l.wg.Add(1)
@@ -107,14 +116,14 @@ func (l *Limiter) AllowN(ctx context.Context, tenant, bucket string, r limits.Ra
 	}
 	g := limitOf(r)
 	n = max(n, 0)
-	if l.rdb != nil && l.breaker.allow() && !l.closed.Load() {
+	if l.rdb != nil && l.breaker.Allow() && !l.closed.Load() {
 		res, err := l.allowRedis(ctx, tenant, bucket, g, n)
 		if err == nil {
-			l.breaker.record(ctx, nil)
+			l.breaker.Record(ctx, nil)
 			return res
 		}
 		if !l.closed.Load() {
-			l.breaker.record(ctx, err)
+			l.breaker.Record(ctx, err)
 		}
 	}
 	return l.local.allowN(tenant, bucket, g.local, n)
@@ -138,7 +147,11 @@ func (l *Limiter) Status() Status {
 	if l.rdb == nil {
 		return Status{State: StateLocal, Since: l.since}
 	}
-	return l.breaker.status()
+	s := l.breaker.Status()
+	if s.State == breaker.Open {
+		return Status{State: StateDegraded, Since: s.Since, Err: s.Err}
+	}
+	return Status{State: StateRedis, Since: s.Since}
 }
 
 // Close stops the background work and closes the connections to Redis.
@@ -163,7 +176,7 @@ func (l *Limiter) monitor() {
 	defer l.wg.Done()
 	if l.rdb != nil {
 		if err := l.probe(); err != nil {
-			l.breaker.trip(err)
+			l.breaker.Trip(err)
 		}
 	}
 	tick := time.NewTicker(l.opts.ProbeInterval)
@@ -178,15 +191,15 @@ func (l *Limiter) monitor() {
 				l.local.sweep()
 				lastSweep = now
 			}
-			if l.rdb == nil || l.breaker.allow() {
+			if l.rdb == nil || l.breaker.Allow() {
 				continue
 			}
 			if err := l.probe(); err != nil {
-				l.breaker.probeFailed(err)
-				l.breaker.warnIfDue(time.Now())
+				l.breaker.ProbeFailed(err)
+				l.breaker.WarnIfDue(time.Now())
 				continue
 			}
-			l.breaker.recover()
+			l.breaker.Recover()
 		}
 	}
 }

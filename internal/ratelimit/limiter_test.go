@@ -11,6 +11,7 @@ import (
 
 	"github.com/tenantgraph/tenantgraph/internal/limits"
 	"github.com/tenantgraph/tenantgraph/internal/ratelimit"
+	"github.com/tenantgraph/tenantgraph/internal/testenv"
 )
 
 // backends runs test against a Limiter that shares its buckets through
@@ -135,7 +136,7 @@ func TestAllowNRefills(t *testing.T) {
 		}
 		require.LessOrEqual(t, res.RetryAfter, 20*time.Millisecond)
 		require.LessOrEqual(t, res.ResetAfter, 100*time.Millisecond)
-		eventually(t, 2*time.Second, func() bool {
+		testenv.Eventually(t, 2*time.Second, func() bool {
 			return l.AllowN(t.Context(), "acme", "requests", rate, 5).Allowed
 		}, "the bucket to be full again")
 	})

@@ -125,23 +125,3 @@ func (o Options) LogValue() slog.Value {
 	}
 	return slog.GroupValue(attrs...)
 }
-
-// clientOptions returns a copy of o.Redis with the Limiter's timeouts:
-// every wait for Redis is bounded by OpTimeout.
-func (o Options) clientOptions() *redis.UniversalOptions {
-	c := *o.Redis
-	c.ContextTimeoutEnabled = true
-	c.DialTimeout = o.OpTimeout
-	c.DialerRetries = 1 // the breaker and its probe retry, not each dial
-	c.ReadTimeout = o.OpTimeout
-	c.WriteTimeout = o.OpTimeout
-	c.PoolTimeout = o.OpTimeout
-	// One retry, within the call's budget, on a fresh connection: after
-	// Redis restarts, pooled connections fail once each. go-redis does not
-	// retry a call that timed out, so a script is not run twice for one
-	// call that Redis was merely slow to answer.
-	c.MaxRetries = 1
-	c.MinRetryBackoff = time.Millisecond
-	c.MaxRetryBackoff = 5 * time.Millisecond
-	return &c
-}

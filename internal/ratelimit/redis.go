@@ -2,9 +2,10 @@ package ratelimit
 
 import (
 	"context"
-	"strings"
 
 	"github.com/go-redis/redis_rate/v10"
+
+	"github.com/tenantgraph/tenantgraph/internal/rediskey"
 )
 
 // probeTenant names the bucket the probe reads. It is not a tenant ID
@@ -16,7 +17,7 @@ const probeTenant = "_probe"
 // braces make the tenant a hash tag: with Redis Cluster, a tenant's
 // buckets share a slot.
 func (l *Limiter) key(tenant, bucket string) string {
-	return l.opts.KeyPrefix + "{" + escape(tenant) + "}:" + escape(bucket)
+	return l.opts.KeyPrefix + "{" + rediskey.Escape(tenant) + "}:" + rediskey.Escape(bucket)
 }
 
 // allowRedis runs redis_rate's GCRA script for n units of the bucket of
@@ -52,38 +53,6 @@ func (l *Limiter) probe() error {
 	defer cancel()
 	_, err := l.rrl.AllowN(ctx, l.key(probeTenant, "probe"), redis_rate.PerSecond(1), 0)
 	return err
-}
-
-// escape returns s with every byte other than ASCII letters, digits, '_',
-// '.' and '-' written as %XX, as package cache writes a namespace in a
-// key: a tenant ID (which has none of those bytes) stays as it is, and
-// nothing can put a brace or a colon into a key.
-func escape(s string) string {
-	i := 0
-	for i < len(s) && safe(s[i]) {
-		i++
-	}
-	if i == len(s) {
-		return s
-	}
-	const hexDigits = "0123456789ABCDEF"
-	var b strings.Builder
-	b.Grow(len(s) + 8)
-	b.WriteString(s[:i])
-	for ; i < len(s); i++ {
-		if ch := s[i]; safe(ch) {
-			b.WriteByte(ch)
-		} else {
-			b.WriteByte('%')
-			b.WriteByte(hexDigits[ch>>4])
-			b.WriteByte(hexDigits[ch&15])
-		}
-	}
-	return b.String()
-}
-
-func safe(ch byte) bool {
-	return 'a' <= ch && ch <= 'z' || 'A' <= ch && ch <= 'Z' || '0' <= ch && ch <= '9' || ch == '_' || ch == '.' || ch == '-'
 }
 
 // gcraLimit is a limits.Rate as both levels take it.

@@ -143,6 +143,20 @@ func RedisURL(t testing.TB) (url, keyPrefix string) {
 	return url, keyPrefix
 }
 
+// RedisClient returns a plain client of the Redis at url, such as that of
+// RedisURL or of a RedisServer, closed when t ends: a test looks behind
+// the back of the code under test with it.
+func RedisClient(t testing.TB, url string) *redis.Client {
+	t.Helper()
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatalf("testenv: parse Redis URL: %v", err)
+	}
+	client := redis.NewClient(opt)
+	t.Cleanup(func() { client.Close() })
+	return client
+}
+
 // deleteKeys deletes the keys that begin with prefix, which must contain
 // no glob pattern characters.
 func deleteKeys(ctx context.Context, client *redis.Client, prefix string) error {
@@ -201,4 +215,18 @@ func (b *Buffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// Count returns how many of the lines written so far contain substr, such
+// as `"msg":"cache: redis unavailable` in the output of a JSON logger.
+func (b *Buffer) Count(substr string) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := 0
+	for line := range bytes.Lines(b.buf.Bytes()) {
+		if bytes.Contains(line, []byte(substr)) {
+			n++
+		}
+	}
+	return n
 }

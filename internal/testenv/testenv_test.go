@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
@@ -126,6 +127,49 @@ func TestUnavailable(t *testing.T) {
 			require.Empty(t, ft.skipped)
 			require.Contains(t, ft.failed, c.hint)
 			require.Contains(t, ft.failed, "TENANTGRAPH_REQUIRE_SERVICES=1")
+		})
+	}
+}
+
+func TestRedisClient(t *testing.T) {
+	url, prefix := testenv.RedisURL(t)
+	client := testenv.RedisClient(t, url)
+	require.NoError(t, client.Set(t.Context(), prefix+"k", "v", 0).Err())
+	require.Equal(t, "v", client.Get(t.Context(), prefix+"k").Val())
+}
+
+func TestEventually(t *testing.T) {
+	t.Run("holds", func(t *testing.T) {
+		calls := 0
+		testenv.Eventually(t, 10*time.Second, func() bool { calls++; return calls == 3 }, "the third call")
+		require.Equal(t, 3, calls)
+	})
+	t.Run("never", func(t *testing.T) {
+		ft := run(func(t testing.TB) {
+			testenv.Eventually(t, 20*time.Millisecond, func() bool { return false }, "%s", "never")
+		})
+		require.Equal(t, "not within %v: %s", ft.failed, "fakeT records the format")
+	})
+}
+
+func TestBufferCount(t *testing.T) {
+	var b testenv.Buffer
+	for _, line := range []string{`{"msg":"a: one"}`, `{"msg":"a: two"}`, `{"msg":"b: a: three"}`} {
+		_, err := b.Write([]byte(line + "\n"))
+		require.NoError(t, err)
+	}
+	b.Write([]byte(`{"msg":"a: unterminated"}`))
+	for _, c := range []struct {
+		name, substr string
+		want         int
+	}{
+		{"message prefix", `"msg":"a: `, 3},
+		{"other prefix", `"msg":"b: `, 1},
+		{"anywhere, and the last line unterminated", `a: `, 4},
+		{"none", `"msg":"c`, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			require.Equal(t, c.want, b.Count(c.substr))
 		})
 	}
 }

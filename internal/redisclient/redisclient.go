@@ -1,0 +1,36 @@
+// Package redisclient holds the go-redis client settings that packages
+// cache and ratelimit share: a slow or dead Redis must cost a caller a
+// bounded time, and their circuit breakers, not go-redis, retry.
+//
+//	rdb := redis.NewUniversalClient(redisclient.Bounded(cfg.Redis, cfg.OpTimeout, cfg.DialTimeout))
+package redisclient
+
+import (
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Bounded returns a copy of o in which every wait for Redis is bounded:
+// ContextTimeoutEnabled is set, so a call's context bounds it too; a dial
+// takes at most dialTimeout and is not retried (the caller's breaker and
+// its probe retry instead); a read, a write and a wait for a pooled
+// connection take at most opTimeout each. A failed call is retried once,
+// after 1 to 5ms, on a fresh connection: after Redis restarts, pooled
+// connections fail once each. go-redis does not retry a call that timed
+// out, so a script is not run twice for one call that Redis was merely
+// slow to answer. The other fields of o (addresses, credentials, TLS,
+// pool sizes) are kept. o is not modified.
+func Bounded(o *redis.UniversalOptions, opTimeout, dialTimeout time.Duration) *redis.UniversalOptions {
+	c := *o
+	c.ContextTimeoutEnabled = true
+	c.DialTimeout = dialTimeout
+	c.DialerRetries = 1
+	c.ReadTimeout = opTimeout
+	c.WriteTimeout = opTimeout
+	c.PoolTimeout = opTimeout
+	c.MaxRetries = 1
+	c.MinRetryBackoff = time.Millisecond
+	c.MaxRetryBackoff = 5 * time.Millisecond
+	return &c
+}

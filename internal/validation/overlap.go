@@ -39,34 +39,25 @@ import (
 //
 // A group holding a single field node, the common case, is the field's own
 // selection set checked on its own: that check is made once per node and
-// document, so a fragment spread by many operations is checked once.
+// document, so a fragment spread by many operations is checked once. In a
+// document without fragment cycles, the fields of each fragment are
+// collected once.
 //
-// Errors follow graphql-js 16: one error per conflicting pair, at the
-// nearest pair of fields whose selection sets hold the conflict, with the
-// locations of every field on both sides. Where graphql-js reports every
-// pair of fields across two groups of identical fields, this rule reports
-// one pair per pair of groups, and it reports at most as many conflicts as
-// the document has fields.
+// Errors follow graphql-js 16: one error per pair of fields that conflict,
+// at the nearest pair of their ancestors below the selection set where
+// they meet, naming both sides' fields; the package documentation lists
+// where they differ. The rule reports about as many conflicts as the
+// document has fields at most, which bounds its work on documents that
+// conflict everywhere.
 var OverlappingFieldsCanBeMerged = core.Rule{
 	Name: "OverlappingFieldsCanBeMerged",
 	RuleFunc: func(observers *core.Events, addError core.AddErrFunc) {
-		run := func(w *core.Walker) {
+		// The check runs once the walker has annotated every field with
+		// its definition and parent type.
+		atEnd(observers, func(w *core.Walker) {
 			c := newChecker(w.Schema, w.Document)
 			c.check()
 			c.emit(addError)
-		}
-		// The check runs after the walker's last event, when gqlparser has
-		// annotated every field with its definition and parent type.
-		observers.OnOperation(func(w *core.Walker, op *ast.OperationDefinition) {
-			d := w.Document
-			if len(d.Fragments) == 0 && op == d.Operations[len(d.Operations)-1] {
-				run(w)
-			}
-		})
-		observers.OnFragment(func(w *core.Walker, f *ast.FragmentDefinition) {
-			if d := w.Document; f == d.Fragments[len(d.Fragments)-1] {
-				run(w)
-			}
 		})
 	},
 }
@@ -123,9 +114,12 @@ type checker struct {
 	frames   []frame
 	sigs     []sigNode
 	sigIndex map[sigKey]int32
-	lastSig  [3]int32 // parent, result, and a valid flag of extend's last call
-	lastTyp  *ast.Definition
-	classes  int32
+	last     struct { // extend's last call
+		sig, id int32
+		typ     *ast.Definition
+		ok      bool
+	}
+	classes int32
 
 	fragFields map[*ast.FragmentDefinition][]*ast.Field
 	seen       map[*ast.Field]uint32 // fields collected, by stamp
@@ -429,8 +423,8 @@ func (c *checker) extend(sig int32, parent *ast.Definition) int32 {
 	if parent != nil && parent.Kind != ast.Object {
 		parent = nil
 	}
-	if c.lastSig[2] == 1 && c.lastSig[0] == sig && c.lastTyp == parent {
-		return c.lastSig[1]
+	if c.last.ok && c.last.sig == sig && c.last.typ == parent {
+		return c.last.id
 	}
 	key := sigKey{parent: sig, typ: parent}
 	id, ok := c.sigIndex[key]
@@ -439,7 +433,7 @@ func (c *checker) extend(sig int32, parent *ast.Definition) int32 {
 		c.sigs = append(c.sigs, sigNode{parent: sig, typ: parent, star: parent == nil || c.sigs[sig].star})
 		c.sigIndex[key] = id
 	}
-	c.lastSig, c.lastTyp = [3]int32{sig, id, 1}, parent
+	c.last.sig, c.last.id, c.last.typ, c.last.ok = sig, id, parent, true
 	return id
 }
 

@@ -179,6 +179,11 @@ func containsAll(of, sub []string) bool {
 	return true
 }
 
+// isSubset reports whether every element of sub is in of, as multisets.
+func isSubset(sub, of []string) bool {
+	return len(minus(sub, of)) == 0
+}
+
 func loadFuzzSchema(t testing.TB) *ast.Schema {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", "graphqljs", "schema.graphql"))

@@ -68,7 +68,7 @@ type item struct {
 	parent int32 // the item whose selection set holds it, or -1 at a root
 	sig    int32 // its ancestors' parent types (sigNode)
 	class  int32 // its ancestors' names and arguments: items compared for SameForCommonParents share it
-	sub    int32 // the class of its subselections, set by names
+	sub    int32 // the class of its subselections, set by class
 	frame  int32 // the fragments expanded on its path, in a cyclic document
 	spread bool  // it is in its parent's selection set through a fragment spread
 }
@@ -86,11 +86,14 @@ type sigKey struct {
 	typ    *ast.Definition
 }
 
+// frame is a fragment expanded on the path to an item, in a document
+// whose fragments form a cycle.
 type frame struct {
 	name   string
 	parent int32
 }
 
+// visitKey is a fragment spread into the selection set of an item.
 type visitKey struct {
 	name   string
 	parent int32
@@ -133,12 +136,13 @@ type checker struct {
 	buf        []byte
 	args       []*ast.Argument
 
+	// Scratch space of shapes, namesAndArguments and crossPairs.
 	reps     []int32
 	bk       []int32
 	run      []int32
 	sorted   []int32
 	members  [][]int32
-	pending  [][2]int32
+	pending  [][2]int32 // the conflicts of a group, reported by flush
 	kappas   []int32
 	bucketOf map[int32]int32
 

@@ -152,3 +152,63 @@ func format(e *gqlerror.Error) string {
 	}
 	return e.Message + " @ " + strings.Join(locs, " ")
 }
+
+// TestOverlapGatewaySchema checks the rule on the gateway's own schema.
+func TestOverlapGatewaySchema(t *testing.T) {
+	schema := baseSchema(t)
+	const suffix = " Use different aliases on the fields to fetch both if this was intentional."
+	tests := []struct {
+		name  string
+		query string
+		want  []string // messages without suffix, then locations
+	}{
+		{"same field twice", `{ goods(id: 1) { id } goods(id: 1) { name } }`, nil},
+		{"arguments in any order", `{ goodsList(first: 1, after: "a") { totalCount } goodsList(after: "a", first: 1) { totalCount } }`, nil},
+		{"input fields in any order", `{ goodsList(filter: {nameContains: "a", price: {gt: 1}}) { totalCount } goodsList(filter: {price: {gt: 1}, nameContains: "a"}) { totalCount } }`, nil},
+		{"differing arguments", `{ goodsList(first: 1) { totalCount } goodsList(first: 2) { totalCount } }`,
+			[]string{`Fields "goodsList" conflict because they have differing arguments. @ 1:3 1:38`}},
+		{"a variable and a literal", `query($n: Int) { goodsList(first: $n) { totalCount } goodsList(first: 2) { totalCount } }`,
+			[]string{`Fields "goodsList" conflict because they have differing arguments. @ 1:18 1:54`}},
+		{"an alias for another field", `{ goods(id: 1) { name: description name } }`,
+			[]string{`Fields "name" conflict because "description" and "name" are different fields. @ 1:18 1:36`}},
+		{"in nested inline fragments", `{ goodsList { nodes { ... on Goods { id ... { id: name } } } } }`,
+			[]string{`Fields "id" conflict because "id" and "name" are different fields. @ 1:38 1:47`}},
+		{"in fragments spread in two fields", "{ a: goods(id: 1) { ...F } a: goods(id: 1) { ...G } }\nfragment F on Goods { x: id }\nfragment G on Goods { x: name }",
+			[]string{`Fields "a" conflict because subfields "x" conflict because "id" and "name" are different fields. @ 1:3 2:23 1:28 3:23`}},
+		{"introspection", `{ __schema { types { name } types { name: kind } } }`,
+			[]string{`Fields "types" conflict because subfields "name" conflict because "name" and "kind" are different fields. @ 1:14 1:22 1:29 1:37`}},
+		{"__typename twice", `{ goods(id: 1) { __typename __typename } __typename }`, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc, err := parser.ParseQuery(&ast.Source{Input: tt.query})
+			require.NoError(t, err)
+			var got []string
+			for _, e := range validator.ValidateWithRules(schema, doc, rules.NewRules(validation.OverlappingFieldsCanBeMerged)) {
+				got = append(got, strings.Replace(format(e), suffix, "", 1))
+			}
+			require.Equal(t, tt.want, got)
+		})
+	}
+}
+
+// TestOverlapBudget checks that a document whose fields all conflict with
+// one another, graphql-js's quadratically many errors, gets at most about
+// as many as it has fields, quickly.
+func TestOverlapBudget(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("query(")
+	for i := range 400 {
+		fmt.Fprintf(&b, "$v%d: Boolean ", i)
+	}
+	b.WriteString(") { __schema { types {")
+	for i := range 400 {
+		fmt.Fprintf(&b, " fields(includeDeprecated: $v%d) { name }", i)
+	}
+	b.WriteString(" } } }")
+	doc, err := parser.ParseQuery(&ast.Source{Input: b.String()})
+	require.NoError(t, err)
+	errs := validator.ValidateWithRules(baseSchema(t), doc, rules.NewRules(validation.OverlappingFieldsCanBeMerged))
+	require.NotEmpty(t, errs)
+	require.LessOrEqual(t, len(errs), 2*400+2+16)
+}

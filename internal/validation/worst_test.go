@@ -73,6 +73,17 @@ func worstDocuments() []worstDocument {
 			fmt.Fprintf(b, "fragment F%d on Goods { id ...F%d ...F%d }\n", i, i-1, i-1)
 		}
 	})
+	// Two fragments spreading the same one at every level: the same
+	// field nodes meet again and again under different parents.
+	add("fragment diamonds", func(b *strings.Builder) {
+		b.WriteString("{ __schema { types { ...D0 } } }\n")
+		for i := range 6 {
+			fmt.Fprintf(b, "fragment D%d on __Type { ...A%d ...B%d }\n", i, i, i)
+			fmt.Fprintf(b, "fragment A%d on __Type { name ofType { ...D%d } }\n", i, i+1)
+			fmt.Fprintf(b, "fragment B%d on __Type { kind ofType { ...D%d } }\n", i, i+1)
+		}
+		b.WriteString("fragment D6 on __Type { name }\n")
+	})
 	add("fragment chain x998", func(b *strings.Builder) {
 		b.WriteString("{ ...F0 }\n")
 		for i := range 997 {

@@ -12,6 +12,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/tenantgraph/tenantgraph/internal/ratelimit"
+	"github.com/tenantgraph/tenantgraph/internal/validation"
 )
 
 // HandlerOptions configure the GraphQL handler of one schema.
@@ -62,6 +63,9 @@ func NewGraphQLHandler(es graphql.ExecutableSchema, o HandlerOptions) http.Handl
 	srv.AddTransport(getTransport{tc})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](o.QueryCacheSize))
 	srv.SetParserTokenLimit(o.ParserTokenLimit)
+	// gqlparser's rules, with those that grow faster than the document
+	// replaced: with the limits checked first, validation stays cheap.
+	srv.SetValidationRulesFn(validation.Rules)
 	srv.SetErrorPresenter(ErrorPresenter(o.Logger, o.Suggestions))
 	srv.SetRecoverFunc(RecoverFunc(o.Logger))
 	if o.PersistedQueries == nil {

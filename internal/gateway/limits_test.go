@@ -85,6 +85,9 @@ func TestStructuralLimits(t *testing.T) {
 		{name: "selections one past", query: `{ goodsList { nodes { id name price description createdAt } } }`, code: apperr.MaxHeightLimit},
 		{name: "selections of a fragment spread twice", query: `{ goods(id: "1") { ...F } goodsList { nodes { ...F } } } fragment F on Goods { id name }`, code: apperr.MaxHeightLimit},
 
+		{name: "selections of all operations at 10 times the limit", query: manyOperations(12, 5), op: "Q0"},
+		{name: "selections of all operations past 10 times the limit", query: manyOperations(13, 5), op: "Q0", code: apperr.MaxHeightLimit},
+
 		{name: "directives at the limit", query: `{ __typename @include(if: true) @skip(if: false) }`},
 		{name: "directives one past", query: `{ __typename @include(if: true) @skip(if: false) @include(if: true) }`, code: apperr.MaxDirectivesLimit},
 
@@ -143,6 +146,15 @@ func TestStructuralLimits(t *testing.T) {
 		require.Equal(t, 2, body.Refusals["acme"][string(apperr.MaxDirectivesLimit)], rec.Body.String())
 		require.Equal(t, 8, body.Refusals["acme"][string(apperr.MaxDepthLimit)], "four cases, each with two media types")
 	})
+}
+
+// manyOperations returns n operations Q0, Q1, ... of size selections each.
+func manyOperations(n, size int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "query Q%d { goodsList { nodes {%s } } } ", i, strings.Repeat(" id", size-2))
+	}
+	return b.String()
 }
 
 func adminRequest(method, path string) *http.Request {

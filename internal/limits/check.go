@@ -10,7 +10,8 @@ import (
 // measure is within its limit, and otherwise an *apperr.Error for the
 // first limit exceeded, in this order: MaxDepth (MAX_DEPTH_LIMIT),
 // MaxAliases (MAX_ALIASES_LIMIT), MaxRootFields (MAX_ROOT_FIELDS_LIMIT),
-// MaxFields (MAX_HEIGHT_LIMIT), MaxDirectives (MAX_DIRECTIVES_LIMIT) and
+// MaxFields (MAX_HEIGHT_LIMIT), MaxDocumentFields (MAX_HEIGHT_LIMIT),
+// MaxDirectives (MAX_DIRECTIVES_LIMIT) and
 // MaxOperationName (MAX_OPERATION_NAME_LIMIT). A zero limit is no limit.
 //
 // The message states the measure and the limit, as in "the operation has
@@ -30,6 +31,7 @@ func (l Limits) Check(m Measures) error {
 		{apperr.MaxAliasesLimit, l.MaxAliases, m.Aliases, "the operation has %d aliases"},
 		{apperr.MaxRootFieldsLimit, l.MaxRootFields, m.RootFields, "the operation has %d root fields"},
 		{apperr.MaxHeightLimit, l.MaxFields, m.Fields, "the operation has %d selections, fragments expanded"},
+		{apperr.MaxHeightLimit, l.MaxDocumentFields(), m.Total, "the document's operations and fragments have %d selections together, fragments expanded"},
 		{apperr.MaxDirectivesLimit, l.MaxDirectives, m.Directives, "the operation has %d directives at one location"},
 		{apperr.MaxOperationNameLimit, l.MaxOperationName, m.OperationName, "an operation name has %d bytes"},
 	}

@@ -234,7 +234,7 @@ func TestCheckDocuments(t *testing.T) {
 
 func TestCheck(t *testing.T) {
 	l := limits.Limits{MaxDepth: 20, MaxAliases: 30, MaxRootFields: 20, MaxFields: 1000, MaxDirectives: 5, MaxOperationName: 256}
-	at := limits.Measures{Depth: 20, Aliases: 30, RootFields: 20, Fields: 1000, Directives: 5, OperationName: 256}
+	at := limits.Measures{Depth: 20, Aliases: 30, RootFields: 20, Fields: 1000, Directives: 5, OperationName: 256, Total: 10_000}
 	tests := []struct {
 		name    string
 		limits  limits.Limits
@@ -251,6 +251,8 @@ func TestCheck(t *testing.T) {
 			apperr.MaxRootFieldsLimit, "the operation has 21 root fields, more than the tenant's limit of 20"},
 		{"fields", l, with(at, func(m *limits.Measures) { m.Fields = 1001 }),
 			apperr.MaxHeightLimit, "the operation has 1001 selections, fragments expanded, more than the tenant's limit of 1000"},
+		{"the document's total, 10 times maxFields", l, with(at, func(m *limits.Measures) { m.Total = 10_001 }),
+			apperr.MaxHeightLimit, "the document's operations and fragments have 10001 selections together, fragments expanded, more than the tenant's limit of 10000"},
 		{"directives", l, with(at, func(m *limits.Measures) { m.Directives = 6 }),
 			apperr.MaxDirectivesLimit, "the operation has 6 directives at one location, more than the tenant's limit of 5"},
 		{"operation name", l, with(at, func(m *limits.Measures) { m.OperationName = 257 }),

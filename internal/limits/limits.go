@@ -150,6 +150,17 @@ func (l Limits) Override(o Limits) Limits {
 	return l
 }
 
+// documentFieldsFactor is how many times MaxFields the operations and
+// fragment definitions of one document may have together (Measures.Total):
+// validation walks all of them, whichever operation runs.
+const documentFieldsFactor = 10
+
+// MaxDocumentFields bounds Measures.Total: documentFieldsFactor times
+// MaxFields, or no bound without MaxFields.
+func (l Limits) MaxDocumentFields() int {
+	return documentFieldsFactor * l.MaxFields
+}
+
 // ChecksOperations reports whether l bounds anything of an operation
 // itself: its shape, its cost or its inputs. Without such a limit the
 // gateway does not look at operations at all.

@@ -36,6 +36,12 @@ type Measures struct {
 	Directives int
 	// OperationName is the length of the longest operation name, in bytes.
 	OperationName int
+	// Total counts the nodes of every operation and every fragment
+	// definition together, each with its fragment spreads expanded:
+	// selections, and the values in their arguments and directives. It
+	// bounds the nodes validation walks, which visits every definition
+	// and, from each, what it spreads.
+	Total int
 }
 
 // saturation is where every measure stops growing: a document whose
@@ -76,13 +82,15 @@ func Measure(doc *ast.QueryDocument) Measures {
 			continue
 		}
 		m.OperationName = max(m.OperationName, len(op.Name))
-		w.directives(op.Directives)
+		own := w.directives(op.Directives)
 		for _, v := range op.VariableDefinitions {
 			if v != nil {
-				w.directives(v.Directives)
+				own = plus(own, plus(w.directives(v.Directives), valueNodes(v.DefaultValue)))
 			}
 		}
-		m.add(w.selectionSet(op.SelectionSet))
+		s := w.selectionSet(op.SelectionSet)
+		s.nodes = plus(s.nodes, own)
+		m.add(s)
 	}
 	for i := range doc.Fragments {
 		s := w.fragment(i)
@@ -99,6 +107,7 @@ func (m *Measures) add(s size) {
 	m.Aliases = max(m.Aliases, s.aliases)
 	m.RootFields = max(m.RootFields, s.rootFields)
 	m.Fields = max(m.Fields, s.fields)
+	m.Total = plus(m.Total, s.nodes)
 }
 
 // size is what a selection set adds where it appears.
@@ -107,6 +116,7 @@ type size struct {
 	aliases    int // aliased fields, fragments expanded
 	fields     int // selections, fragments expanded
 	rootFields int // fields at its own level, through inline fragments and spreads
+	nodes      int // selections and the values of their arguments and directives, fragments expanded
 }
 
 // fragmentSize is a fragment definition's memoized size.
@@ -129,8 +139,41 @@ type measurer struct {
 	most      int            // the most directives seen at one location
 }
 
-func (w *measurer) directives(d ast.DirectiveList) {
+// directives notes the directives at one location, and returns the
+// number of values in their arguments.
+func (w *measurer) directives(d ast.DirectiveList) int {
 	w.most = max(w.most, len(d))
+	n := 0
+	for _, dir := range d {
+		if dir != nil {
+			n = plus(n, values(dir.Arguments))
+		}
+	}
+	return n
+}
+
+// values returns the number of values in args, nested ones included.
+func values(args ast.ArgumentList) int {
+	n := 0
+	for _, a := range args {
+		if a != nil {
+			n = plus(n, valueNodes(a.Value))
+		}
+	}
+	return n
+}
+
+func valueNodes(v *ast.Value) int {
+	if v == nil {
+		return 0
+	}
+	n := 1
+	for _, c := range v.Children {
+		if c != nil {
+			n = plus(n, valueNodes(c.Value))
+		}
+	}
+	return n
 }
 
 // fragment returns the size of doc.Fragments[i], measuring it once. A
@@ -160,9 +203,10 @@ func (w *measurer) selectionSet(set ast.SelectionSet) size {
 	var s size
 	for _, sel := range set {
 		var c size
+		var own int // the values of the selection's own arguments and directives
 		switch sel := sel.(type) {
 		case *ast.Field:
-			w.directives(sel.Directives)
+			own = plus(w.directives(sel.Directives), values(sel.Arguments))
 			c = w.selectionSet(sel.SelectionSet)
 			c.depth = plus(c.depth, 1)
 			if sel.Alias != "" && sel.Alias != sel.Name {
@@ -170,10 +214,10 @@ func (w *measurer) selectionSet(set ast.SelectionSet) size {
 			}
 			c.rootFields = 1
 		case *ast.InlineFragment:
-			w.directives(sel.Directives)
+			own = w.directives(sel.Directives)
 			c = w.selectionSet(sel.SelectionSet)
 		case *ast.FragmentSpread:
-			w.directives(sel.Directives)
+			own = w.directives(sel.Directives)
 			if i, ok := w.index[sel.Name]; ok {
 				c = w.fragment(i)
 			}
@@ -183,6 +227,7 @@ func (w *measurer) selectionSet(set ast.SelectionSet) size {
 		s.depth = max(s.depth, c.depth)
 		s.aliases = plus(s.aliases, c.aliases)
 		s.fields = plus(s.fields, plus(c.fields, 1))
+		s.nodes = plus(s.nodes, plus(c.nodes, plus(own, 1)))
 		s.rootFields = plus(s.rootFields, c.rootFields)
 	}
 	return s

@@ -28,68 +28,75 @@ func TestMeasure(t *testing.T) {
 		query string
 		want  limits.Measures
 	}{
-		{"one field", `{ a }`, limits.Measures{Depth: 1, RootFields: 1, Fields: 1}},
-		{"nested field", `{ a { b } }`, limits.Measures{Depth: 2, RootFields: 1, Fields: 2}},
-		{"aliases", `{ x: a y: a a }`, limits.Measures{Depth: 1, Aliases: 2, RootFields: 3, Fields: 3}},
-		{"an alias equal to the name is no alias", `{ a: a }`, limits.Measures{Depth: 1, RootFields: 1, Fields: 1}},
-		{"root inline fragment", `{ ... on Query { a b } }`, limits.Measures{Depth: 1, RootFields: 2, Fields: 3}},
-		{"root fragment spread", `{ ...F } fragment F on Query { a b }`, limits.Measures{Depth: 1, RootFields: 2, Fields: 3}},
+		{"one field", `{ a }`, limits.Measures{Depth: 1, RootFields: 1, Fields: 1, Total: 1}},
+		{"nested field", `{ a { b } }`, limits.Measures{Depth: 2, RootFields: 1, Fields: 2, Total: 2}},
+		{"aliases", `{ x: a y: a a }`, limits.Measures{Depth: 1, Aliases: 2, RootFields: 3, Fields: 3, Total: 3}},
+		{"an alias equal to the name is no alias", `{ a: a }`, limits.Measures{Depth: 1, RootFields: 1, Fields: 1, Total: 1}},
+		{"root inline fragment", `{ ... on Query { a b } }`, limits.Measures{Depth: 1, RootFields: 2, Fields: 3, Total: 3}},
+		{"root fragment spread", `{ ...F } fragment F on Query { a b }`, limits.Measures{Depth: 1, RootFields: 2, Fields: 3, Total: 5}},
 		{
 			"fragment with 3 aliases spread 4 times",
 			`{ a { ...F } b { ...F } c { ...F } d { ...F } } fragment F on T { x: f y: f z: f }`,
-			limits.Measures{Depth: 2, Aliases: 12, RootFields: 4, Fields: 4 * (1 + 1 + 3)},
+			limits.Measures{Depth: 2, Aliases: 12, RootFields: 4, Fields: 4 * (1 + 1 + 3), Total: 23},
 		},
 		{
 			"nested fragments",
 			`{ a { ...F } } fragment F on T { b { ...G } } fragment G on T { c { ...H } } fragment H on T { d }`,
-			limits.Measures{Depth: 4, RootFields: 1, Fields: 7},
+			limits.Measures{Depth: 4, RootFields: 1, Fields: 7, Total: 16},
 		},
 		{
 			"fragment spread inside an inline fragment",
 			`{ ... on Query { ...F } } fragment F on Query { x: a }`,
-			limits.Measures{Depth: 1, Aliases: 1, RootFields: 1, Fields: 3},
+			limits.Measures{Depth: 1, Aliases: 1, RootFields: 1, Fields: 3, Total: 4},
 		},
 		{
 			// The operation expands A (a, B (b, A: cut)); A is measured
 			// once, B while A is under way.
 			"fragment cycle",
 			`{ ...A } fragment A on Query { a ...B } fragment B on Query { b ...A }`,
-			limits.Measures{Depth: 1, RootFields: 2, Fields: 5},
+			limits.Measures{Depth: 1, RootFields: 2, Fields: 5, Total: 11},
 		},
-		{"fragment spreading itself", `fragment A on Query { a { ...A } }`, limits.Measures{Depth: 1, Fields: 2}},
-		{"a fragment's fields are not root fields", `{ goods { ...F } } fragment F on Goods { a b c }`, limits.Measures{Depth: 2, RootFields: 1, Fields: 5}},
-		{"undefined fragment", `{ a ...Missing }`, limits.Measures{Depth: 1, RootFields: 1, Fields: 2}},
+		{"fragment spreading itself", `fragment A on Query { a { ...A } }`, limits.Measures{Depth: 1, Fields: 2, Total: 2}},
+		{"a fragment's fields are not root fields", `{ goods { ...F } } fragment F on Goods { a b c }`, limits.Measures{Depth: 2, RootFields: 1, Fields: 5, Total: 8}},
+		{"undefined fragment", `{ a ...Missing }`, limits.Measures{Depth: 1, RootFields: 1, Fields: 2, Total: 2}},
 		{
 			"unused fragment",
 			`{ a } fragment F on Query { x { y { z } } p q r s }`,
-			limits.Measures{Depth: 3, RootFields: 1, Fields: 7},
+			limits.Measures{Depth: 3, RootFields: 1, Fields: 7, Total: 8},
 		},
 		{
 			"introspection",
 			`{ __schema { types { fields { type { ofType { name } } } } } }`,
-			limits.Measures{Depth: 6, RootFields: 1, Fields: 6},
+			limits.Measures{Depth: 6, RootFields: 1, Fields: 6, Total: 6},
 		},
-		{"__typename", `{ __typename a { __typename } }`, limits.Measures{Depth: 2, RootFields: 2, Fields: 3}},
+		{
+			// 1 selection, 5 values in its argument, 1 in its directive,
+			// 2 in the variable's default.
+			"argument values count in the total",
+			`query($v: [Int] = [1]) { a(x: [1, 2, {y: 3}]) @include(if: true) }`,
+			limits.Measures{Depth: 1, RootFields: 1, Fields: 1, Directives: 1, Total: 9},
+		},
+		{"__typename", `{ __typename a { __typename } }`, limits.Measures{Depth: 2, RootFields: 2, Fields: 3, Total: 3}},
 		{
 			"the largest of several operations",
 			`query A { a { b } c } query B { x: a y: a }`,
-			limits.Measures{Depth: 2, Aliases: 2, RootFields: 2, Fields: 3, OperationName: 1},
+			limits.Measures{Depth: 2, Aliases: 2, RootFields: 2, Fields: 3, OperationName: 1, Total: 5},
 		},
 		{
 			"directives at every location",
 			`query Q($v: Int @a @b @c) @a { f @a @b ... on Query @a { g } ...F @a @b } fragment F on Query @a @b @c @d { h }`,
-			limits.Measures{Depth: 1, RootFields: 3, Fields: 5, Directives: 4, OperationName: 1},
+			limits.Measures{Depth: 1, RootFields: 3, Fields: 5, Directives: 4, OperationName: 1, Total: 6},
 		},
 		{
 			"operation name in bytes",
 			`query Short { a } query LongerName { a } query B { a }`,
-			limits.Measures{Depth: 1, RootFields: 1, Fields: 1, OperationName: len("LongerName")},
+			limits.Measures{Depth: 1, RootFields: 1, Fields: 1, OperationName: len("LongerName"), Total: 3},
 		},
 		{
 			// 2^40 selections: every sum saturates.
 			"fragment DAG doubling at each level",
 			doubling(40),
-			limits.Measures{Depth: 1, Aliases: math.MaxInt32, RootFields: math.MaxInt32, Fields: math.MaxInt32},
+			limits.Measures{Depth: 1, Aliases: math.MaxInt32, RootFields: math.MaxInt32, Fields: math.MaxInt32, Total: math.MaxInt32},
 		},
 	}
 	for _, tt := range tests {
@@ -129,6 +136,7 @@ func TestMeasureGraphiQLIntrospection(t *testing.T) {
 		RootFields:    1,
 		Fields:        240,
 		OperationName: len("IntrospectionQuery"),
+		Total:         498,
 	}, m)
 	require.NoError(t, limits.Defaults().Check(m))
 }

@@ -41,6 +41,20 @@ func worstDocuments() []worstDocument {
 		write(&b)
 		docs = append(docs, worstDocument{name, b.String()})
 	}
+	// addLargest adds build(n) for the largest n up to hi that the default
+	// limits accept.
+	addLargest := func(name string, hi int, build func(n int) string) {
+		lo := 1
+		for lo < hi {
+			mid := (lo + hi + 1) / 2
+			if accepted(build(mid)) {
+				lo = mid
+			} else {
+				hi = mid - 1
+			}
+		}
+		docs = append(docs, worstDocument{fmt.Sprintf("%s x%d", name, lo), build(lo)})
+	}
 
 	// OverlappingFieldsCanBeMerged: one response name, many fields.
 	add("typename x996", func(b *strings.Builder) {
@@ -84,39 +98,18 @@ func worstDocuments() []worstDocument {
 		}
 		b.WriteString("fragment D6 on __Type { name }\n")
 	})
-	add("fragment chain x998", func(b *strings.Builder) {
-		b.WriteString("{ ...F0 }\n")
-		for i := range 997 {
-			fmt.Fprintf(b, "fragment F%d on Query { ...F%d }\n", i, i+1)
-		}
-		b.WriteString("fragment F997 on Query { __typename }\n")
-	})
-	add("operations x2250 spreading 990 fields", func(b *strings.Builder) {
-		b.WriteString("fragment H on Query { goods(id: 1) { ...G } }\n")
-		b.WriteString("fragment G on Goods {" + strings.Repeat(" id", 990) + " }\n")
-		for i := range 2250 {
-			fmt.Fprintf(b, "query Q%d { ...H }\n", i)
-		}
-	})
-	add("operations x1150 spreading a list of 1400 objects", func(b *strings.Builder) {
-		b.WriteString("fragment G on Query { goodsList(orderBy: [" + strings.Repeat("{field: NAME} ", 1400) + "]) { totalCount } }\n")
-		for i := range 1150 {
-			fmt.Fprintf(b, "query Q%d { ...G }\n", i)
-		}
+	// Operations and fragments that each reach much of the document:
+	// validation walks every one of them, so the limits bound their sum
+	// (Measures.Total). Each takes the most of it that the limits accept.
+	addLargest("fragment chain", 2000, fragmentChain)
+	addLargest("operations spreading 990 fields", 3000, func(n int) string { return operationsSpreading(n, " id", 990) })
+	addLargest("operations spreading a list of 1400 objects", 3000, func(n int) string {
+		return operationsSpreadingList(n, "{field: NAME} ", 1400)
 	})
 	// The same, with errors: gqlparser reported each once per operation.
-	add("operations x2250 spreading 990 unknown fields", func(b *strings.Builder) {
-		b.WriteString("fragment H on Query { goods(id: 1) { ...G } }\n")
-		b.WriteString("fragment G on Goods {" + strings.Repeat(" x", 990) + " }\n")
-		for i := range 2250 {
-			fmt.Fprintf(b, "query Q%d { ...H }\n", i)
-		}
-	})
-	add("operations x1150 spreading 1400 wrong enum values", func(b *strings.Builder) {
-		b.WriteString("fragment G on Query { goodsList(orderBy: [" + strings.Repeat("{field: NAMEX} ", 1400) + "]) { totalCount } }\n")
-		for i := range 1150 {
-			fmt.Fprintf(b, "query Q%d { ...G }\n", i)
-		}
+	addLargest("operations spreading 990 unknown fields", 3000, func(n int) string { return operationsSpreading(n, " x", 990) })
+	addLargest("operations spreading 1400 wrong enum values", 3000, func(n int) string {
+		return operationsSpreadingList(n, "{field: NAMEX} ", 1400)
 	})
 	// Values and variables.
 	add("variables x2000", func(b *strings.Builder) {
@@ -177,6 +170,50 @@ func parseAccepted(t testing.TB, query string) *ast.QueryDocument {
 	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: query}, tokenLimit)
 	require.NoError(t, err)
 	return doc
+}
+
+// fragmentChain is n fragments, each spreading the next.
+func fragmentChain(n int) string {
+	var b strings.Builder
+	b.WriteString("{ ...F0 }\n")
+	for i := range n - 1 {
+		fmt.Fprintf(&b, "fragment F%d on Query { ...F%d }\n", i, i+1)
+	}
+	fmt.Fprintf(&b, "fragment F%d on Query { __typename }\n", n-1)
+	return b.String()
+}
+
+// operationsSpreading is n operations spreading a fragment of size
+// selections sel.
+func operationsSpreading(n int, sel string, size int) string {
+	var b strings.Builder
+	b.WriteString("fragment H on Query { goods(id: 1) { ...G } }\n")
+	b.WriteString("fragment G on Goods {" + strings.Repeat(sel, size) + " }\n")
+	for i := range n {
+		fmt.Fprintf(&b, "query Q%d { ...H }\n", i)
+	}
+	return b.String()
+}
+
+// operationsSpreadingList is n operations spreading a fragment with a list
+// of size items item.
+func operationsSpreadingList(n int, item string, size int) string {
+	var b strings.Builder
+	b.WriteString("fragment G on Query { goodsList(orderBy: [" + strings.Repeat(item, size) + "]) { totalCount } }\n")
+	for i := range n {
+		fmt.Fprintf(&b, "query Q%d { ...G }\n", i)
+	}
+	return b.String()
+}
+
+// accepted reports whether query parses within the token limit and body
+// limit and passes the default limits.
+func accepted(query string) bool {
+	if len(query) > 1<<20 {
+		return false
+	}
+	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: query}, tokenLimit)
+	return err == nil && limits.Defaults().Check(limits.Measure(doc)) == nil
 }
 
 // TestWorstDocumentsPassLimits keeps BenchmarkWorstAcceptedDocument
@@ -269,6 +306,10 @@ func TestBombs(t *testing.T) {
 		// 72 s of gqlparser's validation.
 		{"14990 __typename", "{" + strings.Repeat(" __typename", 14990) + " }"},
 		{"20 nested inline fragments", nested(20)},
+		// Tens of milliseconds in gqlparser's walker alone, before any
+		// rule: refused for their sum of selections (Measures.Total).
+		{"998 chained fragments", fragmentChain(998)},
+		{"2250 operations spreading 990 fields", operationsSpreading(2250, " id", 990)},
 		{"1000 __typename", "{" + strings.Repeat(" __typename", 1000) + " }"},
 	}
 	for _, tt := range tests {

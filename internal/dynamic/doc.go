@@ -39,4 +39,9 @@
 // generated code. And @defer is ignored: deferred fields are delivered in
 // the initial response, which the incremental delivery proposal allows,
 // where generated code answers them with null and "hasNext": true.
+//
+// Once the operation's context has ended (its deadline passed, or its
+// client went away), no resolver starts: each field left is an error
+// carrying the context's error, so a mutation stops before its next root
+// field.
 package dynamic

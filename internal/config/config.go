@@ -213,13 +213,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	str("REDIS_URL", &c.RedisURL)
 	str("TENANTGRAPH_MASTER_KEY", &c.MasterKey)
 	str("TENANTGRAPH_REDIS_PREFIX", &c.RedisPrefix)
-	if v := getenv("TENANTGRAPH_WATCH"); v != "" {
-		if b, err := strconv.ParseBool(v); err != nil {
-			errs = append(errs, fmt.Errorf("TENANTGRAPH_WATCH: %q is not true or false", v))
-		} else {
-			c.Watch = b
-		}
-	}
+	boolean("TENANTGRAPH_WATCH", &c.Watch)
 	str("TENANTGRAPH_ADMIN_TOKEN", &c.AdminToken)
 	if v := getenv("TENANTGRAPH_CORS_ORIGINS"); v != "" {
 		for o := range strings.SplitSeq(v, ",") {
@@ -269,13 +263,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	duration("JWT_MAX_TTL", &c.JWTMaxTTL)
 	integer("TENANTGRAPH_PARSER_TOKEN_LIMIT", &c.ParserTokenLimit)
-	if v := getenv("TENANTGRAPH_SHUTDOWN_TIMEOUT"); v != "" {
-		if d, err := time.ParseDuration(v); err != nil {
-			errs = append(errs, fmt.Errorf("TENANTGRAPH_SHUTDOWN_TIMEOUT: %q is not a duration such as 15s", v))
-		} else {
-			c.ShutdownTimeout = d
-		}
-	}
+	duration("TENANTGRAPH_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout)
 	if v := getenv("TENANTGRAPH_CACHE_LOCAL_TTL"); v != "" {
 		if d, err := time.ParseDuration(v); err != nil || d <= 0 {
 			errs = append(errs, fmt.Errorf("TENANTGRAPH_CACHE_LOCAL_TTL: %q is not a positive duration such as 5s", v))

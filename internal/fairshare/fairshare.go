@@ -34,8 +34,7 @@ var ErrOverloaded = errors.New("fairshare: the gateway is at capacity")
 type Limiter struct {
 	total chan struct{} // nil: no total bound
 
-	mu      sync.Mutex
-	tenants map[string]*semaphore
+	tenants sync.Map // tenant ID -> semaphore
 }
 
 // semaphore is a counting semaphore of a fixed size. Blocked senders on a
@@ -45,7 +44,7 @@ type semaphore chan struct{}
 // New returns a Limiter that admits at most total holders at once, of all
 // tenants; zero or less means no bound but the tenants' own.
 func New(total int) *Limiter {
-	l := &Limiter{tenants: make(map[string]*semaphore)}
+	l := &Limiter{}
 	if total > 0 {
 		l.total = make(chan struct{}, total)
 	}
@@ -143,25 +142,34 @@ func (w *waiter) stop() {
 	}
 }
 
-// semaphore returns tenant's semaphore of size limit.
+// semaphore returns tenant's semaphore of size limit. Its lookup takes no
+// lock, so tenants do not queue behind each other for it; when callers
+// race to make a tenant's first semaphore, or its next after its limit
+// changed, one wins and all use it.
 func (l *Limiter) semaphore(tenant string, limit int) semaphore {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	s := l.tenants[tenant]
-	if s == nil || cap(*s) != limit {
-		sem := make(semaphore, limit)
-		s = &sem
-		l.tenants[tenant] = s
+	v, ok := l.tenants.Load(tenant)
+	for {
+		if ok && cap(v.(semaphore)) == limit {
+			return v.(semaphore)
+		}
+		s := make(semaphore, limit)
+		if !ok {
+			if v, ok = l.tenants.LoadOrStore(tenant, s); !ok {
+				return s
+			}
+			continue
+		}
+		if l.tenants.CompareAndSwap(tenant, v, s) {
+			return s
+		}
+		v, ok = l.tenants.Load(tenant)
 	}
-	return *s
 }
 
 // InUse returns the slots tenant holds now, and the slots held in total.
 func (l *Limiter) InUse(tenant string) (tenantSlots, total int) {
-	l.mu.Lock()
-	if s := l.tenants[tenant]; s != nil {
-		tenantSlots = len(*s)
+	if s, ok := l.tenants.Load(tenant); ok {
+		tenantSlots = len(s.(semaphore))
 	}
-	l.mu.Unlock()
 	return tenantSlots, len(l.total)
 }

@@ -51,16 +51,33 @@ func TestWaiterGetsFreedSlot(t *testing.T) {
 	l := fairshare.New(0)
 	slot, err := l.Acquire(t.Context(), "b", 1, 0)
 	require.NoError(t, err)
-	got := make(chan error, 1)
-	go func() {
-		s, err := l.Acquire(t.Context(), "b", 1, 5*time.Second)
-		if err == nil {
-			s.Release()
+	const after = 50 * time.Millisecond
+	time.AfterFunc(after, slot.Release)
+	began := time.Now()
+	s, err := l.Acquire(t.Context(), "b", 1, 5*time.Second)
+	require.NoError(t, err, "the slot given back while it waited")
+	require.GreaterOrEqual(t, time.Since(began), after, "it waited for the slot")
+	s.Release()
+}
+
+// TestFirstUseRace starts many acquirers of a new tenant at once: however
+// they race to make its semaphore, no more than the limit hold a slot.
+func TestFirstUseRace(t *testing.T) {
+	for range 50 {
+		l := fairshare.New(0)
+		var held atomic.Int32
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				if s, err := l.Acquire(t.Context(), "new", 2, 0); err == nil {
+					held.Add(1)
+					t.Cleanup(s.Release)
+				}
+			})
 		}
-		got <- err
-	}()
-	slot.Release()
-	require.NoError(t, <-got)
+		wg.Wait()
+		require.Equal(t, int32(2), held.Load(), "exactly the limit hold a slot")
+	}
 }
 
 func TestTotal(t *testing.T) {

@@ -206,21 +206,17 @@ const retryAfterOverloaded = "1"
 // refuseAdmission answers a request that got no slot (err from
 // fairshare.Limiter.Acquire).
 func (g *gateway) refuseAdmission(w http.ResponseWriter, r *http.Request, err error) {
-	mediaType := responseMediaType(r)
+	msg := "the gateway is at capacity; retry after a moment"
 	switch {
 	case errors.Is(err, fairshare.ErrTenantOverloaded):
-		refuse(r.Context(), apperr.Overloaded)
-		w.Header().Set("Retry-After", retryAfterOverloaded)
-		writeTransportErrorCode(w, mediaType, http.StatusServiceUnavailable, apperr.Overloaded,
-			"too many requests of this tenant at once; retry after a moment")
-	case errors.Is(err, fairshare.ErrOverloaded):
-		refuse(r.Context(), apperr.Overloaded)
-		w.Header().Set("Retry-After", retryAfterOverloaded)
-		writeTransportErrorCode(w, mediaType, http.StatusServiceUnavailable, apperr.Overloaded,
-			"the gateway is at capacity; retry after a moment")
-	default:
-		writeContextError(w, r.Context(), mediaType)
+		msg = "too many requests of this tenant at once; retry after a moment"
+	case !errors.Is(err, fairshare.ErrOverloaded):
+		writeContextError(w, r.Context(), responseMediaType(r))
+		return
 	}
+	refuse(r.Context(), apperr.Overloaded)
+	w.Header().Set("Retry-After", retryAfterOverloaded)
+	writeTransportErrorCode(w, responseMediaType(r), http.StatusServiceUnavailable, apperr.Overloaded, msg)
 }
 
 // tenant returns the tenant of an authenticated request, or answers the

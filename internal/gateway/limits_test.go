@@ -433,58 +433,77 @@ func TestCancelledRequest(t *testing.T) {
 	require.NotContains(t, g.logs.String(), `"level":"ERROR"`)
 }
 
-// TestOverloaded holds a tenant's only slot with a request that waits on a
-// lock: the tenant's next request waits briefly, then gets 503 OVERLOADED
-// with Retry-After, while another tenant is served at once.
+// TestOverloaded holds a slot with a request that waits on a lock. Over
+// its tenant's share, the tenant's next request waits briefly, then gets
+// 503 OVERLOADED with Retry-After, while another tenant is served at once;
+// over the gateway's total, every tenant's request is refused so.
 func TestOverloaded(t *testing.T) {
-	url := testenv.PostgresURL(t)
-	g := newTestGatewayWith(t, openPostgres(t, url), writeTenants(t, map[string]string{
-		"acme": "name: Acme\nlimits:\n  maxConcurrent: 1\n",
-		"beta": "name: Beta\n",
-	}), testSetup{
-		limits: limits.Limits{MaxConcurrent: 4, Timeout: 5 * time.Second},
-		gateway: []func(*gateway.Options){func(o *gateway.Options) {
-			o.Share = fairshare.New(0)
-			o.QueueTimeout = 50 * time.Millisecond
-		}},
-	})
-	acme, beta := g.token(t, "acme"), g.token(t, "beta")
-	g.create(t, beta, "Kettle", 1)
-	goods := g.create(t, acme, "Teapot", 1)
+	for _, tt := range []struct {
+		name       string
+		total      int // the gateway's in-flight cap; 0: none
+		acmeShare  int
+		betaServed bool
+		message    string
+	}{
+		{"over the tenant's share", 0, 1, true, "too many requests of this tenant at once"},
+		{"over the gateway's total", 1, 4, false, "the gateway is at capacity"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			url := testenv.PostgresURL(t)
+			g := newTestGatewayWith(t, openPostgres(t, url), writeTenants(t, map[string]string{
+				"acme": fmt.Sprintf("name: Acme\nlimits:\n  maxConcurrent: %d\n", tt.acmeShare),
+				"beta": "name: Beta\n",
+			}), testSetup{
+				limits: limits.Limits{MaxConcurrent: 4, Timeout: 5 * time.Second},
+				gateway: []func(*gateway.Options){func(o *gateway.Options) {
+					o.Share = fairshare.New(tt.total)
+					o.QueueTimeout = 50 * time.Millisecond
+				}},
+			})
+			acme, beta := g.token(t, "acme"), g.token(t, "beta")
+			g.create(t, beta, "Kettle", 1)
+			goods := g.create(t, acme, "Teapot", 1)
 
-	// A row lock: acme's update of its goods waits; reads do not.
-	conn, err := pgxConnect(t, url)
-	require.NoError(t, err)
-	tx, err := conn.Begin(t.Context())
-	require.NoError(t, err)
-	defer tx.Rollback(context.Background())
-	_, err = tx.Exec(t.Context(), "SELECT 1 FROM goods WHERE id = $1 FOR UPDATE", goods.ID)
-	require.NoError(t, err)
+			// A row lock: acme's update of its goods waits; reads do not.
+			conn, err := pgxConnect(t, url)
+			require.NoError(t, err)
+			tx, err := conn.Begin(t.Context())
+			require.NoError(t, err)
+			defer tx.Rollback(context.Background())
+			_, err = tx.Exec(t.Context(), "SELECT 1 FROM goods WHERE id = $1 FOR UPDATE", goods.ID)
+			require.NoError(t, err)
+			held := make(chan struct{})
+			go func() {
+				defer close(held)
+				g.post(t, acme, `mutation($id: ID!) { updateGoods(id: $id, input: {price: 2}) { id } }`, map[string]any{"id": goods.ID})
+			}()
+			for waitingStatements(t, conn) == 0 {
+				time.Sleep(5 * time.Millisecond) // polling interval
+			}
 
-	held := make(chan struct{})
-	go func() {
-		defer close(held)
-		g.post(t, acme, `mutation($id: ID!) { updateGoods(id: $id, input: {price: 2}) { id } }`, map[string]any{"id": goods.ID})
-	}()
-	for waitingStatements(t, conn) == 0 {
-		time.Sleep(5 * time.Millisecond) // polling interval
+			began := time.Now()
+			rec, resp := g.post(t, acme, `{ goodsList { totalCount } }`, nil)
+			require.Equal(t, http.StatusServiceUnavailable, rec.Code, rec.Body.String())
+			require.Equal(t, string(apperr.Overloaded), resp.code())
+			require.Contains(t, resp.Errors[0].Message, tt.message)
+			require.Equal(t, "1", rec.Header().Get("Retry-After"))
+			require.GreaterOrEqual(t, time.Since(began), 50*time.Millisecond, "it waited for a slot first")
+
+			rec, resp = g.post(t, beta, `{ goodsList { totalCount } }`, nil)
+			if tt.betaServed {
+				require.Equal(t, http.StatusOK, rec.Code, "another tenant is served")
+				require.Empty(t, resp.Errors)
+			} else {
+				require.Equal(t, http.StatusServiceUnavailable, rec.Code, "every tenant is refused at capacity")
+				require.Contains(t, resp.Errors[0].Message, tt.message)
+			}
+
+			require.NoError(t, tx.Rollback(t.Context()))
+			<-held
+			rec, _ = g.post(t, acme, `{ goodsList { totalCount } }`, nil)
+			require.Equal(t, http.StatusOK, rec.Code, "the slot is free again")
+		})
 	}
-
-	began := time.Now()
-	rec, resp := g.post(t, acme, `{ goodsList { totalCount } }`, nil)
-	require.Equal(t, http.StatusServiceUnavailable, rec.Code, rec.Body.String())
-	require.Equal(t, string(apperr.Overloaded), resp.code())
-	require.Equal(t, "1", rec.Header().Get("Retry-After"))
-	require.GreaterOrEqual(t, time.Since(began), 50*time.Millisecond, "it waited for a slot first")
-
-	rec, resp = g.post(t, beta, `{ goodsList { totalCount } }`, nil)
-	require.Equal(t, http.StatusOK, rec.Code, "another tenant is served")
-	require.Empty(t, resp.Errors)
-
-	require.NoError(t, tx.Rollback(t.Context()))
-	<-held
-	rec, _ = g.post(t, acme, `{ goodsList { totalCount } }`, nil)
-	require.Equal(t, http.StatusOK, rec.Code, "the slot is free again")
 }
 
 // pgxConnect opens a connection to url, closed when the test ends.

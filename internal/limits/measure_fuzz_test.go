@@ -12,7 +12,8 @@ import (
 
 // FuzzMeasure measures whatever gqlparser's parser accepts. Measure must
 // not panic, every measure must be in [0, math.MaxInt32], and adding a
-// field to any selection set must lower no measure, Fields above all.
+// field to any selection set must lower no measure, Fields above all, and
+// must raise Total (the selection set belongs to some definition).
 // (It need not raise Fields: another operation may be larger.)
 func FuzzMeasure(f *testing.F) {
 	for _, seed := range []string{
@@ -44,6 +45,9 @@ func FuzzMeasure(f *testing.F) {
 		*set = append(*set, &ast.Field{Alias: "added", Name: "added"})
 		after := limits.Measure(doc)
 		inRange(t, after)
+		if after.Total <= before.Total && before.Total < math.MaxInt32 {
+			t.Fatalf("adding a field did not raise the document's total:\nbefore %+v\nafter  %+v", before, after)
+		}
 		if after.Fields < before.Fields || after.Depth < before.Depth ||
 			after.Aliases < before.Aliases || after.RootFields < before.RootFields ||
 			after.Directives != before.Directives || after.OperationName != before.OperationName {
@@ -54,7 +58,7 @@ func FuzzMeasure(f *testing.F) {
 
 func inRange(t *testing.T, m limits.Measures) {
 	t.Helper()
-	for _, v := range []int{m.Depth, m.Aliases, m.RootFields, m.Fields, m.Directives, m.OperationName} {
+	for _, v := range []int{m.Depth, m.Aliases, m.RootFields, m.Fields, m.Directives, m.OperationName, m.Total} {
 		if v < 0 || v > math.MaxInt32 {
 			t.Fatalf("measure out of range: %+v", m)
 		}

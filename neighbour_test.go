@@ -33,9 +33,11 @@ const neighbourSecret = "neighbour-test-secret-0123456789abcdef"
 //
 // The gateway runs in a process of its own, on Postgres, with the default
 // limits; baseline and loaded phases alternate, so that a load on the
-// machine from elsewhere is felt by both. Under the race detector the
-// latencies are logged but not compared; .ci/run runs the test again
-// without it, on its own.
+// machine from elsewhere is felt by both. The latencies are compared only
+// with TENANTGRAPH_TIMING_TESTS=1 and without the race detector, which
+// .ci/run sets for a run of this test on its own; otherwise, as in a
+// go test ./... that loads the machine with every package's tests, they
+// are logged.
 func TestNoisyNeighbour(t *testing.T) {
 	dbURL := testenv.PostgresURL(t)
 	dir := t.TempDir()
@@ -195,9 +197,11 @@ func TestNoisyNeighbour(t *testing.T) {
 
 	require.Zero(t, failures, "A's requests failed")
 	require.Less(t, rssMax.Load(), int64(256<<20), "the gateway's memory grew without bound")
-	if raceEnabled {
-		// .ci/run runs this test again without the race detector.
-		t.Log("latencies not compared: the race detector distorts them")
+	if raceEnabled || os.Getenv("TENANTGRAPH_TIMING_TESTS") != "1" {
+		// Latencies mean something only without the race detector and
+		// without other tests loading the machine: .ci/run runs this test
+		// so, on its own, with TENANTGRAPH_TIMING_TESTS=1.
+		t.Log("latencies not compared: set TENANTGRAPH_TIMING_TESTS=1, without -race, and run this test alone")
 		return
 	}
 	require.LessOrEqual(t, p(loaded, 0.95), 2*p(base, 0.95), "A's p95 with B more than doubled")

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/99designs/gqlgen/graphql"
+
 	"github.com/tenantgraph/tenantgraph/graph/model"
 	"github.com/tenantgraph/tenantgraph/internal/apperr"
 	"github.com/tenantgraph/tenantgraph/internal/extension"
@@ -75,6 +77,7 @@ func (r *Resolver) goodsList(ctx context.Context, a listArgs) (*model.GoodsConne
 	if a.After != nil {
 		p.After = *a.After
 	}
+	p.NoCursors = !showsCursors(ctx)
 	if p.Filter, err = storeFilter(a.Filter); err != nil {
 		return nil, err
 	}
@@ -111,6 +114,22 @@ func (r *Resolver) goodsList(ctx context.Context, a listArgs) (*model.GoodsConne
 		conn.PageInfo.EndCursor = &page.Edges[n-1].Cursor
 	}
 	return conn, nil
+}
+
+// showsCursors reports whether the connection being resolved in ctx
+// selects what shows a cursor: edges, or pageInfo (its start and end
+// cursors). A page of nodes alone needs none, which saves encoding one
+// per goods. Without a field context (a call from Go) it does.
+func showsCursors(ctx context.Context) bool {
+	if !graphql.HasOperationContext(ctx) || graphql.GetFieldContext(ctx) == nil {
+		return true
+	}
+	for _, f := range graphql.CollectFieldsCtx(ctx, nil) {
+		if f.Name == "edges" || f.Name == "pageInfo" {
+			return true
+		}
+	}
+	return false
 }
 
 // totalCount implements GoodsConnection.totalCount.

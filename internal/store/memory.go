@@ -107,11 +107,13 @@ func (m *Memory) List(ctx context.Context, tenantID string, p ListParams) (*Page
 	slices.SortFunc(matches, func(a, b match) int { return comparePositions(a.pos, b.pos, plan.keys) })
 	page := &Page{Edges: []Edge{}, HasNextPage: len(matches) > p.First}
 	for _, mt := range matches[:min(p.First, len(matches))] {
-		cursor, err := encodeCursor(mt.pos, plan.keys)
-		if err != nil {
-			return nil, err
+		e := Edge{Node: cloneGoods(mt.g)}
+		if !p.NoCursors {
+			if e.Cursor, err = encodeCursor(mt.pos, plan.keys); err != nil {
+				return nil, err
+			}
 		}
-		page.Edges = append(page.Edges, Edge{Cursor: cursor, Node: cloneGoods(mt.g)})
+		page.Edges = append(page.Edges, e)
 	}
 	return page, nil
 }

@@ -284,11 +284,13 @@ func (p *Postgres) List(ctx context.Context, tenantID string, params ListParams)
 
 	page := &Page{Edges: []Edge{}, HasNextPage: len(goods) > params.First}
 	for _, g := range goods[:min(params.First, len(goods))] {
-		cursor, err := encodeCursor(positionOf(g, plan.keys), plan.keys)
-		if err != nil {
-			return nil, err
+		e := Edge{Node: g}
+		if !params.NoCursors {
+			if e.Cursor, err = encodeCursor(positionOf(g, plan.keys), plan.keys); err != nil {
+				return nil, err
+			}
 		}
-		page.Edges = append(page.Edges, Edge{Cursor: cursor, Node: g})
+		page.Edges = append(page.Edges, e)
 	}
 	return page, nil
 }

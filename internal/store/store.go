@@ -155,6 +155,9 @@ type ListParams struct {
 	First int
 	// After is an opaque cursor from a previous page (Edge.Cursor), or "".
 	After string
+	// NoCursors says the caller shows no cursor: the page's edges have
+	// none (Edge.Cursor is ""), which saves encoding one per goods.
+	NoCursors bool
 }
 
 // Edge is one goods on a page with its cursor.

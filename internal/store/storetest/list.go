@@ -307,3 +307,24 @@ func testListErrors(t *testing.T, s store.Store) {
 	require.Error(t, err, "unknown sort field")
 	require.NotErrorIs(t, err, store.ErrBadCursor)
 }
+
+// testNoCursors checks that a page asked for without cursors is the same
+// page, with no cursor on its edges.
+func testNoCursors(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	for i := range 5 {
+		create(t, s, tenantA, store.NewGoods{Name: fmt.Sprint(i), Price: float64(i)})
+	}
+	p := store.ListParams{First: 3, OrderBy: []store.Order{{Field: store.SortPrice, Desc: true}}}
+	with, err := s.List(ctx, tenantA, p)
+	require.NoError(t, err)
+	p.NoCursors = true
+	without, err := s.List(ctx, tenantA, p)
+	require.NoError(t, err)
+	require.Equal(t, ids(nodes(with)), ids(nodes(without)))
+	require.Equal(t, with.HasNextPage, without.HasNextPage)
+	for i, e := range without.Edges {
+		require.Empty(t, e.Cursor, "edge %d", i)
+		require.NotEmpty(t, with.Edges[i].Cursor, "edge %d", i)
+	}
+}

@@ -51,6 +51,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"InvalidCursor", testInvalidCursor},
 		{"FirstZero", testFirstZero},
 		{"FirstMax", testFirstMax},
+		{"NoCursors", testNoCursors},
 		{"ListErrors", testListErrors},
 		{"ExtValues", testExtValues},
 		{"ExtUnstorable", testExtUnstorable},

@@ -314,7 +314,8 @@ func activity(t *testing.T, conn *pgx.Conn) string {
 }
 
 // waitingStatements counts the statements waiting for a lock in the
-// database of conn.
+// database of conn, which must not be in a transaction: there
+// pg_stat_activity is a snapshot taken at its first use.
 func waitingStatements(t *testing.T, conn *pgx.Conn) int {
 	t.Helper()
 	var n int
@@ -472,12 +473,23 @@ func TestOverloaded(t *testing.T) {
 			defer tx.Rollback(context.Background())
 			_, err = tx.Exec(t.Context(), "SELECT 1 FROM goods WHERE id = $1 FOR UPDATE", goods.ID)
 			require.NoError(t, err)
-			held := make(chan struct{})
+			held := make(chan string, 1)
 			go func() {
-				defer close(held)
-				g.post(t, acme, `mutation($id: ID!) { updateGoods(id: $id, input: {price: 2}) { id } }`, map[string]any{"id": goods.ID})
+				rec, _ := g.post(t, acme, `mutation($id: ID!) { updateGoods(id: $id, input: {price: 2}) { id } }`, map[string]any{"id": goods.ID})
+				held <- fmt.Sprintf("%d %s", rec.Code, rec.Body)
 			}()
-			for waitingStatements(t, conn) == 0 {
+			// Not conn: in a transaction, pg_stat_activity is a snapshot
+			// taken at its first use.
+			observer, err := pgxConnect(t, url)
+			require.NoError(t, err)
+			deadline := time.Now().Add(10 * time.Second)
+			for waitingStatements(t, observer) == 0 {
+				select {
+				case got := <-held:
+					t.Fatalf("the update did not wait on the lock: %s", got)
+				default:
+				}
+				require.True(t, time.Now().Before(deadline), "the update never waited on the lock")
 				time.Sleep(5 * time.Millisecond) // polling interval
 			}
 

@@ -13,12 +13,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/lexer"
 	"github.com/goccy/go-yaml/parser"
 	"github.com/goccy/go-yaml/token"
 
+	"github.com/tenantgraph/tenantgraph/internal/authz"
 	"github.com/tenantgraph/tenantgraph/internal/limits"
 )
 
@@ -54,6 +56,11 @@ type TenantConfig struct {
 	// Limits override the gateway's limits for this tenant: a key left
 	// out (or zero) keeps the gateway's default.
 	Limits limits.Limits `yaml:"limits"`
+	// Authorization, when set, maps the caller's roles to scopes and says
+	// which scopes the root fields require, and what a caller sees of
+	// fields it may not use. Nil: every field that no @requiresScopes
+	// restricts is open to every caller.
+	Authorization *authz.Config `yaml:"authorization"`
 }
 
 // AuthConfig is the tenant's own token issuer.
@@ -72,6 +79,17 @@ type AuthConfig struct {
 	// JWKSURL is where the issuer publishes its keys (https, or http on a
 	// loopback address for development).
 	JWKSURL string `yaml:"jwksURL"`
+	// AcceptGlobalTokens, when false, refuses the tokens of the gateway's
+	// own issuer (JWT_*) for this tenant: only the tenant's issuer speaks
+	// for it. Default true.
+	AcceptGlobalTokens *bool `yaml:"acceptGlobalTokens"`
+}
+
+// GlobalTokensAccepted reports whether tokens of the gateway's global
+// issuer are accepted for a tenant with this auth block; true for a tenant
+// without one.
+func (a *AuthConfig) GlobalTokensAccepted() bool {
+	return a == nil || a.AcceptGlobalTokens == nil || *a.AcceptGlobalTokens
 }
 
 // SecretName returns the NAME of a Key of the form "secret:NAME".
@@ -156,6 +174,14 @@ func (c *TenantConfig) validate(path string, data []byte) error {
 			}
 			if err := checkJWKSURL(a.JWKSURL); err != nil {
 				at("$.auth.jwksURL", "auth.jwksURL: %v", err)
+			}
+		}
+	}
+	if c.Authorization != nil {
+		if err := c.Authorization.Validate(baseRootFields()); err != nil {
+			for _, e := range unjoin(err) {
+				key, _, _ := strings.Cut(e.Error(), ":")
+				at("$.authorization."+key, "authorization.%v", e)
 			}
 		}
 	}
@@ -250,3 +276,23 @@ func unjoin(err error) []error {
 	}
 	return []error{err}
 }
+
+// baseRootFields returns the names of the root fields of the base schema,
+// which an authorization block's operations may name.
+var baseRootFields = sync.OnceValue(func() []string {
+	base, err := parseBase()
+	if err != nil {
+		return nil // Compile reports it
+	}
+	var names []string
+	for _, root := range []string{"Query", "Mutation"} {
+		if def := base.Definitions.ForName(root); def != nil {
+			for _, f := range def.Fields {
+				if !strings.HasPrefix(f.Name, "__") {
+					names = append(names, f.Name)
+				}
+			}
+		}
+	}
+	return names
+})

@@ -1,0 +1,113 @@
+package authz
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// MaxScopeLen is the longest scope or role name accepted.
+const MaxScopeLen = 128
+
+// CheckScope reports why s is not a scope token of RFC 6749, section 3.3
+// (printable ASCII but space, '"' and '\'), at most MaxScopeLen bytes, or
+// nil if it is one. Role names follow the same grammar.
+func CheckScope(s string) error {
+	if s == "" {
+		return errors.New("is empty")
+	}
+	if len(s) > MaxScopeLen {
+		return fmt.Errorf("is longer than %d bytes", MaxScopeLen)
+	}
+	for i := range len(s) {
+		if c := s[i]; c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
+			return fmt.Errorf("has %q, which a scope may not contain", c)
+		}
+	}
+	return nil
+}
+
+// Requirement is what a field requires, in the shape of Apollo's
+// @requiresScopes: a list of alternatives, each a list of scopes that must
+// all be held. [[a, b], [c]] is met by a caller holding a and b, or c.
+type Requirement [][]string
+
+// Check reports why r is not a well-formed requirement: it must have at
+// least one alternative, each with at least one scope token.
+func (r Requirement) Check() error {
+	if len(r) == 0 {
+		return errors.New("needs at least one list of scopes, such as [[goods:read]]")
+	}
+	var errs []error
+	for i, alt := range r {
+		if len(alt) == 0 {
+			errs = append(errs, fmt.Errorf("alternative %d is empty: it would be met by every caller", i+1))
+		}
+		for _, s := range alt {
+			if err := CheckScope(s); err != nil {
+				errs = append(errs, fmt.Errorf("scope %q %v", s, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// MetBy reports whether a caller holding scopes meets r.
+func (r Requirement) MetBy(scopes Scopes) bool {
+	for _, alt := range r {
+		ok := true
+		for _, s := range alt {
+			if !scopes.Has(s) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+// key returns a canonical form of r: alternatives with their scopes sorted
+// and deduplicated, in sorted order.
+func (r Requirement) key() string {
+	alts := make([]string, 0, len(r))
+	for _, alt := range r {
+		a := slices.Clone(alt)
+		slices.Sort(a)
+		alts = append(alts, strings.Join(slices.Compact(a), " "))
+	}
+	slices.Sort(alts)
+	return strings.Join(slices.Compact(alts), "|")
+}
+
+// Scopes is a set of scopes. The zero Scopes is empty. A Scopes is
+// immutable and safe for concurrent use.
+type Scopes struct {
+	sorted []string
+}
+
+// NewScopes returns the set of the scopes in lists.
+func NewScopes(lists ...[]string) Scopes {
+	n := 0
+	for _, l := range lists {
+		n += len(l)
+	}
+	all := make([]string, 0, n)
+	for _, l := range lists {
+		all = append(all, l...)
+	}
+	slices.Sort(all)
+	return Scopes{sorted: slices.Compact(all)}
+}
+
+// Has reports whether s is in the set.
+func (s Scopes) Has(scope string) bool {
+	_, ok := slices.BinarySearch(s.sorted, scope)
+	return ok
+}
+
+// List returns the scopes in sorted order. It must not be modified.
+func (s Scopes) List() []string { return s.sorted }

@@ -102,4 +102,3 @@ func (c *Config) Validate(rootFields []string) error {
 	}
 	return errors.Join(errs...)
 }
-

@@ -3,6 +3,7 @@ package auth
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/go-chi/jwtauth/v5"
@@ -46,10 +47,25 @@ func NewSigner(cfg Config) (*Signer, error) {
 	}, nil
 }
 
+// Grant is what a minted token grants beyond its tenant: scopes, written
+// space-separated in the scope claim (RFC 8693), and roles, written as an
+// array in the claim RolesClaim names (default "roles").
+type Grant struct {
+	Scopes     []string
+	Roles      []string
+	RolesClaim string
+}
+
 // Sign returns a token for tenant tenantID that expires after ttl. It sets
 // sub to [DevSubject], iat, exp, the tenant claim, and iss and aud when the
 // Config names them.
 func (s *Signer) Sign(tenantID string, ttl time.Duration) (string, error) {
+	return s.SignGrant(tenantID, ttl, Grant{})
+}
+
+// SignGrant is Sign for a token that also carries the scopes and roles of
+// g; those left empty are not written.
+func (s *Signer) SignGrant(tenantID string, ttl time.Duration, g Grant) (string, error) {
 	if !tenant.ValidID(tenantID) {
 		return "", fmt.Errorf("auth: sign: %q is not a valid tenant ID", tenantID)
 	}
@@ -67,6 +83,16 @@ func (s *Signer) Sign(tenantID string, ttl time.Duration) (string, error) {
 	}
 	if s.audience != "" {
 		claims[jwt.AudienceKey] = []string{s.audience}
+	}
+	if len(g.Scopes) > 0 {
+		claims["scope"] = strings.Join(g.Scopes, " ")
+	}
+	if len(g.Roles) > 0 {
+		name := g.RolesClaim
+		if name == "" {
+			name = rolesClaim
+		}
+		claims[name] = g.Roles
 	}
 	claims[s.tenantClaim] = tenantID // last: it may be sub or iss
 	_, token, err := s.ja.Encode(claims)

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 )
@@ -67,6 +68,16 @@ type Config struct {
 	// TenantClaim names the claim that holds the tenant ID. Default
 	// "tenant_id".
 	TenantClaim string
+
+	// ScopesClaim names the claim that holds the token's scopes, for the
+	// tokens of every issuer: a string of scope tokens separated by
+	// spaces, or an array of strings, each one scope token. Default (when
+	// empty) the standard claims, both read and their scopes joined:
+	// scope, a space-separated string (RFC 8693), and scp, an array of
+	// strings (as Okta writes it) or a space-separated string (as
+	// Microsoft Entra ID does). It cannot be a registered claim of RFC 7519
+	// (iss, sub, aud, exp, nbf, iat, jti).
+	ScopesClaim string
 
 	// Leeway is the clock skew allowed when checking exp, nbf and iat, at
 	// most 5 minutes. Default (and when zero) 30s.
@@ -146,6 +157,9 @@ func (c Config) resolve() (Config, any, error) {
 	switch c.TenantClaim {
 	case "exp", "nbf", "iat", "aud":
 		errs = append(errs, fmt.Errorf("auth: tenant claim %q is a registered claim that cannot hold a tenant ID", c.TenantClaim))
+	}
+	if slices.Contains(registeredClaims, c.ScopesClaim) {
+		errs = append(errs, fmt.Errorf("auth: scopes claim %q is a registered claim that cannot hold scopes", c.ScopesClaim))
 	}
 	if c.Leeway < 0 || c.Leeway > maxLeeway {
 		errs = append(errs, fmt.Errorf("auth: leeway %s must be positive and at most %s", c.Leeway, maxLeeway))
@@ -246,6 +260,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("issuer", c.Issuer),
 		slog.String("audience", c.Audience),
 		slog.String("tenant_claim", c.TenantClaim),
+		slog.String("scopes_claim", c.ScopesClaim),
 		slog.Duration("leeway", c.Leeway),
 	)
 }
@@ -257,8 +272,8 @@ func (c Config) String() string {
 	if len(c.Secret) > 0 {
 		secret = redacted
 	}
-	return fmt.Sprintf("auth.Config{Algorithm:%q, Secret:%s, PublicKeyPEM:%d bytes, Issuer:%q, Audience:%q, TenantClaim:%q, Leeway:%s}",
-		c.Algorithm, secret, len(c.PublicKeyPEM), c.Issuer, c.Audience, c.TenantClaim, c.Leeway)
+	return fmt.Sprintf("auth.Config{Algorithm:%q, Secret:%s, PublicKeyPEM:%d bytes, Issuer:%q, Audience:%q, TenantClaim:%q, ScopesClaim:%q, Leeway:%s}",
+		c.Algorithm, secret, len(c.PublicKeyPEM), c.Issuer, c.Audience, c.TenantClaim, c.ScopesClaim, c.Leeway)
 }
 
 // GoString is like String, for the %#v verb.

@@ -40,6 +40,7 @@ func TestConfigValidate(t *testing.T) {
 		{name: "RS256 certificate", cfg: auth.Config{Algorithm: auth.RS256, PublicKeyPEM: certPEM}},
 		{name: "ES256", cfg: auth.Config{Algorithm: auth.ES256, PublicKeyPEM: k.ecPEM}},
 		{name: "tenant claim sub", cfg: auth.Config{Secret: k.secret, TenantClaim: "sub"}},
+		{name: "scopes claim", cfg: auth.Config{Secret: k.secret, ScopesClaim: "permissions"}},
 
 		{name: "zero", cfg: auth.Config{}, wantErr: []string{"secret must be at least 32 bytes, got 0"}},
 		{name: "short secret", cfg: auth.Config{Secret: []byte("short-secret-value")}, wantErr: []string{"at least 32 bytes, got 18"}},
@@ -57,6 +58,7 @@ func TestConfigValidate(t *testing.T) {
 		{name: "not PEM", cfg: auth.Config{Algorithm: auth.RS256, PublicKeyPEM: []byte("ssh-rsa AAAA")}, wantErr: []string{"no PEM block"}},
 		{name: "bad DER", cfg: auth.Config{Algorithm: auth.RS256, PublicKeyPEM: pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: []byte("junk")})}, wantErr: []string{"auth: public key: "}},
 		{name: "time claim as tenant claim", cfg: auth.Config{Secret: k.secret, TenantClaim: "exp"}, wantErr: []string{`tenant claim "exp"`}},
+		{name: "registered claim as scopes claim", cfg: auth.Config{Secret: k.secret, ScopesClaim: "aud"}, wantErr: []string{`scopes claim "aud" is a registered claim`}},
 		{name: "negative leeway", cfg: auth.Config{Secret: k.secret, Leeway: -time.Second}, wantErr: []string{"leeway -1s must be positive"}},
 		{name: "large leeway", cfg: auth.Config{Secret: k.secret, Leeway: time.Hour}, wantErr: []string{"leeway 1h0m0s"}},
 		{

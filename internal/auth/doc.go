@@ -39,6 +39,19 @@
 // before. Key sets at JWKS URLs are fetched on demand and cached, with
 // refreshes bounded per URL (see [JWKSOptions]).
 //
+// # Scopes and roles
+//
+// A verified token's scopes and roles are in [Claims].Scopes and
+// [Claims].Roles. Scopes come from the standard claims, scope (a
+// space-separated string) and scp (an array of strings, or a
+// space-separated string), or from the one claim [Config].ScopesClaim
+// names; roles from the claim [VerifierOptions].RolesClaim names for the
+// token's tenant (default "roles"), a string holding one role or an array
+// of strings. Each entry must be a scope token of RFC 6749 (see
+// [CheckScope]), and a claim may hold at most 256. A claim that is present
+// but malformed refuses the whole token ([ErrScopesClaim], [ErrRolesClaim]):
+// it is never read as granting fewer scopes, or more.
+//
 // A Verifier can also remember verified tokens (by their SHA-256) until
 // their exp, so that a token sent again skips signature verification; see
 // [VerifierOptions].TokenCacheSize and [Verifier.PurgeTokens].

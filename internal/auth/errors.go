@@ -49,6 +49,17 @@ var (
 	// ErrTenantClaim means the tenant claim is missing, is not a string, or is
 	// not a well-formed tenant ID.
 	ErrTenantClaim = errors.New("tenant claim missing or malformed")
+	// ErrScopesClaim means a claim that scopes are read from (see
+	// [Config.ScopesClaim]) is present but is not a string or an array of
+	// strings, has more than 256 entries, or has an entry that is not a
+	// scope token (see [CheckScope]). The token is refused rather than
+	// read as granting fewer scopes, or more.
+	ErrScopesClaim = errors.New("scopes claim malformed")
+	// ErrRolesClaim means the claim that roles are read from (see
+	// [VerifierOptions].RolesClaim) is present but is not a string or an
+	// array of strings, has more than 256 entries, or has an entry that is
+	// not a well-formed role name (see [CheckScope]).
+	ErrRolesClaim = errors.New("roles claim malformed")
 	// ErrTenantMismatch means the token comes from a tenant's own issuer (see
 	// [TenantIssuer]) but its tenant claim names another tenant.
 	ErrTenantMismatch = errors.New("tenant claim not accepted for this issuer")

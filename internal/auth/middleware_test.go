@@ -75,8 +75,8 @@ func TestMiddleware(t *testing.T) {
 		{name: "lower-case scheme", token: valid, send: withHeader("bearer " + valid), wantTenant: "acme", wantRoles: []string{"admin", "viewer"}},
 		{name: "expired within leeway", token: hs256(claims("exp", now.Add(-10*time.Second))), wantTenant: "acme", wantRoles: []string{"admin", "viewer"}},
 		{name: "nbf within leeway", token: hs256(claims("nbf", now.Add(10*time.Second))), wantTenant: "acme", wantRoles: []string{"admin", "viewer"}},
-		{name: "roles not strings ignored", token: hs256(claims("roles", []any{"admin", 1})), wantTenant: "acme"},
-		{name: "roles not a list ignored", token: hs256(claims("roles", "admin")), wantTenant: "acme"},
+		{name: "roles not strings refused", token: hs256(claims("roles", []any{"admin", 1})), wantErr: auth.ErrRolesClaim},
+		{name: "one role as a string", token: hs256(claims("roles", "admin")), wantTenant: "acme", wantRoles: []string{"admin"}},
 		{name: "no roles", token: hs256(claims("roles", deleted)), wantTenant: "acme"},
 		{name: "tenant of 63 chars", token: hs256(claims("tenant_id", strings.Repeat("a", 63))), wantTenant: strings.Repeat("a", 63), wantRoles: []string{"admin", "viewer"}},
 

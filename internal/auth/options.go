@@ -12,14 +12,24 @@ import (
 
 // VerifierOptions configure what a [Verifier] does beyond checking tokens
 // against its global [Config]: tenants' own issuers, the fetching of their
-// key sets, and the verified-token cache. The zero VerifierOptions adds
-// nothing: no tenant issuers and no cache.
+// key sets, the claim each tenant's roles are read from, and the
+// verified-token cache. The zero VerifierOptions adds nothing: no tenant
+// issuers, roles from the "roles" claim, and no cache.
 type VerifierOptions struct {
 	// Issuers finds the tenant that owns a token's issuer. A token whose
 	// iss a tenant owns is verified against that tenant's issuer only (see
 	// [Verifier.VerifyContext]); any other token against the global
 	// Config. Default nil: every token is verified against the Config.
 	Issuers Issuers
+
+	// RolesClaim returns the name of the claim that the roles of the
+	// tenant tenantID are read from (a tenant's authorization.rolesClaim),
+	// for tokens of its own issuer and of the global Config alike. It is
+	// called for every token verified and every token answered from the
+	// cache, possibly concurrently, and must be fast; a verified token's
+	// roles are read again when its tenant's answer changes. Default nil,
+	// and for an answer of "": "roles".
+	RolesClaim func(tenantID string) string
 
 	// JWKS configures the fetching and caching of the key sets of tenant
 	// issuers that publish their keys at a JWKS URL.
@@ -64,7 +74,7 @@ func (o VerifierOptions) validate() error {
 //
 // cfg is the global configuration: the key, issuer and audience of the
 // tokens that no tenant's own issuer claims, and for all tokens the tenant
-// claim and the clock skew allowed.
+// claim, the scopes claim and the clock skew allowed.
 func NewVerifierWithOptions(cfg Config, opts VerifierOptions) (*Verifier, error) {
 	v, cfg, err := newGlobalVerifier(cfg)
 	if oerr := opts.validate(); oerr != nil {
@@ -73,6 +83,7 @@ func NewVerifierWithOptions(cfg Config, opts VerifierOptions) (*Verifier, error)
 	if err != nil {
 		return nil, err
 	}
+	v.rolesClaim = opts.RolesClaim
 	if opts.Now != nil {
 		v.now = opts.Now
 		v.validate = append(slices.Clip(v.validate), jwt.WithClock(jwt.ClockFunc(opts.Now)))

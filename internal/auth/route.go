@@ -31,10 +31,15 @@ import (
 // the token is verified against the global Config as [Verifier.Verify]
 // says.
 //
+// The token's scopes and roles are read as [Claims] says; a scopes or roles
+// claim that is present but malformed refuses the token ([ErrScopesClaim],
+// [ErrRolesClaim]).
+//
 // With a verified-token cache (VerifierOptions.TokenCacheSize), a token
 // verified before is answered from the cache until its exp, with the claims
 // its verification produced, as long as its iss still leads to the same
-// issuer.
+// issuer and its tenant's roles are still read from the same claim
+// (VerifierOptions.RolesClaim).
 //
 // Errors are as for Verify.
 func (v *Verifier) VerifyContext(ctx context.Context, raw string) (Claims, error) {
@@ -54,8 +59,9 @@ func (v *Verifier) verify(ctx context.Context, raw string) (Claims, *apperr.Erro
 		key = hashToken(raw)
 		if e, ok := v.cache.get(key, v.now()); ok {
 			// The cache holds only tokens that verified; what could change
-			// since is the tenant issuer the token's iss leads to.
-			if ti, aerr := v.route(ctx, e.iss); aerr == nil && ti == e.issuer {
+			// since is the tenant issuer the token's iss leads to, and the
+			// claim its tenant's roles are read from.
+			if ti, aerr := v.route(ctx, e.iss); aerr == nil && ti == e.issuer && v.rolesClaimOf(e.claims.TenantID) == e.rolesClaim {
 				v.hits.Add(1)
 				return e.claims, nil
 			}
@@ -79,18 +85,22 @@ func (v *Verifier) verify(ctx context.Context, raw string) (Claims, *apperr.Erro
 			return Claims{}, aerr
 		}
 	}
-	var c Claims
+	var tok jwt.Token
 	var aerr *apperr.Error
 	if ti == nil {
-		c, aerr = v.verifyGlobal(raw)
+		tok, aerr = v.verifyGlobal(raw)
 	} else {
-		c, aerr = v.verifyTenant(ctx, ti, raw)
+		tok, aerr = v.verifyTenant(ctx, ti, raw)
 	}
 	if aerr != nil {
 		return Claims{}, aerr
 	}
+	c, rolesClaim, aerr := v.claimsOf(tok, ti)
+	if aerr != nil {
+		return Claims{}, aerr
+	}
 	if cached {
-		v.cache.put(key, cachedToken{claims: c, iss: iss, issuer: ti}, epoch, v.now())
+		v.cache.put(key, cachedToken{claims: c, iss: iss, issuer: ti, rolesClaim: rolesClaim}, epoch, v.now())
 	}
 	return c, nil
 }
@@ -117,50 +127,44 @@ func (v *Verifier) route(ctx context.Context, iss string) (*TenantIssuer, *apper
 }
 
 // verifyTenant verifies raw, a token of the form compactJWS accepts, against
-// the tenant issuer ti.
-func (v *Verifier) verifyTenant(ctx context.Context, ti *TenantIssuer, raw string) (Claims, *apperr.Error) {
+// the tenant issuer ti, and returns the token for claimsOf, which checks
+// that its tenant claim names ti's tenant.
+func (v *Verifier) verifyTenant(ctx context.Context, ti *TenantIssuer, raw string) (jwt.Token, *apperr.Error) {
 	alg, kid, ok := unverifiedHeader(raw)
 	if !ok {
-		return Claims{}, unauthenticated(ErrTokenMalformed, nil)
+		return nil, unauthenticated(ErrTokenMalformed, nil)
 	}
 	// Checked before any key is looked up, so that a token of another
 	// algorithm never makes the Verifier fetch a JWKS.
 	if alg != ti.cfg.Algorithm {
-		return Claims{}, unauthenticated(ErrTokenAlgorithm, fmt.Errorf("token alg %q, want %s", alg, ti.cfg.Algorithm))
+		return nil, unauthenticated(ErrTokenAlgorithm, fmt.Errorf("token alg %q, want %s", alg, ti.cfg.Algorithm))
 	}
 	keyOpt := ti.keyOpt
 	if keyOpt == nil {
 		k, aerr := v.jwks.key(ctx, ti.cfg.JWKSURL, kid, ti.cfg.Algorithm)
 		if aerr != nil {
-			return Claims{}, aerr
+			return nil, aerr
 		}
 		keyOpt = k.opt
 	}
 	tok, err := jwt.Parse([]byte(raw), keyOpt, jwt.WithValidate(false))
 	if err != nil {
 		if errors.Is(err, jws.VerifyError()) {
-			return Claims{}, unauthenticated(ErrTokenSignature, err)
+			return nil, unauthenticated(ErrTokenSignature, err)
 		}
-		return Claims{}, unauthenticated(ErrTokenMalformed, err)
+		return nil, unauthenticated(ErrTokenMalformed, err)
 	}
 	opts := append(slices.Clip(v.tenantValidate), ti.issuerOpt)
 	if err := jwt.Validate(tok, opts...); err != nil {
-		return Claims{}, validateError(err)
+		return nil, validateError(err)
 	}
 	if want := ti.cfg.Audiences; len(want) > 0 {
 		aud, _ := tok.Audience()
 		if !slices.ContainsFunc(aud, func(a string) bool { return slices.Contains(want, a) }) {
-			return Claims{}, unauthenticated(ErrTokenAudience, nil)
+			return nil, unauthenticated(ErrTokenAudience, nil)
 		}
 	}
-	c, aerr := v.claimsOf(tok)
-	if aerr != nil {
-		return Claims{}, aerr
-	}
-	if c.TenantID != ti.cfg.TenantID {
-		return Claims{}, unauthenticated(ErrTenantMismatch, fmt.Errorf("issuer of tenant %q, token for tenant %q", ti.cfg.TenantID, c.TenantID))
-	}
-	return c, nil
+	return tok, nil
 }
 
 // unverifiedIssuer returns the iss claim of raw, a token of the form

@@ -32,6 +32,9 @@ type cachedToken struct {
 	// for the global Config. Its JWKS URL, if it has one, names the set
 	// the key came from.
 	issuer *TenantIssuer
+	// rolesClaim is the claim claims.Roles was read from, looked up again
+	// for the tenant on a hit.
+	rolesClaim string
 	// expires is when the entry stops being used: the token's exp, or
 	// sooner.
 	expires time.Time
@@ -196,9 +199,10 @@ func (v *Verifier) TokenCacheStats() TokenCacheStats {
 // may no longer be trusted while the TenantIssuer that holds it stays the
 // same. A Verifier purges by itself the tokens verified with a JWKS key that
 // a later fetch of the set no longer has, and never answers from the cache
-// a token whose iss now leads to another *TenantIssuer (or none), so a
-// tenant whose auth block changed needs no purge if its TenantIssuer is
-// rebuilt.
+// a token whose iss now leads to another *TenantIssuer (or none), or whose
+// tenant's roles are now read from another claim: a tenant whose auth block
+// changed needs no purge if its TenantIssuer is rebuilt, nor one whose
+// roles claim changed.
 func (v *Verifier) PurgeTokens() {
 	if v.cache != nil {
 		v.cache.purge(func(*cachedToken) bool { return true })

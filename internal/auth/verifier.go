@@ -22,21 +22,27 @@ import (
 // identity providers with many claims reach a few kilobytes.
 const maxTokenLen = 16 << 10
 
-// rolesClaim is the claim that Claims.Roles is read from.
-const rolesClaim = "roles"
-
 // Claims are the claims of a verified token that tenantgraph uses.
 type Claims struct {
 	// TenantID is the value of the tenant claim, a well-formed tenant ID.
 	TenantID string
 	// Subject is the sub claim, or "" if the token has none.
 	Subject string
-	// Roles are the strings of the roles claim, or nil if the token has no
-	// roles claim or it is not an array of strings. Treat it as read-only:
-	// it may be shared with other copies of the Claims.
+	// Scopes are the scope tokens of the token's scopes claims (see
+	// [Config.ScopesClaim]), sorted and without duplicates, or nil if it
+	// has none. Treat it as read-only: it may be shared with other copies
+	// of the Claims.
+	Scopes []string
+	// Roles are the roles of the token's roles claim (see
+	// [VerifierOptions].RolesClaim), sorted and without duplicates, or nil
+	// if it has none. Treat it as read-only, as Scopes.
 	Roles []string
 	// ExpiresAt is the exp claim.
 	ExpiresAt time.Time
+	// TenantIssuer reports whether the token was verified against its
+	// tenant's own issuer (see [TenantIssuer]); false means the global
+	// [Config].
+	TenantIssuer bool
 }
 
 // Verifier verifies tokens against a [Config] and, when built with
@@ -47,6 +53,8 @@ type Verifier struct {
 	ja          *jwtauth.JWTAuth
 	alg         string
 	tenantClaim string
+	scopesClaim string               // "": scope and scp
+	rolesClaim  func(string) string  // nil: defaultRolesClaim
 	validate    []jwt.ValidateOption // the global Config's claim checks
 
 	// Set by NewVerifierWithOptions; see verify.
@@ -93,7 +101,7 @@ func newGlobalVerifier(cfg Config) (*Verifier, Config, error) {
 	} else {
 		ja = jwtauth.New(cfg.Algorithm, nil, key, opts...)
 	}
-	return &Verifier{ja: ja, alg: cfg.Algorithm, tenantClaim: cfg.TenantClaim, validate: ja.ValidateOptions(), now: time.Now}, cfg, nil
+	return &Verifier{ja: ja, alg: cfg.Algorithm, tenantClaim: cfg.TenantClaim, scopesClaim: cfg.ScopesClaim, validate: ja.ValidateOptions(), now: time.Now}, cfg, nil
 }
 
 // Verify verifies the compact-serialized token raw and returns its claims.
@@ -113,36 +121,58 @@ func (v *Verifier) Verify(raw string) (Claims, error) {
 }
 
 // verifyGlobal verifies raw, a token of the form compactJWS accepts, against
-// the global Config.
-func (v *Verifier) verifyGlobal(raw string) (Claims, *apperr.Error) {
+// the global Config, and returns the token for claimsOf.
+func (v *Verifier) verifyGlobal(raw string) (jwt.Token, *apperr.Error) {
 	// jwtauth's VerifyToken collapses every failure but expiry, nbf and iat
 	// into one error; decoding and validating in two steps keeps the reason.
 	tok, err := v.ja.Decode(raw)
 	if err != nil {
-		return Claims{}, v.decodeError(raw, err)
+		return nil, v.decodeError(raw, err)
 	}
 	if err := jwt.Validate(tok, v.validate...); err != nil {
-		return Claims{}, validateError(err)
+		return nil, validateError(err)
 	}
-	return v.claimsOf(tok)
+	return tok, nil
 }
 
-// claimsOf returns the claims of a verified token, or ErrTenantClaim.
-func (v *Verifier) claimsOf(tok jwt.Token) (Claims, *apperr.Error) {
+// claimsOf returns the claims of tok, a token verified against ti (nil for
+// the global Config), and the name of the claim its roles were read from.
+// It checks the tenant claim (ErrTenantClaim; ErrTenantMismatch if ti is
+// another tenant's), then the scopes and roles claims (ErrScopesClaim,
+// ErrRolesClaim).
+func (v *Verifier) claimsOf(tok jwt.Token, ti *TenantIssuer) (Claims, string, *apperr.Error) {
 	var tid any
 	_ = tok.Get(v.tenantClaim, &tid) // a missing claim leaves tid nil
 	id, ok := tid.(string)
 	if !ok || !tenant.ValidID(id) {
-		return Claims{}, unauthenticated(ErrTenantClaim, nil)
+		return Claims{}, "", unauthenticated(ErrTenantClaim, nil)
 	}
-	c := Claims{TenantID: id}
+	if ti != nil && id != ti.cfg.TenantID {
+		return Claims{}, "", unauthenticated(ErrTenantMismatch, fmt.Errorf("issuer of tenant %q, token for tenant %q", ti.cfg.TenantID, id))
+	}
+	c := Claims{TenantID: id, TenantIssuer: ti != nil}
 	c.Subject, _ = tok.Subject()
 	c.ExpiresAt, _ = tok.Expiration()
-	var roles any
-	if tok.Get(rolesClaim, &roles) == nil {
-		c.Roles = stringList(roles)
+	var aerr *apperr.Error
+	if c.Scopes, aerr = scopesOf(tok, v.scopesClaim); aerr != nil {
+		return Claims{}, "", aerr
 	}
-	return c, nil
+	rolesClaim := v.rolesClaimOf(id)
+	if c.Roles, aerr = rolesOf(tok, rolesClaim); aerr != nil {
+		return Claims{}, "", aerr
+	}
+	return c, rolesClaim, nil
+}
+
+// rolesClaimOf returns the name of the claim that the roles of tenant
+// tenantID are read from.
+func (v *Verifier) rolesClaimOf(tenantID string) string {
+	if v.rolesClaim != nil {
+		if name := v.rolesClaim(tenantID); name != "" {
+			return name
+		}
+	}
+	return defaultRolesClaim
 }
 
 // compactJWS reports whether raw has the shape of a JWS in compact
@@ -230,24 +260,4 @@ func maxLifetime(max time.Duration) jwt.Validator {
 		}
 		return nil
 	})
-}
-
-// stringList returns v as a []string if it is a JSON array of strings, and
-// nil otherwise.
-func stringList(v any) []string {
-	switch v := v.(type) {
-	case []string:
-		return v
-	case []any:
-		list := make([]string, 0, len(v))
-		for _, e := range v {
-			s, ok := e.(string)
-			if !ok {
-				return nil
-			}
-			list = append(list, s)
-		}
-		return list
-	}
-	return nil
 }

@@ -59,6 +59,14 @@ type Config struct {
 	// JWTTenantClaim names the claim holding the tenant ID.
 	// JWT_TENANT_CLAIM, default "tenant_id".
 	JWTTenantClaim string
+	// JWTScopesClaim names the claim holding a token's scopes, of every
+	// issuer: a space-separated string or an array of strings.
+	// JWT_SCOPES_CLAIM, default empty: the standard claims, both read and
+	// joined, scope (a space-separated string, RFC 8693) and scp (an array
+	// of strings as Okta writes it, or a space-separated string as
+	// Microsoft Entra ID does). A registered claim (iss, sub, aud, exp,
+	// nbf, iat, jti) is refused at start.
+	JWTScopesClaim string
 
 	// Watch reloads tenants when files under TenantsDir change.
 	// TENANTGRAPH_WATCH, default true.
@@ -230,6 +238,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	str("JWT_ISSUER", &c.JWTIssuer)
 	str("JWT_AUDIENCE", &c.JWTAudience)
 	str("JWT_TENANT_CLAIM", &c.JWTTenantClaim)
+	str("JWT_SCOPES_CLAIM", &c.JWTScopesClaim)
 	if v := getenv("TENANTGRAPH_MAX_BODY_BYTES"); v != "" {
 		if n, err := strconv.ParseInt(v, 10, 64); err != nil {
 			errs = append(errs, fmt.Errorf("TENANTGRAPH_MAX_BODY_BYTES: %q is not an integer", v))

@@ -42,6 +42,7 @@ func TestFromEnvReadsEverySetting(t *testing.T) {
 		"JWT_ISSUER":                        "https://idp.example",
 		"JWT_AUDIENCE":                      "tenantgraph",
 		"JWT_TENANT_CLAIM":                  "org",
+		"JWT_SCOPES_CLAIM":                  "permissions",
 		"TENANTGRAPH_MAX_BODY_BYTES":        "2048",
 		"TENANTGRAPH_MAX_PAGE_SIZE":         "50",
 		"TENANTGRAPH_PARSER_TOKEN_LIMIT":    "900",
@@ -85,6 +86,7 @@ func TestFromEnvReadsEverySetting(t *testing.T) {
 		JWTIssuer:      "https://idp.example",
 		JWTAudience:    "tenantgraph",
 		JWTTenantClaim: "org",
+		JWTScopesClaim: "permissions",
 		MaxBodyBytes:   2048,
 		Limits: limits.Limits{
 			MaxDepth: 12, MaxAliases: 10, MaxRootFields: 5, MaxFields: 500, MaxDirectives: 3, MaxOperationName: 64,

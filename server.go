@@ -4,7 +4,9 @@
 // Usage:
 //
 //	tenantgraph [serve]                      run the gateway (the default)
-//	tenantgraph token --tenant ID [--ttl 1h] print a token signed with JWT_SECRET
+//	tenantgraph token --tenant ID [--ttl 1h] print a token signed with JWT_SECRET,
+//	    [--scope "A B"]... [--role R]...     granting these scopes and roles
+//	    [--roles-claim NAME]                 (one role per --role)
 //	tenantgraph healthcheck                  exit 0 if the local gateway is alive
 //	tenantgraph check [DIR]                  validate every tenant directory
 //	tenantgraph schema --tenant ID           print a tenant's effective schema
@@ -37,6 +39,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tenantgraph/tenantgraph/internal/auth"
+	"github.com/tenantgraph/tenantgraph/internal/authz"
 	"github.com/tenantgraph/tenantgraph/internal/cache"
 	"github.com/tenantgraph/tenantgraph/internal/config"
 	"github.com/tenantgraph/tenantgraph/internal/dynamic"
@@ -62,7 +65,9 @@ const devTokenTTL = 24 * time.Hour
 
 const usage = `Usage:
   tenantgraph [serve]                       run the gateway (default)
-  tenantgraph token --tenant ID [--ttl 1h]  print a token signed with JWT_SECRET
+  tenantgraph token --tenant ID [--ttl 1h]  print a token signed with JWT_SECRET, granting
+      [--scope "A B"]... [--role R]...      the scopes and roles given (one role per --role;
+      [--roles-claim NAME]                  default claim: the tenant's authorization.rolesClaim)
   tenantgraph healthcheck                   exit 0 if the local gateway is alive
   tenantgraph check [DIR]                   validate every tenant directory (default: TENANTGRAPH_TENANTS_DIR)
   tenantgraph schema --tenant ID            print a tenant's effective schema as SDL
@@ -181,7 +186,14 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	lookupEnv := func(k string) (string, bool) { v := getenv(k); return v, v != "" }
 	tenantConfigs := tenantcfg.New(reg, secrets.NewResolver(lookupEnv), c, logger)
 	verifier, err := auth.NewVerifierWithOptions(authCfg, auth.VerifierOptions{
-		Issuers:        tenantConfigs,
+		Issuers: tenantConfigs,
+		RolesClaim: func(tenantID string) string {
+			t, _ := reg.Lookup(tenantID)
+			if t == nil {
+				return authz.DefaultRolesClaim
+			}
+			return t.Config.Authorization.ClaimName()
+		},
 		TokenCacheSize: tokenCacheSize,
 		Logger:         logger,
 	})

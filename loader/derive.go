@@ -5,6 +5,7 @@ import (
 
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/tenantgraph/tenantgraph/internal/authz"
 	"github.com/tenantgraph/tenantgraph/internal/extension"
 )
 
@@ -22,7 +23,10 @@ import (
 //   - GoodsSortField gets a value for every @sortable field: its name in
 //     SCREAMING_SNAKE_CASE;
 //   - every object type of the tenant's that a field reaches gets an input
-//     type, <Type>Input, with the same fields in their input types.
+//     type, <Type>Input, with the same fields in their input types;
+//   - whatever derives from a field with @requiresScopes carries the same
+//     @requiresScopes: a caller who may not use the field may not set,
+//     filter or sort by it either.
 //
 // and the weights of the static cost of operations (package cost):
 //
@@ -93,6 +97,7 @@ func derive(base *ast.SchemaDocument, t *declared) (*ast.SchemaDocument, *extens
 			Name:         def.Name,
 			Type:         in,
 			DefaultValue: copyValue(f.defaultValue),
+			Directives:   requires(f.requires),
 			Position:     def.Position,
 		})
 		optional := *in
@@ -101,6 +106,7 @@ func derive(base *ast.SchemaDocument, t *declared) (*ast.SchemaDocument, *extens
 			Description: def.Description,
 			Name:        def.Name,
 			Type:        &optional,
+			Directives:  requires(f.requires),
 			Position:    def.Position,
 		})
 		if f.filterable {
@@ -113,12 +119,14 @@ func derive(base *ast.SchemaDocument, t *declared) (*ast.SchemaDocument, *extens
 			if scan != nil {
 				ff.Directives = ast.DirectiveList{costDirective(scan.Raw, def.Position)}
 			}
+			ff.Directives = append(ff.Directives, requires(f.requires)...)
 			filter.Fields = append(filter.Fields, ff)
 		}
 		if f.sortable {
 			sortField.EnumValues = append(sortField.EnumValues, &ast.EnumValueDefinition{
-				Name:     f.sortValue,
-				Position: def.Position,
+				Name:       f.sortValue,
+				Directives: requires(f.requires),
+				Position:   def.Position,
 			})
 		}
 		set.Fields = append(set.Fields, extension.Field{
@@ -142,6 +150,15 @@ func derive(base *ast.SchemaDocument, t *declared) (*ast.SchemaDocument, *extens
 		}
 	}
 	return d.doc, set
+}
+
+// requires returns the directives that carry a field's @requiresScopes
+// over to what derives from the field: dir alone, or none if it is nil.
+func requires(dir *ast.Directive) ast.DirectiveList {
+	if dir == nil {
+		return nil
+	}
+	return ast.DirectiveList{dir}
 }
 
 // costName is the name of the @cost directive.
@@ -230,6 +247,7 @@ func (d *deriver) objectInput(obj *ast.Definition) string {
 			Description: f.Description,
 			Name:        f.Name,
 			Type:        d.inputType(f.Type),
+			Directives:  requires(f.Directives.ForName(authz.DirectiveName)),
 			Position:    f.Position,
 		})
 	}

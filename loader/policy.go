@@ -9,6 +9,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/lexer"
 
+	"github.com/tenantgraph/tenantgraph/internal/authz"
 	"github.com/tenantgraph/tenantgraph/internal/cost"
 )
 
@@ -63,6 +64,9 @@ type declared struct {
 	defs []*ast.Definition
 	// fields holds the extension fields of Goods in declaration order.
 	fields []*extField
+	// restricted holds the values of the tenant's enums that carry
+	// @requiresScopes, by enum and value name.
+	restricted map[string]map[string]bool
 }
 
 // extField is an extension field of Goods and what its directives say.
@@ -73,6 +77,9 @@ type extField struct {
 	filterable   bool
 	sortable     bool
 	sortValue    string // its value in GoodsSortField, if sortable
+	// requires is the field's @requiresScopes, which the derivation puts
+	// on what it derives from the field, or nil.
+	requires *ast.Directive
 }
 
 // checker runs the policy check of one tenant.
@@ -102,7 +109,7 @@ func check(base *ast.SchemaDocument, docs []*ast.SchemaDocument, incomplete bool
 		directives: make(map[string]*ast.DirectiveDefinition, len(base.Directives)),
 		incomplete: incomplete,
 		refused:    map[string]bool{},
-		t:          &declared{types: map[string]*ast.Definition{}},
+		t:          &declared{types: map[string]*ast.Definition{}, restricted: map[string]map[string]bool{}},
 	}
 	for _, def := range base.Definitions {
 		c.base[def.Name] = def
@@ -149,7 +156,7 @@ func (c *checker) refuseSchemaAndDirectives(doc *ast.SchemaDocument) {
 		c.ps.addf(s.Position, "schema extensions are not allowed: the root types belong to the gateway")
 	}
 	for _, d := range doc.Directives {
-		c.ps.addf(d.Position, "directive definitions are not allowed (@%s): a tenant may use only @default, @filterable, @sortable, @cost, @listSize and @deprecated", d.Name)
+		c.ps.addf(d.Position, "directive definitions are not allowed (@%s): a tenant may use only @default, @filterable, @sortable, @cost, @listSize, @requiresScopes and @deprecated", d.Name)
 	}
 	for _, d := range doc.DirectiveExtensions {
 		c.ps.addf(d.Position, "directive extensions are not allowed (extend directive @%s)", d.Name)
@@ -273,9 +280,17 @@ func (c *checker) checkEnum(def *ast.Definition) {
 			seen[v.Name] = v
 		}
 		for _, dir := range c.uniqueDirectives(v.Directives, "enum value "+what) {
-			if dir.Name == "deprecated" {
+			switch dir.Name {
+			case "deprecated":
 				c.checkDeprecated(dir)
-			} else {
+			case authz.DirectiveName:
+				if c.checkRequiresScopes(dir) {
+					if c.t.restricted[def.Name] == nil {
+						c.t.restricted[def.Name] = map[string]bool{}
+					}
+					c.t.restricted[def.Name][v.Name] = true
+				}
+			default:
 				c.refuseDirective(dir, "enum value "+what)
 			}
 		}
@@ -315,6 +330,10 @@ func (c *checker) checkObject(def *ast.Definition) {
 				c.checkCost(dir, what)
 			case "listSize":
 				c.checkListSize(dir, f, what)
+			case authz.DirectiveName:
+				if c.checkRequiresScopes(dir) && f.Type.NonNull {
+					c.ps.addf(dir.Position, "@%s on %s: the field must be nullable, so that callers without the scopes can give %s without it", authz.DirectiveName, what, def.Name)
+				}
 			default:
 				c.refuseDirective(dir, "field "+what)
 			}
@@ -440,12 +459,20 @@ func (c *checker) checkGoodsFields(exts []*ast.Definition) {
 					c.checkCost(dir, what)
 				case "listSize":
 					c.checkListSize(dir, f, what)
+				case authz.DirectiveName:
+					if c.checkRequiresScopes(dir) {
+						ef.requires = dir
+					}
 				default:
 					c.refuseDirective(dir, "field "+what)
 				}
 			}
 			if ef.defaultValue != nil && typeOK {
 				ef.defaultJSON, _ = c.coerce(what, f.Type, ef.defaultValue)
+				c.checkDefaultVisible(what, f.Type, ef.defaultValue)
+			}
+			if ef.requires != nil && f.Type.NonNull && ef.defaultValue == nil {
+				c.ps.addf(ef.requires.Position, "@%s on %s: the field must be nullable or have a @default, so that callers without the scopes can still create goods", authz.DirectiveName, what)
 			}
 			if ef.filterable && filter.Fields.ForName(f.Name) != nil {
 				c.ps.addf(f.Position, "@filterable on %s: %s already has a field %s", what, filterName, f.Name)
@@ -462,6 +489,39 @@ func (c *checker) checkGoodsFields(exts []*ast.Definition) {
 			}
 			c.t.fields = append(c.t.fields, ef)
 		}
+	}
+}
+
+// checkRequiresScopes checks the argument of @requiresScopes, as
+// authz.ParseDirective reads it, and reports whether it is well-formed.
+func (c *checker) checkRequiresScopes(dir *ast.Directive) bool {
+	if _, pos, err := authz.ParseDirective(dir); err != nil {
+		c.ps.addf(pos, "%v", err)
+		return false
+	}
+	return true
+}
+
+// checkDefaultVisible reports values of the tenant's enums in the default
+// v of the field what, of type t, that carry @requiresScopes: the default
+// would be stored for callers who may not see it, and a schema that hides
+// the value could not show the default.
+func (c *checker) checkDefaultVisible(what string, t *ast.Type, v *ast.Value) {
+	if v == nil {
+		return
+	}
+	if t.Elem != nil {
+		if v.Kind == ast.ListValue {
+			for _, child := range v.Children {
+				c.checkDefaultVisible(what, t.Elem, child.Value)
+			}
+			return
+		}
+		c.checkDefaultVisible(what, t.Elem, v)
+		return
+	}
+	if v.Kind == ast.EnumValue && c.t.restricted[t.NamedType][v.Raw] {
+		c.ps.addf(v.Position, "@default of %s: %s.%s carries @%s, so it cannot be the default", what, t.NamedType, v.Raw, authz.DirectiveName)
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/tenantgraph/tenantgraph/internal/authz"
 	"github.com/tenantgraph/tenantgraph/internal/limits"
 	"github.com/tenantgraph/tenantgraph/internal/tenant"
 )
@@ -43,6 +44,12 @@ type Tenant struct {
 	// tenant.yaml and schema files): resolved configuration cached under
 	// it can't outlive a change of the files.
 	ConfigHash string
+	// Policy is the tenant's authorization (Config.Authorization and the
+	// @requiresScopes of its schema), or nil when nothing is restricted.
+	// See View.
+	Policy *authz.Policy
+
+	views *viewCache
 }
 
 // Runtime is a compiled schema and the GraphQL handler serving it. Tenants
@@ -97,6 +104,9 @@ type Options struct {
 	// Limits are the gateway's limits, which each tenant's tenant.yaml
 	// may lower or raise (Tenant.Limits). The zero value limits nothing.
 	Limits limits.Limits
+	// MaxViews bounds the views of its schema that a tenant keeps, one
+	// per distinct grant of its callers (see Tenant.View). Default 32.
+	MaxViews int
 }
 
 // Registry maps tenant IDs to tenants. Lookups are lock-free and may run
@@ -245,7 +255,9 @@ func (r *Registry) Reload() error {
 		t := &Tenant{
 			ID: id, Config: src.config, Limits: r.opts.Limits.Override(src.config.Limits),
 			Runtime: rt, LoadedAt: now, ConfigHash: src.inputHash,
+			Policy: authz.NewPolicy(rt.Schema.AST, src.config.Authorization),
 		}
+		t.views = newViewCache(rt, r.opts.MaxViews, r.viewRuntime(rt))
 		next.tenants[id] = t
 		next.states[id] = stateOf(t)
 		if hadOld {
@@ -315,6 +327,17 @@ func (r *Registry) runtime(src *tenantSource, prev, next *snapshot) (*Runtime, e
 	rt := &Runtime{Hash: src.schemaHash, Schema: s, Handler: r.opts.NewHandler(src.schemaHash, r.opts.NewExecutable(s))}
 	next.runtimes[src.schemaHash] = rt
 	return rt, nil
+}
+
+// viewRuntime returns how to build the runtime of a view of base's schema:
+// an executable schema and a handler of its own (the handler's query cache
+// must not be shared: a document valid for one view may not be for
+// another). Persisted queries, which hold only query texts, stay keyed by
+// the schema's hash.
+func (r *Registry) viewRuntime(base *Runtime) func(hash string, s *Schema) *Runtime {
+	return func(hash string, s *Schema) *Runtime {
+		return &Runtime{Hash: hash, Schema: s, Handler: r.opts.NewHandler(base.Hash, r.opts.NewExecutable(s))}
+	}
 }
 
 // tenantDirs returns the tenant directories under dir, skipping hidden

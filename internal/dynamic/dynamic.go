@@ -103,8 +103,11 @@ type ExecutableSchema struct {
 
 var _ graphql.ExecutableSchema = (*ExecutableSchema)(nil)
 
-// New returns an executable schema for cfg. It panics if cfg.Resolvers
-// names a field that cfg.Schema does not have: a programming error.
+// New returns an executable schema for cfg. It panics if a key of
+// cfg.Resolvers is not of the form "Type.field": a programming error.
+// Resolvers of fields that cfg.Schema does not have are not used, so that
+// one set of resolvers serves a schema and its views (schemas without
+// the fields a caller may not use).
 func New(cfg Config) *ExecutableSchema {
 	return compile(cfg)
 }

@@ -22,6 +22,9 @@ import (
 // nearest nullable value, which becomes null.
 func (e *ExecutableSchema) execute(ctx context.Context, oc *graphql.OperationContext, root *objectType) []byte {
 	ex := &execution{es: e, oc: oc, serial: oc.Operation.Operation == ast.Mutation}
+	if a := accessFrom(ctx); a != nil {
+		ex.access, ex.restricted = a, e.restrictedEnums(a)
+	}
 	ctx = withFieldContext(ctx, rootFieldContext(root.name))
 	p := ex.newPlan(root, oc.Operation.SelectionSet, true)
 
@@ -135,6 +138,14 @@ func (ex *execution) writeFields(ctx context.Context, cd int, w *writer, p *plan
 			w.pop()
 		case opTypename:
 			w.buf = append(w.buf, p.typ.typename...)
+		case opForbidden:
+			w.pushField(pf)
+			addError(ctx, forbiddenError(pf, w.astPath(), pf.forbidden))
+			w.pop()
+			w.null()
+			if pf.nonNull {
+				st.valid = false
+			}
 		case opUnknown:
 			w.pushField(pf)
 			ex.fieldError(ctx, w, fmt.Errorf("dynamic: %s has no field %q", p.typ.name, pf.cf.Name))

@@ -27,10 +27,11 @@ type plan struct {
 type fieldOp uint8
 
 const (
-	opValue    fieldOp = iota // read from the parent value
-	opResolver                // a FieldResolver, or __schema and __type
-	opTypename                // __typename
-	opUnknown                 // not a field of the type: validation let through what it should not have
+	opValue     fieldOp = iota // read from the parent value
+	opResolver                 // a FieldResolver, or __schema and __type
+	opTypename                 // __typename
+	opUnknown                  // not a field of the type: validation let through what it should not have
+	opForbidden                // the caller may not use the field or its arguments (Access)
 )
 
 // planField is a field of a plan.
@@ -48,6 +49,8 @@ type planField struct {
 
 	args    map[string]any
 	argsErr bool // coercing the arguments failed: see argsError
+	// forbidden is the Access's error for an opForbidden field.
+	forbidden error
 
 	// child is the plan of the field's selection set, when its named type
 	// is an object type.
@@ -70,6 +73,10 @@ type execution struct {
 	// serial is set for mutations, whose root fields run one after
 	// another.
 	serial bool
+	// access is what the caller may use, or nil for everything;
+	// restricted holds the enums whose values it may refuse in results.
+	access     Access
+	restricted map[string]bool
 }
 
 // newPlan collects the selection set sel for the object type t and plans
@@ -123,6 +130,16 @@ outer:
 		}
 		if len(info.def.Arguments) > 0 {
 			pf.args, pf.argsErr = ex.planArgs(&pf)
+		}
+		if ex.access != nil && info.root == rootNone {
+			if err := ex.checkAccess(t, &pf); err != nil {
+				if pf.op == opResolver {
+					p.resolvers--
+				}
+				pf.op, pf.forbidden = opForbidden, err
+				p.fields = append(p.fields, pf)
+				continue
+			}
 		}
 		switch named := namedOf(info.typ); named.kind {
 		case kindObject:

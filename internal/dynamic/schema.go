@@ -190,10 +190,13 @@ func compile(cfg Config) *ExecutableSchema {
 		}
 	}
 	for key, r := range cfg.Resolvers {
-		typeName, fieldName, _ := strings.Cut(key, ".")
+		typeName, fieldName, ok := strings.Cut(key, ".")
+		if !ok {
+			panic(fmt.Sprintf("dynamic: resolver key %q is not of the form Type.field", key))
+		}
 		o := e.objects[typeName]
 		if o == nil || o.fields[fieldName] == nil {
-			panic(fmt.Sprintf("dynamic: a resolver for %s, which the schema does not have", key))
+			continue // a view of a schema without the field
 		}
 		o.fields[fieldName].resolve = r
 	}

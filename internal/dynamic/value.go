@@ -221,6 +221,13 @@ func (ex *execution) writeEnum(ctx context.Context, w *writer, t *typeRef, v any
 	default:
 		return ex.unfit(ctx, w, t, v)
 	}
+	if ex.restricted[t.name] {
+		if err := ex.access.EnumValue(t.name, s); err != nil {
+			ex.fieldError(ctx, w, err)
+			w.null()
+			return !t.nonNull
+		}
+	}
 	if _, ok := t.enum[s]; !ok {
 		ex.fieldError(ctx, w, fmt.Errorf("dynamic: enum %s has no value %q", t.name, s))
 		w.null()

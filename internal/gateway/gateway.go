@@ -23,7 +23,9 @@ import (
 	"github.com/go-chi/cors"
 
 	"github.com/tenantgraph/tenantgraph/internal/apperr"
+	"github.com/tenantgraph/tenantgraph/internal/auth"
 	"github.com/tenantgraph/tenantgraph/internal/cache"
+	"github.com/tenantgraph/tenantgraph/internal/dynamic"
 	"github.com/tenantgraph/tenantgraph/internal/fairshare"
 	"github.com/tenantgraph/tenantgraph/internal/limits"
 	"github.com/tenantgraph/tenantgraph/internal/ratelimit"
@@ -154,7 +156,14 @@ func (g *gateway) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	view, ok := g.view(w, r, t)
+	if !ok {
+		return
+	}
 	ctx := withTenant(r.Context(), t)
+	if view.Access != nil {
+		ctx = dynamic.WithAccess(ctx, view.Access)
+	}
 	if t.Limits != (limits.Limits{}) {
 		ctx = limits.NewContext(ctx, &t.Limits)
 	}
@@ -185,7 +194,7 @@ func (g *gateway) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		}
 		defer slot.Release()
 	}
-	t.Runtime.Handler.ServeHTTP(w, r)
+	view.Runtime.Handler.ServeHTTP(w, r)
 }
 
 // The rate-limit buckets of a tenant: its requests, and the cost of its
@@ -243,10 +252,48 @@ func (g *gateway) tenant(w http.ResponseWriter, r *http.Request) (*loader.Tenant
 	return t, true
 }
 
+// view returns what the caller of an authenticated request is served of
+// its tenant t (see loader.Tenant.View), or answers the request itself:
+// 401 UNAUTHENTICATED when t accepts only tokens of its own issuer and
+// this is a token of the gateway's, 403 FORBIDDEN when the caller may use
+// no field of Query.
+func (g *gateway) view(w http.ResponseWriter, r *http.Request, t *loader.Tenant) (loader.View, bool) {
+	ctx := r.Context()
+	claims, _ := auth.ClaimsFrom(ctx)
+	if !t.Config.Auth.GlobalTokensAccepted() && !claims.TenantIssuer {
+		refuse(ctx, apperr.Unauthenticated)
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+		apperr.Write(w, http.StatusUnauthorized, &apperr.Error{Code: apperr.Unauthenticated,
+			Message: "tenant " + strconv.Quote(t.ID) + " accepts only tokens of its own issuer"})
+		return loader.View{}, false
+	}
+	if t.Policy == nil {
+		return loader.View{Runtime: t.Runtime}, true
+	}
+	grant := t.Policy.Grant(t.Policy.Scopes(claims.Scopes, claims.Roles))
+	v, err := t.View(grant)
+	switch {
+	case errors.Is(err, loader.ErrNoAccess):
+		refuse(ctx, apperr.Forbidden)
+		apperr.Write(w, http.StatusForbidden, &apperr.Error{Code: apperr.Forbidden,
+			Message: "the token's scopes and roles grant no access to tenant " + strconv.Quote(t.ID)})
+		return loader.View{}, false
+	case err != nil:
+		g.opts.Logger.ErrorContext(ctx, "building a view of a tenant's schema", "tenant", t.ID, "error", err)
+		apperr.Write(w, http.StatusInternalServerError, &apperr.Error{Code: apperr.Internal, Message: internalMessage})
+		return loader.View{}, false
+	}
+	return v, true
+}
+
 // serveSchema answers GET /schema.graphql with the caller's effective
-// schema as SDL.
+// schema as SDL: what the caller may see of its tenant's schema.
 func (g *gateway) serveSchema(w http.ResponseWriter, r *http.Request) {
 	t, ok := g.tenant(w, r)
+	if !ok {
+		return
+	}
+	view, ok := g.view(w, r, t)
 	if !ok {
 		return
 	}
@@ -257,6 +304,6 @@ func (g *gateway) serveSchema(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", "text/plain; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
-	h.Set("ETag", strconv.Quote(t.Runtime.Hash))
-	io.WriteString(w, t.Runtime.Schema.SDL())
+	h.Set("ETag", strconv.Quote(view.Runtime.Hash))
+	io.WriteString(w, view.Runtime.Schema.SDL())
 }

@@ -160,6 +160,21 @@ func (g *testGateway) token(t testing.TB, tenantID string) string {
 	return tok
 }
 
+// customerA returns a token of the shipped tenant customerA with the given
+// roles (see tenants/customerA/tenant.yaml).
+func (g *testGateway) customerA(t testing.TB, roles ...string) string {
+	return g.tokenWith(t, "customerA", auth.Grant{Roles: roles})
+}
+
+// tokenWith returns a token of tenantID that carries grant's scopes and
+// roles.
+func (g *testGateway) tokenWith(t testing.TB, tenantID string, grant auth.Grant) string {
+	t.Helper()
+	tok, err := g.signer.SignGrant(tenantID, time.Hour, grant)
+	require.NoError(t, err)
+	return tok
+}
+
 // gqlResponse is a GraphQL response as a client sees it.
 type gqlResponse struct {
 	Data   json.RawMessage `json:"data"`

@@ -32,7 +32,7 @@ func TestHotReload(t *testing.T) {
 	copyTenant(t, dir, "acme", "acme", "")
 	copyTenant(t, dir, "customerA", "customerA", "")
 	g := newTestGatewayIn(t, store.NewMemory(nil), dir)
-	acme, customerA := g.token(t, "acme"), g.token(t, "customerA")
+	acme, customerA := g.token(t, "acme"), g.customerA(t, "editor")
 	g.mustData(t, customerA, `mutation { createGoods(input: {name: "Apple", price: 1, categoryCode: "FRUIT", vendorCode: "V1"}) { id } }`, nil, new(any))
 
 	reloads := make(chan error, 16)

@@ -63,7 +63,7 @@ func TestCustomerAExtension(t *testing.T) {
 	for name, newStore := range stores() {
 		t.Run(name, func(t *testing.T) {
 			g := newTestGatewayIn(t, newStore(t), shippedTenants(t))
-			tok := g.token(t, "customerA")
+			tok := g.customerA(t, "editor")
 
 			create := func(name, category, vendor string, taxRate *float64) extGoods {
 				t.Helper()
@@ -158,7 +158,7 @@ func names(gs []extGoods) []string {
 
 func TestTenantSchemasDiffer(t *testing.T) {
 	g := newTestGatewayIn(t, store.NewMemory(nil), shippedTenants(t))
-	acme, customerA := g.token(t, "acme"), g.token(t, "customerA")
+	acme, customerA := g.token(t, "acme"), g.customerA(t, "editor")
 
 	t.Run("acme cannot select customerA's fields", func(t *testing.T) {
 		_, resp := g.post(t, acme, `{ goodsList { nodes { categoryCode } } }`, nil)

@@ -9,7 +9,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,18 +24,27 @@ import (
 // The commands other than serve: each reads the same settings as the
 // gateway, from the environment.
 
-// token prints a token for a tenant, signed with the configured JWT_SECRET.
+// token prints a token for a tenant, signed with the configured JWT_SECRET,
+// that grants the scopes and roles its flags name.
 func token(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("token", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	tenantID := fs.String("tenant", "", "tenant ID (required)")
 	ttl := fs.Duration("ttl", time.Hour, "lifetime of the token")
+	scopes := &listFlag{split: strings.Fields}
+	fs.Var(scopes, "scope", "`scopes` to grant, space-separated, such as \"goods:read goods:cost\"; repeat the flag to add more")
+	roles := &listFlag{split: func(s string) []string { return []string{s} }}
+	fs.Var(roles, "role", "a `role` to grant; repeat the flag for more (--role editor --role buyer): one role per flag, as a role name may contain a comma")
+	rolesClaim := fs.String("roles-claim", "", "the `claim` to write the roles in (default: the tenant's authorization.rolesClaim in its tenant.yaml under TENANTGRAPH_TENANTS_DIR, or \"roles\")")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *tenantID == "" {
 		fs.Usage()
 		return errors.New("token: --tenant is required")
+	}
+	if !tenant.ValidID(*tenantID) {
+		return fmt.Errorf("token: %q is not a valid tenant ID", *tenantID)
 	}
 	cfg, err := config.FromEnv(getenv)
 	if err != nil {
@@ -45,19 +56,107 @@ func token(args []string, getenv func(string) string, stdout, stderr io.Writer) 
 	if *ttl > cfg.JWTMaxTTL {
 		return fmt.Errorf("token: --ttl %s is longer than JWT_MAX_TTL (%s), so the gateway would refuse the token", *ttl, cfg.JWTMaxTTL)
 	}
+
+	claim, err := tokenRolesClaim(filepath.Join(cfg.TenantsDir, *tenantID, loader.ConfigFile), roles.values, *rolesClaim, stderr)
+	if err != nil {
+		return fmt.Errorf("token: tenant %s: %w", *tenantID, err)
+	}
+
 	ac, err := authConfig(cfg)
 	if err != nil {
 		return err
 	}
+	ac.ScopesClaim = cfg.JWTScopesClaim
 	signer, err := auth.NewSigner(ac)
 	if err != nil {
 		return err
 	}
-	tok, err := signer.Sign(*tenantID, *ttl)
+	tok, err := signer.SignGrant(*tenantID, *ttl, auth.Grant{Scopes: scopes.values, Roles: roles.values, RolesClaim: claim})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, tok)
+	return nil
+}
+
+// tokenRolesClaim returns the claim a token's roles go in: rolesClaim if
+// it is set, or the authorization.rolesClaim of the tenant.yaml at path
+// (the default of "roles" if there is no such file). It refuses to make a
+// token the gateway would refuse (auth.acceptGlobalTokens: false), and
+// warns on stderr about roles the tenant does not declare and about a
+// tenant.yaml it cannot read that it does not need.
+func tokenRolesClaim(path string, roles []string, rolesClaim string, stderr io.Writer) (string, error) {
+	tc, err := readTenantConfig(path)
+	if err != nil {
+		if rolesClaim == "" && len(roles) > 0 {
+			return "", fmt.Errorf("%w (or pass --roles-claim)", err)
+		}
+		fmt.Fprintf(stderr, "token: warning: %v\n", err)
+		return rolesClaim, nil
+	}
+	if tc == nil {
+		return rolesClaim, nil
+	}
+	if !tc.Auth.GlobalTokensAccepted() {
+		return "", fmt.Errorf("%s says auth.acceptGlobalTokens: false, so the gateway refuses tokens signed with JWT_SECRET for it", path)
+	}
+	if az := tc.Authorization; az != nil {
+		for _, r := range roles {
+			if _, ok := az.Roles[r]; !ok {
+				fmt.Fprintf(stderr, "token: warning: %s declares no role %q; it grants nothing\n", path, r)
+			}
+		}
+	}
+	if rolesClaim == "" {
+		rolesClaim = tc.Authorization.ClaimName()
+	}
+	return rolesClaim, nil
+}
+
+// readTenantConfig reads and checks the tenant.yaml at path; it returns
+// nil and no error if there is none.
+func readTenantConfig(path string) (*loader.TenantConfig, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	c, err := loader.ParseConfig(path, data)
+	if err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// listFlag is a flag that may be repeated. Each value is split into
+// entries by split, and each entry must be a scope token (roles follow the
+// same grammar); the flag's value is every entry given, in order, without
+// repeats.
+type listFlag struct {
+	split  func(string) []string
+	values []string
+}
+
+// String implements flag.Value.
+func (l *listFlag) String() string {
+	if l == nil {
+		return ""
+	}
+	return strings.Join(l.values, " ")
+}
+
+// Set implements flag.Value.
+func (l *listFlag) Set(s string) error {
+	for _, v := range l.split(s) {
+		if err := auth.CheckScope(v); err != nil {
+			return fmt.Errorf("%q %w", v, err)
+		}
+		if !slices.Contains(l.values, v) {
+			l.values = append(l.values, v)
+		}
+	}
 	return nil
 }
 

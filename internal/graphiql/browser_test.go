@@ -41,9 +41,10 @@ func (w *statusWriter) WriteHeader(code int) {
 }
 
 // TestBrowser loads the page in headless Chromium and checks that GraphiQL
-// renders with the dev-mode header filled in, loads every asset, sends the
-// header with its schema request, and logs nothing to the console (such as
-// a Content-Security-Policy violation). Run it after updating the assets:
+// renders with the dev-mode header filled in and the role picker of the
+// tenant shown, loads every asset, sends the header with its schema
+// request, and logs nothing to the console (such as a
+// Content-Security-Policy violation). Run it after updating the assets:
 //
 //	TENANTGRAPH_BROWSER_TESTS=1 go test -run Browser ./internal/graphiql/
 //
@@ -67,7 +68,10 @@ func TestBrowser(t *testing.T) {
 	assets := graphiql.Assets()
 	mux := http.NewServeMux()
 	mux.Handle("/graphiql", graphiql.Handler(graphiql.Options{
-		DevTokens: []graphiql.DevToken{{Tenant: "acme", Token: "token-of-acme"}},
+		DevTokens: []graphiql.DevToken{
+			{Tenant: "acme", Token: "token-of-acme"},
+			{Tenant: "acme", Role: "editor", Token: "token-of-acme-editor"},
+		},
 	}))
 	mux.Handle("/graphiql/", http.StripPrefix("/graphiql", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
@@ -103,6 +107,8 @@ func TestBrowser(t *testing.T) {
 	require.Contains(t, page, `class="graphiql-container"`, "GraphiQL did not render")
 	require.Contains(t, page, `id="graphiql-tenant"`)
 	require.Contains(t, page, "Bearer token-of-acme", "header editor lacks the dev token")
+	require.Contains(t, page, `<label id="graphiql-role-label">role`, "role picker hidden")
+	require.Contains(t, page, `<option value="0">all roles</option><option value="1">editor</option>`)
 	require.Empty(t, regexp.MustCompile(`(?m)^.*:CONSOLE.*$`).FindAllString(log.String(), -1),
 		"console messages")
 	mu.Lock()

@@ -13,9 +13,10 @@
 //	}))
 //	mux.Handle("GET /graphiql/", http.StripPrefix("/graphiql/", graphiql.Assets()))
 //
-// In development, [Options.DevTokens] lists a token per tenant; the page then
-// shows a tenant picker and fills in the Authorization header of the
-// selected tenant, so a query runs at once.
+// In development, [Options.DevTokens] lists a token per tenant, and one per
+// role for tenants with roles; the page then shows a tenant picker, and a
+// role picker for a tenant with roles, and fills in the Authorization header
+// of the selected token, so a query runs at once.
 //
 // The vendored GraphiQL and React builds live in assets/ and are refreshed by
 // update-assets.sh, which records their versions in assets/VERSIONS.

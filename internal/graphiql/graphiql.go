@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -49,9 +50,13 @@ type Options struct {
 	AssetsPath string
 
 	// DevTokens turns on dev mode when not empty: the page shows a tenant
-	// picker listing these tenants, in this order, and fills in the
-	// Authorization header of the selected one. The tokens are written
-	// into the page, so set this only where every visitor may act as every
+	// picker listing each of these tenants once, in the order of their
+	// first token, and fills in the Authorization header of the selected
+	// one. When the selected tenant has tokens for roles, a role picker
+	// next to it lists them, the tenant's default token (Role "") first
+	// as "all roles", then the others in this order. A tenant and role
+	// listed twice keep their first token. The tokens are written into
+	// the page, so set this only where every visitor may act as every
 	// listed tenant. Default none: the header editor starts with a hint.
 	DevTokens []DevToken
 }
@@ -59,14 +64,22 @@ type Options struct {
 // DevToken is a bearer token with which the page acts as a tenant in dev
 // mode. It logs with the token redacted.
 type DevToken struct {
-	Tenant string // tenant ID shown in the picker
+	Tenant string // tenant ID shown in the tenant picker
+	Role   string // the role the token carries, "" for the tenant's default token
 	Token  string // sent as "Authorization: Bearer <Token>"
 }
 
 // LogValue implements [slog.LogValuer]; it hides the token.
 func (t DevToken) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("tenant", t.Tenant), slog.String("token", "REDACTED"))
+	attrs := []slog.Attr{slog.String("tenant", t.Tenant)}
+	if t.Role != "" {
+		attrs = append(attrs, slog.String("role", t.Role))
+	}
+	return slog.GroupValue(append(attrs, slog.String("token", "REDACTED"))...)
 }
+
+// allRoles is the role picker's label of a tenant's default token.
+const allRoles = "all roles"
 
 //go:embed page.html
 var pageHTML string
@@ -76,9 +89,19 @@ var pageTemplate = template.Must(template.New("page.html").Parse(pageHTML))
 // pageData is the data of pageTemplate.
 type pageData struct {
 	Title      string
-	DevTokens  []DevToken
 	Config     pageConfig
 	assetsPath string
+}
+
+// Roles reports whether a tenant of the page has tokens for roles, and so
+// whether the page needs a role picker.
+func (d pageData) Roles() bool {
+	for _, t := range d.Config.DevTenants {
+		if t.hasRoles() {
+			return true
+		}
+	}
+	return false
 }
 
 // Asset returns the URL of the named file of Assets.
@@ -88,23 +111,71 @@ func (d pageData) Asset(name string) string {
 
 // pageConfig is what page.js reads from the page, as JSON.
 type pageConfig struct {
-	Endpoint       string        `json:"endpoint"`
-	DefaultQuery   string        `json:"defaultQuery"`
-	DefaultHeaders string        `json:"defaultHeaders"`
-	DevTokens      []devTokenDTO `json:"devTokens,omitempty"`
+	Endpoint       string      `json:"endpoint"`
+	DefaultQuery   string      `json:"defaultQuery"`
+	DefaultHeaders string      `json:"defaultHeaders"`
+	DevTenants     []devTenant `json:"devTenants,omitempty"`
 }
 
-type devTokenDTO struct {
-	Tenant string `json:"tenant"`
-	Token  string `json:"token"`
+// devTenant is an entry of the tenant picker, with the tokens its role
+// picker lists, in order.
+type devTenant struct {
+	Tenant string         `json:"tenant"`
+	Tokens []devRoleToken `json:"tokens"`
+}
+
+// devRoleToken is an entry of the role picker.
+type devRoleToken struct {
+	Role  string `json:"role"`  // "" for the default token
+	Label string `json:"label"` // what the picker shows
+	Token string `json:"token"`
+}
+
+// hasRoles reports whether t has a token for a role.
+func (t devTenant) hasRoles() bool {
+	for _, tok := range t.Tokens {
+		if tok.Role != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// devTenants groups tokens by tenant, in the order of each tenant's first
+// token, and puts a tenant's default token before those of its roles. A
+// tenant and role given twice keep their first token.
+func devTenants(tokens []DevToken) []devTenant {
+	var tenants []devTenant
+	index := make(map[string]int) // tenant ID to its index in tenants
+	for _, tok := range tokens {
+		i, ok := index[tok.Tenant]
+		if !ok {
+			i = len(tenants)
+			index[tok.Tenant] = i
+			tenants = append(tenants, devTenant{Tenant: tok.Tenant})
+		}
+		t := &tenants[i]
+		if slices.ContainsFunc(t.Tokens, func(rt devRoleToken) bool { return rt.Role == tok.Role }) {
+			continue
+		}
+		rt := devRoleToken{Role: tok.Role, Label: tok.Role, Token: tok.Token}
+		if tok.Role == "" {
+			rt.Label = allRoles
+			t.Tokens = slices.Insert(t.Tokens, 0, rt)
+		} else {
+			t.Tokens = append(t.Tokens, rt)
+		}
+	}
+	return tenants
 }
 
 // Handler returns a handler that serves the GraphiQL page described by
 // opts to GET and HEAD requests. The page loads its scripts and styles
 // from [Assets] and queries opts.Endpoint with fetch, sending the headers
 // of GraphiQL's header editor. Whenever the Authorization header changes,
-// by the tenant picker or by hand, the page fetches the schema again, so
-// docs and completion show the schema of the tenant it acts as.
+// by the tenant or role picker or by hand, the page fetches the schema
+// again, so docs and completion show the schema of the tenant and role it
+// acts as.
 //
 // Responses carry a Content-Security-Policy that allows scripts, styles
 // and fonts from the page's origin only (plus inline styles and data:
@@ -130,14 +201,11 @@ func Handler(opts Options) http.Handler {
 		Endpoint:       opts.Endpoint,
 		DefaultQuery:   defaultQuery,
 		DefaultHeaders: headersHint,
-	}
-	for _, t := range opts.DevTokens {
-		cfg.DevTokens = append(cfg.DevTokens, devTokenDTO(t))
+		DevTenants:     devTenants(opts.DevTokens),
 	}
 	var buf bytes.Buffer
 	err := pageTemplate.Execute(&buf, pageData{
 		Title:      opts.Title,
-		DevTokens:  opts.DevTokens,
 		Config:     cfg,
 		assetsPath: opts.AssetsPath,
 	})

@@ -3,6 +3,7 @@ package graphiql_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -51,13 +52,23 @@ func get(t *testing.T, url string) (*http.Response, string) {
 
 // pageConfig mirrors the JSON the page gives page.js.
 type pageConfig struct {
-	Endpoint       string `json:"endpoint"`
-	DefaultQuery   string `json:"defaultQuery"`
-	DefaultHeaders string `json:"defaultHeaders"`
-	DevTokens      []struct {
-		Tenant string `json:"tenant"`
-		Token  string `json:"token"`
-	} `json:"devTokens"`
+	Endpoint       string      `json:"endpoint"`
+	DefaultQuery   string      `json:"defaultQuery"`
+	DefaultHeaders string      `json:"defaultHeaders"`
+	DevTenants     []devTenant `json:"devTenants"`
+}
+
+// devTenant mirrors an entry of the tenant picker, with its tokens in the
+// order of the role picker.
+type devTenant struct {
+	Tenant string     `json:"tenant"`
+	Tokens []devToken `json:"tokens"`
+}
+
+type devToken struct {
+	Role  string `json:"role"`
+	Label string `json:"label"`
+	Token string `json:"token"`
 }
 
 var configRE = regexp.MustCompile(`(?s)<script id="graphiql-config" type="application/json">(.*?)</script>`)
@@ -86,7 +97,7 @@ func TestHandler(t *testing.T) {
 	require.Equal(t, "/graphql", cfg.Endpoint)
 	require.Contains(t, cfg.DefaultQuery, "goodsList(first: 10)")
 	require.JSONEq(t, `{"Authorization": "Bearer <token>"}`, cfg.DefaultHeaders)
-	require.Empty(t, cfg.DevTokens)
+	require.Empty(t, cfg.DevTenants)
 }
 
 func TestHandlerDevTokens(t *testing.T) {
@@ -101,13 +112,13 @@ func TestHandlerDevTokens(t *testing.T) {
 	require.Contains(t, page, "Dev mode: acting as tenant")
 	require.Contains(t, page, `<option value="0">acme</option>`)
 	require.Contains(t, page, `<option value="1">globex</option>`)
+	require.NotContains(t, page, `id="graphiql-role"`, "a role picker without roles")
 
 	cfg := parseConfig(t, page)
-	require.Len(t, cfg.DevTokens, 2)
-	for i, tok := range tokens {
-		require.Equal(t, tok.Tenant, cfg.DevTokens[i].Tenant)
-		require.Equal(t, tok.Token, cfg.DevTokens[i].Token)
-	}
+	require.Equal(t, []devTenant{
+		{Tenant: "acme", Tokens: []devToken{{Label: "all roles", Token: "token-of-acme"}}},
+		{Tenant: "globex", Tokens: []devToken{{Label: "all roles", Token: "token-of-globex"}}},
+	}, cfg.DevTenants)
 
 	// Without dev tokens, none of them reach the page.
 	_, page = get(t, newServer(t, graphiql.Options{}).URL+"/graphiql")
@@ -120,12 +131,16 @@ func TestHandlerEscapes(t *testing.T) {
 		title    = `</title><script>alert("title")</script>`
 		endpoint = `/graphql"></script><script>alert("endpoint")</script>`
 		tenant   = `</script><script>alert("tenant")</script><!--`
+		role     = `</script><script>alert("role")</script>`
 		token    = `"};alert('token');//</script><script>alert(1)</script>&amp;`
 	)
 	srv := newServer(t, graphiql.Options{
-		Title:     title,
-		Endpoint:  endpoint,
-		DevTokens: []graphiql.DevToken{{Tenant: tenant, Token: token}},
+		Title:    title,
+		Endpoint: endpoint,
+		DevTokens: []graphiql.DevToken{
+			{Tenant: tenant, Token: token},
+			{Tenant: tenant, Role: role, Token: token + "2"},
+		},
 	})
 	_, page := get(t, srv.URL+"/graphiql")
 
@@ -139,9 +154,93 @@ func TestHandlerEscapes(t *testing.T) {
 
 	cfg := parseConfig(t, page)
 	require.Equal(t, endpoint, cfg.Endpoint)
-	require.Len(t, cfg.DevTokens, 1)
-	require.Equal(t, tenant, cfg.DevTokens[0].Tenant)
-	require.Equal(t, token, cfg.DevTokens[0].Token)
+	require.Equal(t, []devTenant{{Tenant: tenant, Tokens: []devToken{
+		{Label: "all roles", Token: token},
+		{Role: role, Label: role, Token: token + "2"},
+	}}}, cfg.DevTenants)
+}
+
+func TestHandlerDevTokenRoles(t *testing.T) {
+	tests := []struct {
+		name   string
+		tokens []graphiql.DevToken
+		want   []devTenant
+	}{
+		{
+			name: "default token first, then roles in the given order",
+			tokens: []graphiql.DevToken{
+				{Tenant: "acme", Token: "a"},
+				{Tenant: "customerA", Role: "editor", Token: "a-editor"},
+				{Tenant: "customerA", Token: "a-all"},
+				{Tenant: "customerA", Role: "buyer", Token: "a-buyer"},
+				{Tenant: "customerB", Token: "b"},
+			},
+			want: []devTenant{
+				{Tenant: "acme", Tokens: []devToken{{Label: "all roles", Token: "a"}}},
+				{Tenant: "customerA", Tokens: []devToken{
+					{Label: "all roles", Token: "a-all"},
+					{Role: "editor", Label: "editor", Token: "a-editor"},
+					{Role: "buyer", Label: "buyer", Token: "a-buyer"},
+				}},
+				{Tenant: "customerB", Tokens: []devToken{{Label: "all roles", Token: "b"}}},
+			},
+		},
+		{
+			name: "tenants in the order of their first token",
+			tokens: []graphiql.DevToken{
+				{Tenant: "globex", Role: "viewer", Token: "g-viewer"},
+				{Tenant: "acme", Token: "a"},
+				{Tenant: "globex", Token: "g"},
+			},
+			want: []devTenant{
+				{Tenant: "globex", Tokens: []devToken{
+					{Label: "all roles", Token: "g"},
+					{Role: "viewer", Label: "viewer", Token: "g-viewer"},
+				}},
+				{Tenant: "acme", Tokens: []devToken{{Label: "all roles", Token: "a"}}},
+			},
+		},
+		{
+			name: "roles without a default token",
+			tokens: []graphiql.DevToken{
+				{Tenant: "acme", Role: "viewer", Token: "a-viewer"},
+				{Tenant: "acme", Role: "editor", Token: "a-editor"},
+			},
+			want: []devTenant{{Tenant: "acme", Tokens: []devToken{
+				{Role: "viewer", Label: "viewer", Token: "a-viewer"},
+				{Role: "editor", Label: "editor", Token: "a-editor"},
+			}}},
+		},
+		{
+			name: "a tenant and role given twice keep their first token",
+			tokens: []graphiql.DevToken{
+				{Tenant: "acme", Token: "a"},
+				{Tenant: "acme", Role: "viewer", Token: "a-viewer"},
+				{Tenant: "acme", Token: "a-again"},
+				{Tenant: "acme", Role: "viewer", Token: "a-viewer-again"},
+			},
+			want: []devTenant{{Tenant: "acme", Tokens: []devToken{
+				{Label: "all roles", Token: "a"},
+				{Role: "viewer", Label: "viewer", Token: "a-viewer"},
+			}}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, page := get(t, newServer(t, graphiql.Options{DevTokens: tt.tokens}).URL+"/graphiql")
+			require.Equal(t, tt.want, parseConfig(t, page).DevTenants)
+
+			// Each tenant once in the tenant picker; the role picker is
+			// filled in by page.js, and hidden until it is.
+			for i, dt := range tt.want {
+				require.Equal(t, 1, strings.Count(page, ">"+dt.Tenant+"</option>"), dt.Tenant)
+				require.Contains(t, page, fmt.Sprintf(`<option value="%d">%s</option>`, i, dt.Tenant))
+			}
+			require.Contains(t, page, `<label id="graphiql-role-label" hidden>role`)
+			require.Equal(t, 1, strings.Count(page, `<select id="graphiql-role">`))
+			require.Equal(t, 5, strings.Count(page, "<script"), "no script beyond the config and Assets")
+		})
+	}
 }
 
 func TestHandlerMethods(t *testing.T) {
@@ -187,8 +286,10 @@ func TestHandlerContentSecurityPolicy(t *testing.T) {
 func TestDevTokenLogValue(t *testing.T) {
 	var buf bytes.Buffer
 	slog.New(slog.NewJSONHandler(&buf, nil)).Info("dev mode",
-		"token", graphiql.DevToken{Tenant: "acme", Token: "s3cr3t"})
-	require.Contains(t, buf.String(), `"tenant":"acme"`)
+		"token", graphiql.DevToken{Tenant: "acme", Token: "s3cr3t"},
+		"roleToken", graphiql.DevToken{Tenant: "acme", Role: "editor", Token: "t0p-s3cr3t"})
+	require.Contains(t, buf.String(), `"token":{"tenant":"acme","token":"REDACTED"}`)
+	require.Contains(t, buf.String(), `"roleToken":{"tenant":"acme","role":"editor","token":"REDACTED"}`)
 	require.NotContains(t, buf.String(), "s3cr3t")
 }
 

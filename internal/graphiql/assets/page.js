@@ -1,16 +1,22 @@
 // page.js starts GraphiQL on tenantgraph's GraphiQL page. It reads its
 // settings from the JSON in #graphiql-config and, in dev mode, ties the
-// tenant picker #graphiql-tenant to the Authorization header.
+// tenant picker #graphiql-tenant and the role picker #graphiql-role to the
+// Authorization header. The role picker lists the tokens of the tenant
+// shown, and is shown only for a tenant with tokens for roles.
 //
 // The schema follows the Authorization header: when the header changes,
-// by the picker or by hand, GraphiQL fetches the schema again.
+// by a picker or by hand, GraphiQL fetches the schema again, and each role
+// may see a schema of its own.
 (function () {
   'use strict';
 
   var config = JSON.parse(document.getElementById('graphiql-config').textContent);
   var picker = document.getElementById('graphiql-tenant');
-  var tokens = config.devTokens || [];
-  var tenantKey = 'tenantgraph:graphiql:tenant';
+  var rolePicker = document.getElementById('graphiql-role');
+  var roleLabel = document.getElementById('graphiql-role-label');
+  var tenants = config.devTenants || []; // [{tenant, tokens: [{role, label, token}]}]
+  var tenantKey = 'tenantgraph:graphiql:tenant'; // the tenant picked last
+  var roleKey = 'tenantgraph:graphiql:role:'; // + tenant ID: the role picked last for it
   var root = ReactDOM.createRoot(document.getElementById('graphiql'));
   var send = GraphiQL.createFetcher({ url: config.endpoint });
 
@@ -18,7 +24,8 @@
   var editorHeaders = headersProp; // the header editor's text, as last reported
   var schemaAuth = null; // the Authorization header the schema was last fetched with
   var started = false; // whether GraphiQL has fetched the schema once
-  var current = -1; // index in tokens of the tenant the picker shows, or -1
+  var current = null; // the token the pickers show: {tenant, token} indices, or null
+  var rolesOf = -1; // index in tenants of the tenant whose tokens rolePicker lists
   var refetchTimer = 0;
 
   // parseHeaders returns the headers in text, or null if text is not a
@@ -101,7 +108,7 @@
     editorHeaders = text;
     clearTimeout(refetchTimer);
     var h = parseHeaders(text);
-    if (h) showTenant(authorization(h));
+    if (h) showToken(authorization(h));
     if (!started || !h || authorization(h) === schemaAuth) return;
     if (text === headersProp) {
       refetchSchema(); // set by the picker
@@ -110,15 +117,45 @@
     }
   }
 
-  // showTenant sets the picker, if any, to the tenant whose token is in
-  // auth, or to "other token".
-  function showTenant(auth) {
-    if (!picker) return;
-    current = -1;
-    tokens.forEach(function (t, i) {
-      if (current < 0 && auth === 'Bearer ' + t.token) current = i;
+  // find returns the indices of the token in auth, or null.
+  function find(auth) {
+    for (var i = 0; i < tenants.length; i++) {
+      for (var j = 0; j < tenants[i].tokens.length; j++) {
+        if (auth === 'Bearer ' + tenants[i].tokens[j].token) return { tenant: i, token: j };
+      }
+    }
+    return null;
+  }
+
+  // hasRoles reports whether tenant t has a token for a role.
+  function hasRoles(t) {
+    return t.tokens.some(function (tok) {
+      return tok.role !== '';
     });
-    picker.value = current < 0 ? '' : String(current);
+  }
+
+  // showToken sets the pickers, if any, to the tenant and role whose token
+  // is in auth, or the tenant picker to "other token". The role picker is
+  // shown for a tenant with roles only.
+  function showToken(auth) {
+    if (!picker) return;
+    current = find(auth);
+    picker.value = current ? String(current.tenant) : '';
+    if (!rolePicker) return;
+    var t = current && tenants[current.tenant];
+    roleLabel.hidden = !(t && hasRoles(t));
+    if (roleLabel.hidden) return;
+    if (rolesOf !== current.tenant) {
+      rolesOf = current.tenant;
+      rolePicker.textContent = '';
+      t.tokens.forEach(function (tok, j) {
+        var o = document.createElement('option');
+        o.value = String(j);
+        o.textContent = tok.label;
+        rolePicker.appendChild(o);
+      });
+    }
+    rolePicker.value = String(current.token);
   }
 
   function storageGet(key) {
@@ -135,30 +172,56 @@
     } catch (e) {}
   }
 
-  if (picker && tokens.length > 0) {
-    // Dev mode: act as the tenant picked last time, or else the first.
+  // savedRole returns the index of the token of tenant i picked last, or
+  // 0, its first.
+  function savedRole(i) {
+    var role = storageGet(roleKey + tenants[i].tenant);
+    var j = 0;
+    tenants[i].tokens.forEach(function (tok, k) {
+      if (tok.role === role) j = k;
+    });
+    return j;
+  }
+
+  // use puts token j of tenant i into the Authorization header.
+  function use(i, j) {
+    var t = tenants[i];
+    var tok = t && t.tokens[j];
+    if (!tok || (current && current.tenant === i && current.token === j)) return;
+    storageSet(tenantKey, t.tenant);
+    storageSet(roleKey + t.tenant, tok.role);
+    showToken('Bearer ' + tok.token);
+    // GraphiQL puts its headers prop into the editor when the prop
+    // changes, so clear it first for a text equal to the last one to
+    // count. onEditHeaders then fetches the schema of the token.
+    headersProp = withToken(editorHeaders, tok.token);
+    ReactDOM.flushSync(function () {
+      render(true);
+    });
+    render();
+  }
+
+  if (picker && tenants.length > 0) {
+    // Dev mode: act as the tenant and role picked last time, or else the
+    // first tenant's first token.
     var saved = storageGet(tenantKey);
     var first = 0;
-    tokens.forEach(function (t, i) {
+    tenants.forEach(function (t, i) {
       if (t.tenant === saved) first = i;
     });
-    headersProp = editorHeaders = withToken('', tokens[first].token);
-    showTenant('Bearer ' + tokens[first].token);
+    var token = tenants[first].tokens[savedRole(first)].token;
+    headersProp = editorHeaders = withToken('', token);
+    showToken('Bearer ' + token);
 
     picker.addEventListener('change', function () {
       var i = Number(picker.value);
-      if (!tokens[i] || i === current) return;
-      current = i;
-      storageSet(tenantKey, tokens[i].tenant);
-      // GraphiQL puts its headers prop into the editor when the prop
-      // changes, so clear it first for a text equal to the last one to
-      // count. onEditHeaders then fetches the tenant's schema.
-      headersProp = withToken(editorHeaders, tokens[i].token);
-      ReactDOM.flushSync(function () {
-        render(true);
-      });
-      render();
+      if (tenants[i]) use(i, savedRole(i));
     });
+    if (rolePicker) {
+      rolePicker.addEventListener('change', function () {
+        if (current) use(current.tenant, Number(rolePicker.value));
+      });
+    }
   }
   render();
 })();

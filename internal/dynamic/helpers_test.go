@@ -106,12 +106,18 @@ func (*pet) TypeName() string { return "Pet" }
 // does, and returns the response as JSON.
 func run(t testing.TB, es graphql.ExecutableSchema, query string, vars map[string]any, opts ...func(*executor.Executor)) string {
 	t.Helper()
+	return runContext(t, context.Background(), es, query, vars, opts...)
+}
+
+// runContext is run in the context ctx.
+func runContext(t testing.TB, ctx context.Context, es graphql.ExecutableSchema, query string, vars map[string]any, opts ...func(*executor.Executor)) string {
+	t.Helper()
 	exec := executor.New(es)
 	exec.Use(extension.Introspection{})
 	for _, o := range opts {
 		o(exec)
 	}
-	ctx := graphql.StartOperationTrace(context.Background())
+	ctx = graphql.StartOperationTrace(ctx)
 	params := &graphql.RawParams{Query: query, Variables: vars}
 	oc, errs := exec.CreateOperationContext(ctx, params)
 	if errs != nil {

@@ -129,6 +129,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	if cfg.DevMode() {
 		authCfg = auth.NewDevConfig()
 		authCfg.MaxTTL = cfg.JWTMaxTTL
+		authCfg.ScopesClaim = cfg.JWTScopesClaim
 		logger.Warn("dev mode: no JWT_SECRET or JWT_PUBLIC_KEY_FILE, so tokens are signed with a key made up at start; never use dev mode in production")
 	}
 	st, err := openStore(ctx, cfg, logger)
@@ -305,6 +306,7 @@ func authConfig(cfg config.Config) (auth.Config, error) {
 		Issuer:      cfg.JWTIssuer,
 		Audience:    cfg.JWTAudience,
 		TenantClaim: cfg.JWTTenantClaim,
+		ScopesClaim: cfg.JWTScopesClaim,
 		MaxTTL:      cfg.JWTMaxTTL,
 	}
 	if cfg.JWTPublicKeyFile != "" {

@@ -5,28 +5,15 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/tenantgraph/tenantgraph/internal/auth"
 )
 
-// MaxScopeLen is the longest scope or role name accepted.
-const MaxScopeLen = 128
-
-// CheckScope reports why s is not a scope token of RFC 6749, section 3.3
-// (printable ASCII but space, '"' and '\'), at most MaxScopeLen bytes, or
-// nil if it is one. Role names follow the same grammar.
-func CheckScope(s string) error {
-	if s == "" {
-		return errors.New("is empty")
-	}
-	if len(s) > MaxScopeLen {
-		return fmt.Errorf("is longer than %d bytes", MaxScopeLen)
-	}
-	for i := range len(s) {
-		if c := s[i]; c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
-			return fmt.Errorf("has %q, which a scope may not contain", c)
-		}
-	}
-	return nil
-}
+// CheckScope reports why s is not a scope token of RFC 6749, section 3.3,
+// of at most auth.MaxScopeLen bytes, or nil if it is one: the grammar the
+// gateway holds the scopes and roles of tokens to. Role names follow it
+// too.
+func CheckScope(s string) error { return auth.CheckScope(s) }
 
 // Requirement is what a field requires, in the shape of Apollo's
 // @requiresScopes: a list of alternatives, each a list of scopes that must

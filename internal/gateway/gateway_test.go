@@ -20,12 +20,15 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tenantgraph/tenantgraph/internal/auth"
+	"github.com/tenantgraph/tenantgraph/internal/cache"
 	"github.com/tenantgraph/tenantgraph/internal/dynamic"
 	"github.com/tenantgraph/tenantgraph/internal/fairshare"
 	"github.com/tenantgraph/tenantgraph/internal/gateway"
 	"github.com/tenantgraph/tenantgraph/internal/limits"
 	"github.com/tenantgraph/tenantgraph/internal/logging"
+	"github.com/tenantgraph/tenantgraph/internal/secrets"
 	"github.com/tenantgraph/tenantgraph/internal/store"
+	"github.com/tenantgraph/tenantgraph/internal/tenantcfg"
 	"github.com/tenantgraph/tenantgraph/internal/testenv"
 	"github.com/tenantgraph/tenantgraph/loader"
 	"github.com/tenantgraph/tenantgraph/resolvers"
@@ -103,6 +106,10 @@ type testSetup struct {
 	handler func(*gateway.HandlerOptions)
 	// gateway changes the router's options.
 	gateway []func(*gateway.Options)
+	// tenantIssuers makes the auth blocks of tenant.yaml files issuers of
+	// their tenants' tokens, as in production (secrets from the
+	// environment, an in-process cache).
+	tenantIssuers bool
 }
 
 func newTestGatewayWith(t testing.TB, st store.Store, dir string, setup testSetup) *testGateway {
@@ -110,9 +117,6 @@ func newTestGatewayWith(t testing.TB, st store.Store, dir string, setup testSetu
 	logs := &testenv.Buffer{}
 	logger := logging.New(logs, logging.FormatJSON, slog.LevelDebug)
 	cfg := auth.Config{Algorithm: "HS256", Secret: testSecret}
-	// As in production (server.go), verified tokens are cached.
-	verifier, err := auth.NewVerifierWithOptions(cfg, auth.VerifierOptions{TokenCacheSize: 1000, Logger: logger})
-	require.NoError(t, err)
 	signer, err := auth.NewSigner(cfg)
 	require.NoError(t, err)
 	// As in production, resolvers reach the store through the tenants'
@@ -134,6 +138,16 @@ func newTestGatewayWith(t testing.TB, st store.Store, dir string, setup testSetu
 		Debounce: 50 * time.Millisecond,
 		Limits:   setup.limits,
 	})
+	require.NoError(t, err)
+	// As in production (server.go), verified tokens are cached.
+	vo := auth.VerifierOptions{TokenCacheSize: 1000, Logger: logger}
+	if setup.tenantIssuers {
+		c, err := cache.New(t.Context(), cache.Config{Logger: logger})
+		require.NoError(t, err)
+		t.Cleanup(func() { c.Close() })
+		vo.Issuers = tenantcfg.New(reg, secrets.NewResolver(os.LookupEnv), c, logger)
+	}
+	verifier, err := auth.NewVerifierWithOptions(cfg, vo)
 	require.NoError(t, err)
 	opts := gateway.Options{
 		Registry:     reg,

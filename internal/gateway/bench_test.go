@@ -6,12 +6,17 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tenantgraph/tenantgraph/internal/auth"
 	"github.com/tenantgraph/tenantgraph/internal/fairshare"
 	"github.com/tenantgraph/tenantgraph/internal/gateway"
 	"github.com/tenantgraph/tenantgraph/internal/limits"
@@ -139,4 +144,90 @@ func BenchmarkLimits(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkViews measures the views of a tenant's schema by grant (see
+// loader.Tenant.View) on customerB with three of its fields restricted to
+// a scope each, so that its callers fall into 8 grants, 8 views:
+//
+//   - lookup: what finding a caller's warm view adds to each request of
+//     a tenant with an authorization policy (the caller's scopes, its
+//     grant, the view);
+//
+//   - build: building all 8 views and serving a list through each, with
+//     the live heap per view reported as B/view.
+//
+//     go test -run '^$' -bench Views -count 10 ./internal/gateway | tee views.txt
+//     benchstat views.txt
+func BenchmarkViews(b *testing.B) {
+	dir := b.TempDir()
+	copyTenant(b, dir, "customerB", "customerB", "name: Customer B\n")
+	path := filepath.Join(dir, "customerB", "goods.graphqls")
+	sdl, err := os.ReadFile(path)
+	require.NoError(b, err)
+	restricted := string(sdl)
+	for field, scope := range map[string]string{
+		"dimensions: Dimensions":                                            "b:dimensions",
+		"restockAt: DateTime @filterable @sortable":                         "b:restock",
+		"shipping: Shipping! @filterable @sortable @default(value: PARCEL)": "b:shipping",
+	} {
+		require.Contains(b, restricted, field)
+		restricted = strings.Replace(restricted, field, field+` @requiresScopes(scopes: [["`+scope+`"]])`, 1)
+	}
+	require.NoError(b, os.WriteFile(path, []byte(restricted), 0o644))
+
+	var scopeSets [][]string
+	for mask := range 8 {
+		var set []string
+		for i, s := range []string{"b:dimensions", "b:restock", "b:shipping"} {
+			if mask&(1<<i) != 0 {
+				set = append(set, s)
+			}
+		}
+		scopeSets = append(scopeSets, append(set, "openid", "profile"))
+	}
+
+	b.Run("part=build", func(b *testing.B) {
+		var perView float64
+		for b.Loop() {
+			g := newTestGatewayIn(b, store.NewMemory(slog.New(slog.DiscardHandler)), dir)
+			t, ok := g.registry.Lookup("customerB")
+			require.True(b, ok)
+			tokens := make([]string, len(scopeSets))
+			for i, set := range scopeSets {
+				tokens[i] = g.tokenWith(b, "customerB", auth.Grant{Scopes: set})
+			}
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			for _, tok := range tokens {
+				rec, resp := g.post(b, tok, `{ goodsList { nodes { id name } } }`, nil)
+				if rec.Code != http.StatusOK || len(resp.Errors) > 0 {
+					b.Fatalf("status %d: %s", rec.Code, rec.Body)
+				}
+			}
+			runtime.GC()
+			runtime.ReadMemStats(&after)
+			perView = float64(after.HeapAlloc-before.HeapAlloc) / float64(len(scopeSets)-1) // one grant is all: no view
+			runtime.KeepAlive(t)
+		}
+		b.ReportMetric(perView, "B/view")
+	})
+
+	b.Run("part=lookup", func(b *testing.B) {
+		g := newTestGatewayIn(b, store.NewMemory(slog.New(slog.DiscardHandler)), dir)
+		t, ok := g.registry.Lookup("customerB")
+		require.True(b, ok)
+		scopes := scopeSets[3] // b:dimensions and b:restock: a view
+		v, err := t.View(t.Policy.Grant(t.Policy.Scopes(scopes, nil)))
+		require.NoError(b, err)
+		require.NotSame(b, t.Runtime, v.Runtime, "a caller of a view")
+		b.ReportAllocs()
+		for b.Loop() {
+			v, err := t.View(t.Policy.Grant(t.Policy.Scopes(scopes, nil)))
+			if err != nil || v.Runtime == nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

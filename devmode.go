@@ -17,7 +17,7 @@ import (
 // tells a new user how to use them.
 
 // signDevTokens makes the tokens of dev mode, ordered by tenant ID: for
-// every tenant a default token, which carries all of the tenant's roles,
+// every tenant that accepts the gateway's tokens a default token, which carries all of the tenant's roles,
 // then, for a tenant with roles, a token for each role alone, ordered by
 // role. Roles are written in the claim the tenant reads them from.
 func signDevTokens(cfg auth.Config, reg *loader.Registry) ([]graphiql.DevToken, error) {
@@ -27,6 +27,9 @@ func signDevTokens(cfg auth.Config, reg *loader.Registry) ([]graphiql.DevToken, 
 	}
 	var tokens []graphiql.DevToken
 	for _, t := range reg.Tenants() {
+		if !t.Config.Auth.GlobalTokensAccepted() {
+			continue // its tokens come from its own issuer only
+		}
 		az := t.Config.Authorization
 		var roles []string
 		if az != nil {

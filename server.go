@@ -175,8 +175,9 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 			}
 			return gateway.NewGraphQLHandler(es, opts)
 		},
-		Logger: logger,
-		Limits: cfg.Limits,
+		Logger:   logger,
+		Limits:   cfg.Limits,
+		MaxViews: cfg.MaxViews,
 	})
 	if err != nil {
 		return fmt.Errorf("load tenants: %w", err)

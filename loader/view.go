@@ -109,3 +109,11 @@ func (c *viewCache) get(g authz.Grant) (*Runtime, error) {
 
 // Len returns the number of views the cache holds.
 func (c *viewCache) Len() int { return c.runtime.Len() }
+
+// Views returns the number of views of its schema the tenant holds.
+func (t *Tenant) Views() int {
+	if t.views == nil {
+		return 0
+	}
+	return t.views.Len()
+}

@@ -94,6 +94,10 @@ type Config struct {
 	// of all tenants; beyond it requests wait up to QueueTimeout, then get
 	// 503 OVERLOADED. TENANTGRAPH_MAX_IN_FLIGHT, default 512.
 	MaxInFlight int
+	// MaxViews bounds the views of its schema a tenant keeps, one per
+	// distinct grant of its callers' scopes and roles (loader.Tenant.View);
+	// the least recently used goes first. TENANTGRAPH_MAX_VIEWS, default 32.
+	MaxViews int
 	// QueueTimeout is how long a request over its tenant's share
 	// (Limits.MaxConcurrent) or over MaxInFlight waits for a slot before
 	// it gets 503 OVERLOADED. TENANTGRAPH_QUEUE_TIMEOUT, default "100ms".
@@ -136,6 +140,7 @@ func Default() Config {
 		MaxBodyBytes:     1 << 20,
 		Limits:           defaultLimits(),
 		MaxInFlight:      512,
+		MaxViews:         32,
 		QueueTimeout:     100 * time.Millisecond,
 		JWTMaxTTL:        24 * time.Hour,
 		ParserTokenLimit: 15000,
@@ -263,6 +268,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	integer("TENANTGRAPH_RATE_BURST", &c.Limits.Rate.Burst)
 	integer("TENANTGRAPH_COST_PER_MINUTE", &c.Limits.CostPerMinute)
 	integer("TENANTGRAPH_MAX_IN_FLIGHT", &c.MaxInFlight)
+	integer("TENANTGRAPH_MAX_VIEWS", &c.MaxViews)
 	duration("TENANTGRAPH_QUEUE_TIMEOUT", &c.QueueTimeout)
 	boolean("TENANTGRAPH_EXPOSE_COST", &c.ExposeCost)
 	if v := getenv("TENANTGRAPH_SUGGESTIONS"); v != "" {
@@ -351,6 +357,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxInFlight <= 0 {
 		errs = append(errs, errors.New("TENANTGRAPH_MAX_IN_FLIGHT must be positive"))
+	}
+	if c.MaxViews <= 0 {
+		errs = append(errs, errors.New("TENANTGRAPH_MAX_VIEWS must be positive"))
 	}
 	if c.QueueTimeout < 0 {
 		errs = append(errs, errors.New("TENANTGRAPH_QUEUE_TIMEOUT must not be negative"))

@@ -82,6 +82,23 @@ func testAuthorization(t *testing.T, g *testGateway, hide bool) {
 		return data.GoodsList.TotalCount
 	}
 
+	t.Cleanup(func() {
+		// Every refusal is counted: 403s without a schema (hide), FORBIDDEN
+		// fields (reject), once per request.
+		require.Positive(t, forbiddenRefusals(t, g))
+	})
+	t.Run("a FORBIDDEN field counts its request once", func(t *testing.T) {
+		before := forbiddenRefusals(t, g)
+		_, resp := g.post(t, g.customerA(t, "viewer"), `{ goodsList { nodes { purchasePrice } } }`, nil)
+		if hide {
+			require.Equal(t, "GRAPHQL_VALIDATION_FAILED", resp.code(), "a field that does not exist is not a refusal")
+			require.Equal(t, before, forbiddenRefusals(t, g))
+			return
+		}
+		require.Len(t, resp.Errors, 2)
+		require.Equal(t, before+1, forbiddenRefusals(t, g))
+	})
+
 	for _, c := range callers {
 		t.Run(c.name, func(t *testing.T) {
 			tok := g.tokenWith(t, "customerA", c.grant)
@@ -278,6 +295,18 @@ func testAuthorization(t *testing.T, g *testGateway, hide bool) {
 			})
 		})
 	}
+}
+
+// forbiddenRefusals returns the number of customerA's requests that
+// /admin/tenants counts as refused with FORBIDDEN.
+func forbiddenRefusals(t *testing.T, g *testGateway) int {
+	t.Helper()
+	rec, _ := g.serve(t, adminRequest(http.MethodGet, "/admin/tenants"))
+	var body struct {
+		Refusals map[string]map[string]int `json:"refusals"`
+	}
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body))
+	return body.Refusals["customerA"]["FORBIDDEN"]
 }
 
 // noLeak checks body, the response to query, for what c may not see: the

@@ -56,6 +56,11 @@ func ErrorPresenter(logger *slog.Logger, suggestions bool) graphql.ErrorPresente
 			}
 		}
 		if ae, ok := apperr.As(err); ok {
+			if ae.Code == apperr.Forbidden {
+				// A field the caller may not use (authorization's reject
+				// mode): the request is counted as refused for it.
+				refuse(ctx, ae.Code)
+			}
 			gqlErr.Message = ae.Message
 			setCode(gqlErr, ae.Code)
 			if ae.Argument != "" {

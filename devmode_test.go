@@ -2,14 +2,11 @@ package main
 
 import (
 	"bytes"
-	"encoding/base64"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"testing"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -65,19 +62,6 @@ func newDevRegistry(t *testing.T) *loader.Registry {
 	return reg
 }
 
-// payload returns the claims of a compact JWS, which the caller has
-// verified, as JSON decodes them.
-func payload(t *testing.T, token string) map[string]any {
-	t.Helper()
-	parts := strings.Split(token, ".")
-	require.Len(t, parts, 3)
-	b, err := base64.RawURLEncoding.DecodeString(parts[1])
-	require.NoError(t, err)
-	var claims map[string]any
-	require.NoError(t, json.Unmarshal(b, &claims))
-	return claims
-}
-
 func TestSignDevTokens(t *testing.T) {
 	cfg := auth.NewDevConfig()
 	tokens, err := signDevTokens(cfg, newDevRegistry(t))
@@ -111,7 +95,7 @@ func TestSignDevTokens(t *testing.T) {
 
 		g := token{Tenant: tok.Tenant, Role: tok.Role}
 		for _, name := range []string{"roles", "groups"} {
-			v, ok := payload(t, tok.Token)[name]
+			v, ok := tokenPayload(t, tok.Token)[name]
 			if !ok {
 				continue
 			}

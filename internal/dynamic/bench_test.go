@@ -95,13 +95,7 @@ func BenchmarkExecutor(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		serve := func(h http.Handler) *httptest.ResponseRecorder {
-			req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/graphql", bytes.NewReader(body))
-			req.Header.Set("Content-Type", "application/json")
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, req)
-			return rec
-		}
+		serve := func(h http.Handler) *httptest.ResponseRecorder { return post(ctx, h, body) }
 		// Both must answer the same, and without errors, or the
 		// comparison means nothing.
 		want := serve(executors[0].handler).Body.Bytes()
@@ -176,13 +170,7 @@ func BenchmarkAccess(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	serve := func(ctx context.Context) *httptest.ResponseRecorder {
-		req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/graphql", bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		return rec
-	}
+	serve := func(ctx context.Context) *httptest.ResponseRecorder { return post(ctx, h, body) }
 	contexts := []struct {
 		name string
 		ctx  context.Context
@@ -207,4 +195,13 @@ func BenchmarkAccess(b *testing.B) {
 			}
 		})
 	}
+}
+
+// post serves a POST of the JSON request body with h, in ctx.
+func post(ctx context.Context, h http.Handler, body []byte) *httptest.ResponseRecorder {
+	req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
 }

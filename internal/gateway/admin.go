@@ -28,11 +28,19 @@ func adminOnly(token string) func(http.Handler) http.Handler {
 
 // adminTenants answers GET /admin/tenants with the state of every tenant:
 // its schema hash, when it was loaded, and the error of its latest load;
-// and the requests refused so far, by tenant and code.
+// the requests refused so far, by tenant and code; and the views of their
+// schemas that tenants hold for their callers' grants, by tenant.
 func (g *gateway) adminTenants(w http.ResponseWriter, _ *http.Request) {
+	views := map[string]int{}
+	for _, t := range g.opts.Registry.Tenants() {
+		if n := t.Views(); n > 0 {
+			views[t.ID] = n
+		}
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"tenants":  g.opts.Registry.States(),
 		"refusals": g.opts.Refusals.Counts(),
+		"views":    views,
 	})
 }
 

@@ -86,6 +86,15 @@ func testAuthorization(t *testing.T, g *testGateway, hide bool) {
 		// Every refusal is counted: 403s without a schema (hide), FORBIDDEN
 		// fields (reject), once per request.
 		require.Positive(t, forbiddenRefusals(t, g))
+		rec, _ := g.serve(t, adminRequest(http.MethodGet, "/admin/tenants"))
+		var body struct{ Views map[string]int }
+		require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body))
+		if hide {
+			// viewer, editor, buyer; editor and buyer is everything.
+			require.Equal(t, 3, body.Views["customerA"], rec.Body.String())
+		} else {
+			require.Zero(t, body.Views["customerA"], "reject serves the whole schema")
+		}
 	})
 	t.Run("a FORBIDDEN field counts its request once", func(t *testing.T) {
 		before := forbiddenRefusals(t, g)

@@ -1,0 +1,3 @@
+package inventory
+
+//go:generate go tool gqlgen generate --config gqlgen.yml

@@ -42,7 +42,6 @@ import (
 	"github.com/tenantgraph/tenantgraph/internal/authz"
 	"github.com/tenantgraph/tenantgraph/internal/cache"
 	"github.com/tenantgraph/tenantgraph/internal/config"
-	"github.com/tenantgraph/tenantgraph/internal/dynamic"
 	"github.com/tenantgraph/tenantgraph/internal/fairshare"
 	"github.com/tenantgraph/tenantgraph/internal/gateway"
 	"github.com/tenantgraph/tenantgraph/internal/graphiql"
@@ -159,7 +158,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	reg, err := loader.New(loader.Options{
 		Dir: cfg.TenantsDir,
 		NewExecutable: func(s *loader.Schema) graphql.ExecutableSchema {
-			return dynamic.New(dynamic.Config{Schema: s.AST, Resolvers: res.FieldResolvers(s.Ext)})
+			return res.NewExecutable(s)
 		},
 		NewHandler: func(schemaHash string, es graphql.ExecutableSchema) http.Handler {
 			opts := gateway.HandlerOptions{

@@ -13,8 +13,10 @@ import (
 	"github.com/vektah/gqlparser/v2/validator"
 
 	"github.com/tenantgraph/tenantgraph/graph"
+	"github.com/tenantgraph/tenantgraph/internal/authz"
 	"github.com/tenantgraph/tenantgraph/internal/cost"
 	"github.com/tenantgraph/tenantgraph/internal/extension"
+	"github.com/tenantgraph/tenantgraph/internal/logic"
 )
 
 // Schema is a tenant's effective schema: the base schema, the tenant's
@@ -30,9 +32,18 @@ type Schema struct {
 	// (Cost.Operation), from the @cost and @listSize directives of the
 	// base schema, of the tenant's files and of the derivation.
 	Cost *cost.Model
+	// Logic holds the programs of the tenant's @computed fields and
+	// @validate rules, or nil when it has none.
+	Logic *logic.Set
 
 	sdlOnce sync.Once
 	sdl     string
+}
+
+// view returns s serving a, a view of s.AST (see Tenant.View): the same
+// extension fields, cost model and logic.
+func (s *Schema) view(a *ast.Schema) *Schema {
+	return &Schema{AST: a, Ext: s.Ext, Cost: s.Cost, Logic: s.Logic}
 }
 
 // SDL returns the effective schema as SDL, printed by gqlparser's
@@ -132,7 +143,54 @@ func Compile(files []*ast.Source) (*Schema, error) {
 		}
 		return nil, ps.err()
 	}
-	return &Schema{AST: s, Ext: set, Cost: model}, nil
+	rules, lps := logic.Compile(s)
+	for _, p := range lps {
+		ps.addf(p.Pos, "%s", p.Message)
+	}
+	checkComputedScopes(s, rules, &ps)
+	if err := ps.err(); err != nil {
+		return nil, err
+	}
+	if !rules.Any() {
+		rules = nil
+	}
+	return &Schema{AST: s, Ext: set, Cost: model, Logic: rules}, nil
+}
+
+// checkComputedScopes reports @computed fields that read a field restricted
+// by @requiresScopes without requiring at least its scopes themselves: the
+// computed value would tell callers who may not read the field about it.
+func checkComputedScopes(s *ast.Schema, rules *logic.Set, ps *problems) {
+	goods := s.Types[goodsName]
+	for _, f := range goods.Fields {
+		dir := f.Directives.ForName(logic.ComputedDirective)
+		if dir == nil {
+			continue
+		}
+		own := requirementOf(f)
+		for _, name := range rules.Reads(f.Name) {
+			read := goods.Fields.ForName(name)
+			if read == nil {
+				continue
+			}
+			if need := requirementOf(read); need != nil && !own.Implies(need) {
+				ps.addf(dir.Position, "@computed of Goods.%s reads Goods.%s, which requires scopes; give Goods.%s a @requiresScopes that requires them too", f.Name, name, f.Name)
+			}
+		}
+	}
+}
+
+// requirementOf returns the requirement of f's @requiresScopes, or nil.
+func requirementOf(f *ast.FieldDefinition) authz.Requirement {
+	dir := f.Directives.ForName(authz.DirectiveName)
+	if dir == nil {
+		return nil
+	}
+	req, _, err := authz.ParseDirective(dir)
+	if err != nil {
+		return nil
+	}
+	return req
 }
 
 // parseBase parses gqlparser's prelude and the base schema into one new

@@ -2,6 +2,7 @@ package loader
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/tenantgraph/tenantgraph/internal/authz"
 	"github.com/tenantgraph/tenantgraph/internal/cost"
+	"github.com/tenantgraph/tenantgraph/internal/logic"
 )
 
 // The extension policy: what a tenant's extension files may contain
@@ -77,6 +79,9 @@ type extField struct {
 	filterable   bool
 	sortable     bool
 	sortValue    string // its value in GoodsSortField, if sortable
+	// computed is the field's @computed: the field is computed from the
+	// others, never stored or given.
+	computed *ast.Directive
 	// requires is the field's @requiresScopes, which the derivation puts
 	// on what it derives from the field, or nil.
 	requires *ast.Directive
@@ -156,7 +161,7 @@ func (c *checker) refuseSchemaAndDirectives(doc *ast.SchemaDocument) {
 		c.ps.addf(s.Position, "schema extensions are not allowed: the root types belong to the gateway")
 	}
 	for _, d := range doc.Directives {
-		c.ps.addf(d.Position, "directive definitions are not allowed (@%s): a tenant may use only @default, @filterable, @sortable, @cost, @listSize, @requiresScopes and @deprecated", d.Name)
+		c.ps.addf(d.Position, "directive definitions are not allowed (@%s): a tenant may use only @default, @filterable, @sortable, @computed, @validate, @cost, @listSize, @requiresScopes and @deprecated", d.Name)
 	}
 	for _, d := range doc.DirectiveExtensions {
 		c.ps.addf(d.Position, "directive extensions are not allowed (extend directive @%s)", d.Name)
@@ -244,7 +249,11 @@ func (c *checker) extension(ext *ast.Definition) bool {
 			c.ps.addf(ext.Position, "extend type Goods: a tenant cannot make Goods implement an interface (%s)", name)
 		}
 		for _, dir := range ext.Directives {
-			c.ps.addf(dir.Position, "extend type Goods: directives on Goods itself are not allowed (@%s)", dir.Name)
+			if dir.Name == logic.ValidateDirective {
+				c.checkValidate(dir, "Goods")
+				continue
+			}
+			c.ps.addf(dir.Position, "extend type Goods: directives on Goods itself are not allowed but @validate (@%s)", dir.Name)
 		}
 		return true
 	case c.t.types[ext.Name] != nil:
@@ -463,15 +472,29 @@ func (c *checker) checkGoodsFields(exts []*ast.Definition) {
 					if c.checkRequiresScopes(dir) {
 						ef.requires = dir
 					}
+				case logic.ComputedDirective:
+					c.checkArguments(dir, "expr")
+					ef.computed = dir
+				case logic.ValidateDirective:
+					c.checkValidate(dir, what)
 				default:
 					c.refuseDirective(dir, "field "+what)
 				}
+			}
+			if ef.computed != nil {
+				for _, dir := range f.Directives {
+					switch dir.Name {
+					case "default", "filterable", "sortable", logic.ValidateDirective:
+						c.ps.addf(dir.Position, "@%s on %s: the field is @computed, so it is never stored or given", dir.Name, what)
+					}
+				}
+				ef.defaultValue, ef.filterable, ef.sortable = nil, false, false
 			}
 			if ef.defaultValue != nil && typeOK {
 				ef.defaultJSON, _ = c.coerce(what, f.Type, ef.defaultValue)
 				c.checkDefaultVisible(what, f.Type, ef.defaultValue)
 			}
-			if ef.requires != nil && f.Type.NonNull && ef.defaultValue == nil {
+			if ef.requires != nil && f.Type.NonNull && ef.defaultValue == nil && ef.computed == nil {
 				c.ps.addf(ef.requires.Position, "@%s on %s: the field must be nullable or have a @default, so that callers without the scopes can still create goods", authz.DirectiveName, what)
 			}
 			if ef.filterable && filter.Fields.ForName(f.Name) != nil {
@@ -488,6 +511,27 @@ func (c *checker) checkGoodsFields(exts []*ast.Definition) {
 				}
 			}
 			c.t.fields = append(c.t.fields, ef)
+		}
+	}
+}
+
+// checkArguments reports arguments of dir other than the names given, and
+// given twice; the types of those it takes are gqlparser's to check.
+func (c *checker) checkArguments(dir *ast.Directive, names ...string) {
+	for _, arg := range c.uniqueArguments(dir) {
+		if !slices.Contains(names, arg.Name) {
+			c.ps.addf(arg.Position, "@%s has no argument %s; it takes %s", dir.Name, arg.Name, strings.Join(names, " and "))
+		}
+	}
+}
+
+// checkValidate checks the arguments of a @validate on what; its
+// expression is checked with the compiled schema (logic.Compile).
+func (c *checker) checkValidate(dir *ast.Directive, what string) {
+	c.checkArguments(dir, "expr", "message")
+	for _, name := range []string{"expr", "message"} {
+		if dir.Arguments.ForName(name) == nil {
+			c.ps.addf(dir.Position, "@validate on %s needs %s", what, name)
 		}
 	}
 }
@@ -588,7 +632,7 @@ func (c *checker) uniqueDirectives(dirs ast.DirectiveList, where string) []*ast.
 	seen := make(map[string]bool, len(dirs))
 	out := make([]*ast.Directive, 0, len(dirs))
 	for _, dir := range dirs {
-		if seen[dir.Name] {
+		if seen[dir.Name] && dir.Name != logic.ValidateDirective { // repeatable
 			c.ps.addf(dir.Position, "@%s is given twice on %s", dir.Name, where)
 			continue
 		}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 
-	"github.com/tenantgraph/tenantgraph/internal/dynamic"
 	"github.com/tenantgraph/tenantgraph/internal/gateway"
 	"github.com/tenantgraph/tenantgraph/loader"
 	"github.com/tenantgraph/tenantgraph/resolvers"
@@ -40,7 +39,7 @@ func BenchmarkRegistry1000Tenants(b *testing.B) {
 	opts := loader.Options{
 		Dir: dir,
 		NewExecutable: func(s *loader.Schema) graphql.ExecutableSchema {
-			return dynamic.New(dynamic.Config{Schema: s.AST, Resolvers: res.FieldResolvers(s.Ext)})
+			return res.NewExecutable(s)
 		},
 		NewHandler: func(_ string, es graphql.ExecutableSchema) http.Handler {
 			return gateway.NewGraphQLHandler(es, gateway.HandlerOptions{Logger: logger})

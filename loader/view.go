@@ -93,7 +93,7 @@ func (c *viewCache) get(g authz.Grant) (*Runtime, error) {
 		}
 		sum := sha256.Sum256([]byte(c.base.Hash + "\x00" + key))
 		hash := hex.EncodeToString(sum[:])
-		rt := c.build(hash, &Schema{AST: ast, Ext: c.base.Schema.Ext, Cost: c.base.Schema.Cost})
+		rt := c.build(hash, c.base.Schema.view(ast))
 		c.runtime.Add(key, rt)
 		return rt, nil
 	})

@@ -10,7 +10,9 @@ import (
 	"github.com/tenantgraph/tenantgraph/internal/apperr"
 	"github.com/tenantgraph/tenantgraph/internal/dynamic"
 	"github.com/tenantgraph/tenantgraph/internal/extension"
+	"github.com/tenantgraph/tenantgraph/internal/logic"
 	"github.com/tenantgraph/tenantgraph/internal/store"
+	"github.com/tenantgraph/tenantgraph/loader"
 )
 
 // FieldResolvers returns the resolvers of the base schema's resolver-backed
@@ -25,7 +27,24 @@ import (
 // conditions, their sort values store sort keys, and their defaults fill
 // in values that stored goods lack.
 func (r *Resolver) FieldResolvers(ext *extension.Set) map[string]dynamic.FieldResolver {
-	x := &extResolver{Resolver: r, ext: ext}
+	return r.fieldResolvers(ext, nil)
+}
+
+// NewExecutable returns the executable schema of a tenant's compiled
+// schema s on the dynamic executor: the resolvers of FieldResolvers, the
+// tenant's @computed fields (computed inline, see dynamic.Config.Computed)
+// and its @validate rules, which createGoods and updateGoods check before
+// they write.
+func (r *Resolver) NewExecutable(s *loader.Schema) *dynamic.ExecutableSchema {
+	return dynamic.New(dynamic.Config{
+		Schema:    s.AST,
+		Resolvers: r.fieldResolvers(s.Ext, s.Logic),
+		Computed:  s.Logic.Computed(),
+	})
+}
+
+func (r *Resolver) fieldResolvers(ext *extension.Set, rules *logic.Set) map[string]dynamic.FieldResolver {
+	x := &extResolver{Resolver: r, ext: ext, rules: rules}
 	return map[string]dynamic.FieldResolver{
 		"Query.goods":                x.resolveGoods,
 		"Query.goodsList":            x.resolveGoodsList,
@@ -40,8 +59,25 @@ func (r *Resolver) FieldResolvers(ext *extension.Set) map[string]dynamic.FieldRe
 // tenant's extension fields.
 type extResolver struct {
 	*Resolver
-	ext *extension.Set
+	ext   *extension.Set
+	rules *logic.Set // nil: no rules
 }
+
+// check returns the check of createGoods and updateGoods: the tenant's
+// rules, on the goods with its defaults filled in; the rules of a field
+// run when given reports it given. Nil when the tenant has no rules.
+func (x *extResolver) check(ctx context.Context, given func(field string) bool) func(*model.Goods) error {
+	if !x.rules.HasRules() {
+		return nil
+	}
+	return func(g *model.Goods) error {
+		x.applyDefaults(g)
+		return x.rules.Check(ctx, g, given)
+	}
+}
+
+// every reports every field given: a new goods has them all.
+func every(string) bool { return true }
 
 func (x *extResolver) resolveGoods(ctx context.Context, _ any, args map[string]any) (any, error) {
 	return x.goodsResult(x.goods(ctx, args["id"].(string)))
@@ -86,7 +122,7 @@ func (x *extResolver) resolveCreateGoods(ctx context.Context, _ any, args map[st
 			input.Ext[f.Name] = v
 		}
 	}
-	return x.goodsResult(x.createGoods(ctx, input))
+	return x.goodsResult(x.createGoods(ctx, input, x.check(ctx, every)))
 }
 
 func (x *extResolver) resolveUpdateGoods(ctx context.Context, _ any, args map[string]any) (any, error) {
@@ -119,7 +155,7 @@ func (x *extResolver) resolveUpdateGoods(ctx context.Context, _ any, args map[st
 		}
 		input.Ext[f.Name] = v
 	}
-	return x.goodsResult(x.updateGoods(ctx, args["id"].(string), input))
+	return x.goodsResult(x.updateGoods(ctx, args["id"].(string), input, x.check(ctx, func(f string) bool { _, ok := in[f]; return ok })))
 }
 
 func (x *extResolver) fields() []extension.Field {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"strings"
 	"unicode/utf8"
@@ -141,7 +142,10 @@ func (r *Resolver) totalCount(ctx context.Context, conn *model.GoodsConnection) 
 }
 
 // createGoods implements Mutation.createGoods.
-func (r *Resolver) createGoods(ctx context.Context, in model.CreateGoodsInput) (*model.Goods, error) {
+//
+// check, when not nil, is given the goods as they will be stored, after the
+// base rules pass; its error refuses the write.
+func (r *Resolver) createGoods(ctx context.Context, in model.CreateGoodsInput, check func(*model.Goods) error) (*model.Goods, error) {
 	tid, err := tenantID(ctx)
 	if err != nil {
 		return nil, err
@@ -153,6 +157,12 @@ func (r *Resolver) createGoods(ctx context.Context, in model.CreateGoodsInput) (
 	if err := checkPrice("input.price", in.Price); err != nil {
 		return nil, err
 	}
+	if check != nil {
+		// A copy of Ext: the check fills in defaults, which are not stored.
+		if err := check(&model.Goods{Name: name, Price: in.Price, Description: in.Description, Ext: maps.Clone(in.Ext)}); err != nil {
+			return nil, err
+		}
+	}
 	return r.Store.Create(ctx, tid, store.NewGoods{
 		Name:        name,
 		Price:       in.Price,
@@ -162,7 +172,13 @@ func (r *Resolver) createGoods(ctx context.Context, in model.CreateGoodsInput) (
 }
 
 // updateGoods implements Mutation.updateGoods.
-func (r *Resolver) updateGoods(ctx context.Context, id string, in model.UpdateGoodsInput) (*model.Goods, error) {
+//
+// check, when not nil, is given the goods as they will be stored (the
+// stored goods with the update applied), after the base rules pass; its
+// error refuses the write. The goods are read first for it, and written
+// by a second statement: a concurrent update between the two is not
+// checked against the other's result.
+func (r *Resolver) updateGoods(ctx context.Context, id string, in model.UpdateGoodsInput, check func(*model.Goods) error) (*model.Goods, error) {
 	tid, err := tenantID(ctx)
 	if err != nil {
 		return nil, err
@@ -193,6 +209,19 @@ func (r *Resolver) updateGoods(ctx context.Context, id string, in model.UpdateGo
 	}
 	p.Ext = in.Ext
 
+	if check != nil {
+		cur, err := r.Store.Get(ctx, tid, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, notFound(id)
+		}
+		if err != nil {
+			return nil, err
+		}
+		applyPatch(cur, p)
+		if err := check(cur); err != nil {
+			return nil, err
+		}
+	}
 	g, err := r.Store.Update(ctx, tid, id, p)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, notFound(id)
@@ -292,4 +321,27 @@ func storeOrder(orderBy []model.GoodsOrder, ext *extension.Set) ([]store.Order, 
 		out = append(out, so)
 	}
 	return out, nil
+}
+
+// applyPatch applies p to g, as the stores do.
+func applyPatch(g *model.Goods, p store.GoodsPatch) {
+	if p.Name != nil {
+		g.Name = *p.Name
+	}
+	if p.Price != nil {
+		g.Price = *p.Price
+	}
+	if p.SetDescription {
+		g.Description = p.Description
+	}
+	for k, v := range p.Ext {
+		if v == nil {
+			delete(g.Ext, k)
+			continue
+		}
+		if g.Ext == nil {
+			g.Ext = make(map[string]any, len(p.Ext))
+		}
+		g.Ext[k] = v
+	}
 }

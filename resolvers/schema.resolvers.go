@@ -17,11 +17,11 @@ func (r *goodsConnectionResolver) TotalCount(ctx context.Context, obj *model.Goo
 }
 
 func (r *mutationResolver) CreateGoods(ctx context.Context, input model.CreateGoodsInput) (*model.Goods, error) {
-	return r.createGoods(ctx, input)
+	return r.createGoods(ctx, input, nil)
 }
 
 func (r *mutationResolver) UpdateGoods(ctx context.Context, id string, input model.UpdateGoodsInput) (*model.Goods, error) {
-	return r.updateGoods(ctx, id, input)
+	return r.updateGoods(ctx, id, input, nil)
 }
 
 func (r *mutationResolver) DeleteGoods(ctx context.Context, id string) (string, error) {

@@ -47,6 +47,8 @@ const (
 	RateLimited           Code = "RATE_LIMITED"                 // over the tenant's rate or cost budget
 	TooManyErrors         Code = "TOO_MANY_ERRORS"              // further errors of the response were dropped
 	RequestCancelled      Code = "REQUEST_CANCELLED"            // the client went away; seen only in logs
+	ComputeFailed         Code = "COMPUTE_FAILED"               // a tenant's @computed expression failed for this goods
+	UpstreamUnavailable   Code = "UPSTREAM_UNAVAILABLE"         // a tenant's upstream service did not answer
 )
 
 // Error is an error meant for the client. Its Message is shown as is, so it
@@ -57,6 +59,9 @@ type Error struct {
 	// Argument names the offending argument or input field, if any, such as
 	// "input.name". It is sent as extensions.argument.
 	Argument string
+	// Field names the field of Goods a rule of the tenant's is about, if
+	// any. It is sent as extensions.field.
+	Field string
 	// Err is an optional cause, for logs only; it is never shown.
 	Err error
 }

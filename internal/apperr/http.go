@@ -58,5 +58,8 @@ func (e *Error) GraphQL() *gqlerror.Error {
 	if e.Argument != "" {
 		ext["argument"] = e.Argument
 	}
+	if e.Field != "" {
+		ext["field"] = e.Field
+	}
 	return &gqlerror.Error{Message: e.Message, Extensions: ext}
 }

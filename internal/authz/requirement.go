@@ -57,6 +57,25 @@ func (r Requirement) MetBy(scopes Scopes) bool {
 	return false
 }
 
+// Implies reports whether every caller who meets r meets need too: each
+// alternative of r holds all the scopes of some alternative of need. A nil
+// (or empty) r, met by everyone, implies only an empty need.
+func (r Requirement) Implies(need Requirement) bool {
+	if len(need) == 0 {
+		return true
+	}
+	if len(r) == 0 {
+		return false
+	}
+	for _, alt := range r {
+		held := NewScopes(alt)
+		if !need.MetBy(held) {
+			return false
+		}
+	}
+	return true
+}
+
 // key returns a canonical form of r: alternatives with their scopes sorted
 // and deduplicated, in sorted order.
 func (r Requirement) key() string {

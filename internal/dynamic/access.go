@@ -130,9 +130,10 @@ func (ex *execution) checkInput(v any, t *ast.Type) error {
 	return nil
 }
 
-// forbiddenError is the error of a field the caller may not use, at path,
-// with the field's location.
-func forbiddenError(pf *planField, path ast.Path, err error) error {
+// fieldErrorAt is err as the error of the field pf at path, with the
+// field's location: the error of a field the caller may not use, or that
+// failed to compute.
+func fieldErrorAt(pf *planField, path ast.Path, err error) error {
 	gqlErr := gqlerror.WrapPath(path, err)
 	if pos := pf.cf.Position; pos != nil {
 		gqlErr.Locations = []gqlerror.Location{{Line: pos.Line, Column: pos.Column}}

@@ -130,40 +130,12 @@ func BenchmarkExecutor(b *testing.B) {
 //	go test -run '^$' -bench Access -count 10 ./internal/dynamic | tee access.txt
 //	benchstat -col /access access.txt
 func BenchmarkAccess(b *testing.B) {
-	logger := slog.New(slog.DiscardHandler)
-	st := store.NewMemory(logger)
-	ctx := tenant.WithID(context.Background(), "customerA")
-	for i := range 100 {
-		in := store.NewGoods{Name: fmt.Sprintf("Goods %03d", i), Price: 10 + float64(i)/4, Ext: map[string]any{
-			"categoryCode": "C", "vendorCode": fmt.Sprint("V", i%7), "taxRate": 0.07, "purchasePrice": 5.5,
-		}}
-		if _, err := st.Create(ctx, "customerA", in); err != nil {
-			b.Fatal(err)
-		}
-	}
-	files, err := filepath.Glob(filepath.Join("..", "..", "tenants", "customerA", "*.graphqls"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	var srcs []*ast.Source
-	for _, f := range files {
-		text, err := os.ReadFile(f)
-		if err != nil {
-			b.Fatal(err)
-		}
-		srcs = append(srcs, &ast.Source{Name: f, Input: string(text)})
-	}
-	s, err := loader.Compile(srcs)
-	if err != nil {
-		b.Fatal(err)
-	}
+	ctx, s, h := customerABench(b)
 	policy := authz.NewPolicy(s.AST, &authz.Config{Unauthorized: authz.Reject})
 	access := policy.Grant(authz.NewScopes([]string{"goods:read", "goods:write"})).Access()
 	if access == nil {
 		b.Fatal("the editor's grant refuses nothing")
 	}
-	res := &resolvers.Resolver{Store: st}
-	h := gateway.NewGraphQLHandler(dynamic.New(dynamic.Config{Schema: s.AST, Resolvers: res.FieldResolvers(s.Ext)}), gateway.HandlerOptions{Logger: logger})
 	body, err := json.Marshal(map[string]any{"query": `{ goodsList(first: 100) {
 		nodes { id name price description createdAt updatedAt categoryCode vendorCode taxRate }
 	} }`})
@@ -204,4 +176,71 @@ func post(ctx context.Context, h http.Handler, body []byte) *httptest.ResponseRe
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	return rec
+}
+
+// customerABench returns a context of tenant customerA, its compiled schema,
+// and a handler of it on the dynamic executor over a memory store with 100
+// of its goods.
+func customerABench(b *testing.B) (context.Context, *loader.Schema, http.Handler) {
+	b.Helper()
+	logger := slog.New(slog.DiscardHandler)
+	st := store.NewMemory(logger)
+	ctx := tenant.WithID(context.Background(), "customerA")
+	for i := range 100 {
+		in := store.NewGoods{Name: fmt.Sprintf("Goods %03d", i), Price: 10 + float64(i)/4, Ext: map[string]any{
+			"categoryCode": "C", "vendorCode": fmt.Sprint("V", i%7), "taxRate": 0.07, "purchasePrice": 5.5,
+		}}
+		if _, err := st.Create(ctx, "customerA", in); err != nil {
+			b.Fatal(err)
+		}
+	}
+	files, err := filepath.Glob(filepath.Join("..", "..", "tenants", "customerA", "*.graphqls"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var srcs []*ast.Source
+	for _, f := range files {
+		text, err := os.ReadFile(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		srcs = append(srcs, &ast.Source{Name: f, Input: string(text)})
+	}
+	s, err := loader.Compile(srcs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	res := &resolvers.Resolver{Store: st}
+	return ctx, s, gateway.NewGraphQLHandler(res.NewExecutable(s), gateway.HandlerOptions{Logger: logger})
+}
+
+// BenchmarkComputed measures a @computed field (customerA's priceWithTax,
+// a CEL expression over price and taxRate) on a page of 100 goods: the
+// same page with and without it. The difference divided by 100 is the
+// cost of computing the field for one goods.
+//
+//	go test -run '^$' -bench Computed -count 10 ./internal/dynamic | tee computed.txt
+//	benchstat -col /fields computed.txt
+func BenchmarkComputed(b *testing.B) {
+	ctx, _, h := customerABench(b)
+	for _, q := range []struct{ name, fields string }{
+		{"stored", "id name price taxRate"},
+		{"computed", "id name price taxRate priceWithTax"},
+	} {
+		body, err := json.Marshal(map[string]any{"query": `{ goodsList(first: 100) { nodes { ` + q.fields + ` } } }`})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if got := post(ctx, h, body).Body.Bytes(); bytes.Contains(got, []byte(`"errors"`)) || !bytes.Contains(got, []byte(`"Goods 099"`)) {
+			b.Fatalf("%s", got)
+		}
+		b.Run("fields="+q.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if rec := post(ctx, h, body); rec.Code != http.StatusOK {
+					b.Fatalf("status %d: %s", rec.Code, rec.Body)
+				}
+			}
+		})
+	}
 }

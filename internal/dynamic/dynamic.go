@@ -79,6 +79,12 @@ type Config struct {
 	// without one are read from their parent value: Object.FieldValue, or
 	// the key of a map[string]any.
 	Resolvers map[string]FieldResolver
+	// Computed maps "Type.field" to the computation of a field from its
+	// parent value, such as a tenant's @computed field: it runs inline,
+	// like a field read from its parent (no FieldContext, no goroutine),
+	// and its error is a field error at the field's path. A field with a
+	// resolver is resolved, not computed.
+	Computed map[string]func(parent any) (any, error)
 	// Scalars maps custom scalar names to their coercion. DateTime
 	// defaults to graph/model's (RFC 3339, output in UTC), every other
 	// custom scalar to gqlgen's Any (the model of DefaultValue), which

@@ -140,7 +140,7 @@ func (ex *execution) writeFields(ctx context.Context, cd int, w *writer, p *plan
 			w.buf = append(w.buf, p.typ.typename...)
 		case opForbidden:
 			w.pushField(pf)
-			addError(ctx, forbiddenError(pf, w.astPath(), pf.forbidden))
+			addError(ctx, fieldErrorAt(pf, w.astPath(), pf.forbidden))
 			w.pop()
 			w.null()
 			if pf.nonNull {
@@ -184,6 +184,13 @@ func (ex *execution) valueField(ctx context.Context, cd int, w *writer, pf *plan
 	}
 	var v any
 	switch {
+	case pf.info.compute != nil:
+		var err error
+		if v, err = pf.info.compute(parent.v); err != nil {
+			addError(ctx, fieldErrorAt(pf, w.astPath(), err))
+			w.null()
+			return !pf.nonNull
+		}
 	case pf.info.get != nil:
 		v = pf.info.get(parent.v, pf.args)
 	case parent.obj != nil:

@@ -38,6 +38,8 @@ type fieldInfo struct {
 	resolve FieldResolver
 	// get reads the field of an introspection value.
 	get func(obj any, args map[string]any) any
+	// compute computes the field from its parent value (Config.Computed).
+	compute func(parent any) (any, error)
 	// root is set on the introspection fields of the query type.
 	root rootField
 }
@@ -187,6 +189,15 @@ func compile(cfg Config) *ExecutableSchema {
 			if f := o.fields[fieldName]; f != nil {
 				f.get = get
 			}
+		}
+	}
+	for key, c := range cfg.Computed {
+		typeName, fieldName, ok := strings.Cut(key, ".")
+		if !ok {
+			panic(fmt.Sprintf("dynamic: computed field key %q is not of the form Type.field", key))
+		}
+		if o := e.objects[typeName]; o != nil && o.fields[fieldName] != nil {
+			o.fields[fieldName].compute = c
 		}
 	}
 	for key, r := range cfg.Resolvers {

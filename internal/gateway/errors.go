@@ -66,6 +66,9 @@ func ErrorPresenter(logger *slog.Logger, suggestions bool) graphql.ErrorPresente
 			if ae.Argument != "" {
 				gqlErr.Extensions["argument"] = ae.Argument
 			}
+			if ae.Field != "" {
+				gqlErr.Extensions["field"] = ae.Field
+			}
 			return gqlErr
 		}
 		if gqlErr.Err == nil && !errors.Is(err, errPanic) {

@@ -21,7 +21,6 @@ import (
 
 	"github.com/tenantgraph/tenantgraph/internal/auth"
 	"github.com/tenantgraph/tenantgraph/internal/cache"
-	"github.com/tenantgraph/tenantgraph/internal/dynamic"
 	"github.com/tenantgraph/tenantgraph/internal/fairshare"
 	"github.com/tenantgraph/tenantgraph/internal/gateway"
 	"github.com/tenantgraph/tenantgraph/internal/limits"
@@ -125,7 +124,7 @@ func newTestGatewayWith(t testing.TB, st store.Store, dir string, setup testSetu
 	reg, err := loader.New(loader.Options{
 		Dir: dir,
 		NewExecutable: func(s *loader.Schema) graphql.ExecutableSchema {
-			return dynamic.New(dynamic.Config{Schema: s.AST, Resolvers: res.FieldResolvers(s.Ext)})
+			return res.NewExecutable(s)
 		},
 		NewHandler: func(_ string, es graphql.ExecutableSchema) http.Handler {
 			o := gateway.HandlerOptions{Logger: logger, ParserTokenLimit: 500, Suggestions: true}

@@ -85,6 +85,10 @@ type Config struct {
 	// and its error is a field error at the field's path. A field with a
 	// resolver is resolved, not computed.
 	Computed map[string]func(parent any) (any, error)
+	// Batches resolve fields of many values of a type in one call each
+	// (see Batch). A field of a batch is resolved by it, not by a
+	// resolver of Resolvers or a computation of Computed.
+	Batches []*Batch
 	// Scalars maps custom scalar names to their coercion. DateTime
 	// defaults to graph/model's (RFC 3339, output in UTC), every other
 	// custom scalar to gqlgen's Any (the model of DefaultValue), which

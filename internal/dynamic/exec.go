@@ -138,6 +138,12 @@ func (ex *execution) writeFields(ctx context.Context, cd int, w *writer, p *plan
 			w.pop()
 		case opTypename:
 			w.buf = append(w.buf, p.typ.typename...)
+		case opBatch:
+			w.pushField(pf)
+			if !ex.batchField(ctx, cd, w, pf, st.parent.v) {
+				st.valid = false
+			}
+			w.pop()
 		case opForbidden:
 			w.pushField(pf)
 			addError(ctx, fieldErrorAt(pf, w.astPath(), pf.forbidden))
@@ -424,6 +430,17 @@ func (ex *execution) completeList(ctx context.Context, cd int, w *writer, pf *pl
 		return ex.writeNull(ctx, w, t)
 	}
 	n := l.Len()
+	if t.elem.kind == kindObject && pf.child != nil && pf.child.batchesBelow {
+		// One call per batch for all the list's objects, and the objects
+		// below them.
+		parents := make([]any, 0, n)
+		for i := range n {
+			if v := l.At(i); v != nil {
+				parents = append(parents, v)
+			}
+		}
+		ex.prefetch(ctx, pf.child, parents)
+	}
 	start := len(w.buf)
 	w.buf = append(w.buf, '[')
 	valid := true

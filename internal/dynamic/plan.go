@@ -21,6 +21,11 @@ type plan struct {
 	resolvers int
 	// root marks the plan of the operation's root selection set.
 	root bool
+	// batches are the batches whose fields the plan selects;
+	// batchesBelow is set when it has some, or a plan of a single object
+	// read from its values has (see prefetch).
+	batches      []*batchPlan
+	batchesBelow bool
 }
 
 // fieldOp is how a planned field gets its value.
@@ -32,6 +37,7 @@ const (
 	opTypename                 // __typename
 	opUnknown                  // not a field of the type: validation let through what it should not have
 	opForbidden                // the caller may not use the field or its arguments (Access)
+	opBatch                    // resolved with others by a Batch
 )
 
 // planField is a field of a plan.
@@ -51,6 +57,8 @@ type planField struct {
 	argsErr bool // coercing the arguments failed: see argsError
 	// forbidden is the Access's error for an opForbidden field.
 	forbidden error
+	// batch is the batch of an opBatch field.
+	batch *batchPlan
 
 	// child is the plan of the field's selection set, when its named type
 	// is an object type.
@@ -77,6 +85,8 @@ type execution struct {
 	// restricted holds the enums whose values it may refuse in results.
 	access     Access
 	restricted map[string]bool
+	// batched holds what batches resolved, by batchKey.
+	batched sync.Map
 }
 
 // newPlan collects the selection set sel for the object type t and plans
@@ -116,6 +126,9 @@ outer:
 		pf.info = info
 		pf.nonNull = info.typ.nonNull
 		switch {
+		case info.batch != nil && info.resolve == nil && info.root == rootNone:
+			pf.op = opBatch
+			pf.batch = p.batchPlan(info.batch, cf)
 		case info.root == rootSchema:
 			// Generated code resolves __schema as nullable, although the
 			// spec has it non-null: when introspection is disabled, data
@@ -149,7 +162,27 @@ outer:
 		}
 		p.fields = append(p.fields, pf)
 	}
+	p.batchesBelow = len(p.batches) > 0
+	for i := range p.fields {
+		if pf := &p.fields[i]; pf.op == opValue && pf.child != nil && pf.child.batchesBelow && pf.info.typ.kind == kindObject {
+			p.batchesBelow = true
+		}
+	}
 	return p
+}
+
+// batchPlan returns the plan's part of batch b, with cf added to its
+// fields.
+func (p *plan) batchPlan(b *Batch, cf graphql.CollectedField) *batchPlan {
+	for _, bp := range p.batches {
+		if bp.batch == b {
+			bp.fields = append(bp.fields, cf)
+			return bp
+		}
+	}
+	bp := &batchPlan{batch: b, fields: []graphql.CollectedField{cf}}
+	p.batches = append(p.batches, bp)
+	return bp
 }
 
 // planFor returns the plan of pf's selection set for the concrete type o

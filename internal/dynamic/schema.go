@@ -40,6 +40,8 @@ type fieldInfo struct {
 	get func(obj any, args map[string]any) any
 	// compute computes the field from its parent value (Config.Computed).
 	compute func(parent any) (any, error)
+	// batch resolves the field with others of many values (Config.Batches).
+	batch *Batch
 	// root is set on the introspection fields of the query type.
 	root rootField
 }
@@ -188,6 +190,17 @@ func compile(cfg Config) *ExecutableSchema {
 		if o := e.objects[typeName]; o != nil {
 			if f := o.fields[fieldName]; f != nil {
 				f.get = get
+			}
+		}
+	}
+	for _, b := range cfg.Batches {
+		o := e.objects[b.Type]
+		if o == nil {
+			continue
+		}
+		for _, name := range b.Fields {
+			if f := o.fields[name]; f != nil {
+				f.batch = b
 			}
 		}
 	}

@@ -1,0 +1,158 @@
+package dynamic
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+
+	"github.com/99designs/gqlgen/graphql"
+)
+
+// A Batch resolves some fields of many values of one object type in one
+// call, such as the fields a tenant's upstream service adds to Goods: the
+// executor calls Resolve once for all the values of the type that one
+// request level holds (the elements of a list, and the objects their
+// fields hold, as goodsList's nodes or its edges' nodes), not once per
+// value.
+type Batch struct {
+	// Type is the object type, Fields the names of the fields of it that
+	// the batch resolves.
+	Type   string
+	Fields []string
+	// Resolve returns, for each of parents (values of Type, in order,
+	// distinct), the values of the fields by name, completed like values
+	// read from an object; or, in errs, an error for that parent, which
+	// is reported at the path of each of its fields that fields selects,
+	// with null. fields are the batch's fields that the request selects of
+	// the parents, with their selection sets; a field selected under two
+	// aliases appears twice. Resolve may be called concurrently.
+	Resolve func(ctx context.Context, parents []any, fields []graphql.CollectedField) (values []map[string]any, errs []error)
+}
+
+// batchPlan is a batch whose fields a plan selects.
+type batchPlan struct {
+	batch  *Batch
+	fields []graphql.CollectedField
+}
+
+// batchResult is what a batch resolved for one parent.
+type batchResult struct {
+	values map[string]any
+	err    error
+}
+
+// batchKey identifies a parent of a plan's batch.
+type batchKey struct {
+	b      *batchPlan
+	parent any
+}
+
+// prefetch resolves the batches of plan p, and of the plans below it that
+// single objects read from their parents reach (a connection's edges'
+// nodes), for the objects parents, each batch in one call. The results
+// wait in ex.batched for completeObject.
+func (ex *execution) prefetch(ctx context.Context, p *plan, parents []any) {
+	if p == nil || !p.batchesBelow || len(parents) == 0 {
+		return
+	}
+	for _, bp := range p.batches {
+		ex.resolveBatch(ctx, bp, parents)
+	}
+	for i := range p.fields {
+		pf := &p.fields[i]
+		if pf.op != opValue || pf.child == nil || !pf.child.batchesBelow || pf.info.typ.kind != kindObject {
+			continue
+		}
+		var kids []any
+		for _, parent := range parents {
+			if v := readField(pf, parent); v != nil {
+				kids = append(kids, v)
+			}
+		}
+		ex.prefetch(ctx, pf.child, kids)
+	}
+}
+
+// readField reads the field pf, a field read from its parent, of parent.
+func readField(pf *planField, parent any) any {
+	switch x := parent.(type) {
+	case Object:
+		return x.FieldValue(pf.info.name)
+	case map[string]any:
+		return x[pf.info.name]
+	}
+	return nil
+}
+
+// resolveBatch resolves the batch bp for parents and keeps the results.
+func (ex *execution) resolveBatch(ctx context.Context, bp *batchPlan, parents []any) {
+	distinct := make([]any, 0, len(parents))
+	for _, parent := range parents {
+		if !comparable(parent) {
+			continue // resolved alone, by completeObject
+		}
+		k := batchKey{bp, parent}
+		if _, loaded := ex.batched.LoadOrStore(k, (*batchResult)(nil)); !loaded {
+			distinct = append(distinct, parent)
+		}
+	}
+	if len(distinct) == 0 {
+		return
+	}
+	values, errs := bp.batch.Resolve(ctx, distinct, bp.fields)
+	for i, parent := range distinct {
+		r := &batchResult{}
+		switch {
+		case i < len(errs) && errs[i] != nil:
+			r.err = errs[i]
+		case i < len(values):
+			r.values = values[i]
+		default:
+			r.err = fmt.Errorf("dynamic: batch of %s resolved %d of %d values", bp.batch.Type, len(values), len(distinct))
+		}
+		ex.batched.Store(batchKey{bp, parent}, r)
+	}
+}
+
+// batchResultOf returns what bp resolved for parent, resolving it now if
+// no prefetch did.
+func (ex *execution) batchResultOf(ctx context.Context, bp *batchPlan, parent any) *batchResult {
+	if comparable(parent) {
+		if r, ok := ex.batched.Load(batchKey{bp, parent}); ok && r.(*batchResult) != nil {
+			return r.(*batchResult)
+		}
+	}
+	values, errs := bp.batch.Resolve(ctx, []any{parent}, bp.fields)
+	r := &batchResult{}
+	switch {
+	case len(errs) > 0 && errs[0] != nil:
+		r.err = errs[0]
+	case len(values) > 0:
+		r.values = values[0]
+	default:
+		r.err = fmt.Errorf("dynamic: batch of %s resolved no value", bp.batch.Type)
+	}
+	if comparable(parent) {
+		ex.batched.Store(batchKey{bp, parent}, r)
+	}
+	return r
+}
+
+// comparable reports whether v can key a map: a pointer to a goods can,
+// a value object (a map) cannot.
+func comparable(v any) bool {
+	return v != nil && reflect.TypeOf(v).Comparable()
+}
+
+// batchField writes the value of pf, a field of a batch, of parent, which
+// is on top of w's path. It returns false if the field is non-null and its
+// value null.
+func (ex *execution) batchField(ctx context.Context, cd int, w *writer, pf *planField, parent any) bool {
+	r := ex.batchResultOf(ctx, pf.batch, parent)
+	if r.err != nil {
+		addError(ctx, fieldErrorAt(pf, w.astPath(), r.err))
+		w.null()
+		return !pf.nonNull
+	}
+	return ex.completeValue(ctx, cd, w, pf, pf.info.typ, r.values[pf.info.name])
+}

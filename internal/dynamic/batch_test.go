@@ -1,0 +1,129 @@
+package dynamic_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/stretchr/testify/require"
+	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/tenantgraph/tenantgraph/internal/dynamic"
+)
+
+// node is an Item by pointer, so that a batch can tell values apart.
+type node struct {
+	s     string
+	child *node
+}
+
+func (n *node) FieldValue(name string) any {
+	switch name {
+	case "s":
+		return &n.s
+	case "ns":
+		return &n.s
+	case "child":
+		if n.child == nil {
+			return nil
+		}
+		return n.child
+	}
+	return nil
+}
+
+// batchCalls records the calls of a test Batch.
+type batchCalls struct {
+	mu    sync.Mutex
+	calls [][]string // the s of each call's parents
+	names [][]string // the names of each call's fields
+}
+
+func (c *batchCalls) resolve(_ context.Context, parents []any, fields []graphql.CollectedField) ([]map[string]any, []error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var ss, names []string
+	for _, f := range fields {
+		names = append(names, f.Alias+":"+f.Name)
+	}
+	values := make([]map[string]any, len(parents))
+	errs := make([]error, len(parents))
+	for i, p := range parents {
+		n := p.(*node)
+		ss = append(ss, n.s)
+		if n.s == "bad" {
+			errs[i] = errors.New("no value for bad")
+			continue
+		}
+		values[i] = map[string]any{"resolved": "r-" + n.s, "nresolved": "n-" + n.s}
+	}
+	c.calls = append(c.calls, ss)
+	c.names = append(c.names, names)
+	return values, errs
+}
+
+func TestBatch(t *testing.T) {
+	schema, err := gqlparser.LoadSchema(&ast.Source{Name: "test.graphqls", Input: testSDL})
+	require.NoError(t, err)
+	a, b := &node{s: "a"}, &node{s: "b"}
+	bad := &node{s: "bad"}
+	a.child, b.child = &node{s: "ac"}, &node{s: "bc"}
+	newSchema := func(c *batchCalls, items []any) *dynamic.ExecutableSchema {
+		return dynamic.New(dynamic.Config{
+			Schema: schema,
+			Resolvers: map[string]dynamic.FieldResolver{
+				"Query.items": value(items),
+				"Query.item":  value(a),
+			},
+			Batches: []*dynamic.Batch{{Type: "Item", Fields: []string{"resolved", "nresolved"}, Resolve: c.resolve}},
+		})
+	}
+
+	for _, tt := range []struct {
+		name, query string
+		items       []any
+		want        string
+		calls       [][]string
+		names       [][]string
+	}{
+		{
+			name:  "a list is one call, duplicates once",
+			query: `{ items { s resolved r2: resolved } }`, items: []any{a, b, a},
+			want:  `{"data":{"items":[{"s":"a","resolved":"r-a","r2":"r-a"},{"s":"b","resolved":"r-b","r2":"r-b"},{"s":"a","resolved":"r-a","r2":"r-a"}]}}`,
+			calls: [][]string{{"a", "b"}}, names: [][]string{{"resolved:resolved", "r2:resolved"}},
+		},
+		{
+			name:  "the objects below a list's objects are one call too",
+			query: `{ items { child { resolved } } }`, items: []any{a, b},
+			want:  `{"data":{"items":[{"child":{"resolved":"r-ac"}},{"child":{"resolved":"r-bc"}}]}}`,
+			calls: [][]string{{"ac", "bc"}}, names: [][]string{{"resolved:resolved"}},
+		},
+		{
+			name:  "a single object alone",
+			query: `{ item { nresolved } }`,
+			want:  `{"data":{"item":{"nresolved":"n-a"}}}`,
+			calls: [][]string{{"a"}}, names: [][]string{{"nresolved:nresolved"}},
+		},
+		{
+			name:  "an error for one parent is at its fields' paths; non-null propagates",
+			query: `{ items { s resolved nresolved } }`, items: []any{a, bad},
+			want:  `{"errors":[{"message":"no value for bad","path":["items",1,"resolved"],"locations":[{"line":1,"column":13}]},{"message":"no value for bad","path":["items",1,"nresolved"],"locations":[{"line":1,"column":22}]}],"data":{"items":[{"s":"a","resolved":"r-a","nresolved":"n-a"},null]}}`,
+			calls: [][]string{{"a", "bad"}}, names: [][]string{{"resolved:resolved", "nresolved:nresolved"}},
+		},
+		{
+			name:  "no call when no batch field is selected",
+			query: `{ items { s } }`, items: []any{a, b},
+			want: `{"data":{"items":[{"s":"a"},{"s":"b"}]}}`,
+		},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &batchCalls{}
+			require.Equal(t, tt.want, run(t, newSchema(c, tt.items), tt.query, nil))
+			require.Equal(t, tt.calls, c.calls)
+			require.Equal(t, tt.names, c.names)
+		})
+	}
+}

@@ -1,0 +1,222 @@
+package upstream
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+var (
+	// errMalformed: the body is not the GraphQL response expected.
+	errMalformed = errors.New("malformed response")
+	// errTooLarge: the body is larger than MaxResponseBytes.
+	errTooLarge = errors.New("response larger than the limit")
+	// errNoData: the response has errors and no data.
+	errNoData = errors.New("errors without data")
+)
+
+// response is a GraphQL response whose data is a T.
+type response[T any] struct {
+	Data   *T         `json:"data"`
+	Errors []gqlError `json:"errors"`
+}
+
+// gqlError is an error of a GraphQL response. Its message is the
+// upstream's, for logs only.
+type gqlError struct {
+	Message string `json:"message"`
+	Path    []any  `json:"path"`
+}
+
+// call sends body to the upstream's URLs in order, skipping those whose
+// breaker is open, until one answers with data that check accepts; it
+// fails over to the next URL after any failure, while ctx lasts. Every
+// request is a query, so a retry can do no harm.
+func call[T any](c *Client, ctx context.Context, body []byte, check func(*T) error) (*response[T], error) {
+	hdr, err := expandHeaders(c.headers, func(name string) (string, error) { return c.secret(ctx, name) })
+	if err != nil {
+		attrs := c.requestAttrs(ctx, nil)
+		attrs = append(attrs, slog.Any("error", err))
+		c.logger.LogAttrs(ctx, slog.LevelError, "upstream headers failed", attrs...)
+		return nil, &UnavailableError{Upstream: c.name, ctxErr: ctx.Err()}
+	}
+	attempts := 0
+	for _, t := range c.targets {
+		if ctx.Err() != nil {
+			break
+		}
+		ok, probe := t.breaker.allow(time.Now())
+		if !ok {
+			continue
+		}
+		attempts++
+		start := time.Now()
+		resp, status, detail, o, err := attempt(c, ctx, t, hdr, body, check)
+		end := time.Now()
+		if changed, to, failures, down := t.breaker.record(end, probe, o, err); changed {
+			c.logBreaker(ctx, t, to, failures, down, err)
+		}
+		if err == nil {
+			return resp, nil
+		}
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // the URL is logged without its query
+		}
+		attrs := c.requestAttrs(ctx, make([]slog.Attr, 0, 8))
+		attrs = append(attrs,
+			slog.String("url", t.logURL), slog.Int("url_index", t.index),
+			slog.Duration("duration", end.Sub(start)), slog.Any("error", err))
+		if status != 0 {
+			attrs = append(attrs, slog.Int("status", status))
+		}
+		if detail != nil {
+			attrs = append(attrs, slog.Any("upstream_said", detail))
+		}
+		c.logger.LogAttrs(ctx, slog.LevelWarn, "upstream attempt failed", attrs...)
+	}
+	ue := &UnavailableError{Upstream: c.name, Attempts: attempts, ctxErr: ctx.Err()}
+	if attempts == 0 && ue.ctxErr == nil {
+		attrs := c.requestAttrs(ctx, nil)
+		c.logger.LogAttrs(ctx, slog.LevelWarn, "upstream not tried: every URL's breaker is open", attrs...)
+	}
+	return nil, ue
+}
+
+// attempt sends body to t once, within the Spec's timeout and ctx, and
+// returns the response, the HTTP status if there was one, what the
+// upstream said of a failure (for the log: the start of a body that was
+// not 2xx, or the errors of a response without data), and what the
+// attempt says of t's health.
+func attempt[T any](c *Client, ctx context.Context, t *target, hdr map[string][]string, body []byte, check func(*T) error) (_ *response[T], status int, detail any, _ outcome, _ error) {
+	actx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	// fail classes a failure: unknown when the caller gave up, faulty
+	// otherwise (the attempt's own timeout included).
+	fail := func() outcome {
+		if ctx.Err() != nil {
+			return unknown
+		}
+		return faulty
+	}
+
+	req, err := http.NewRequestWithContext(actx, http.MethodPost, t.url, bytes.NewReader(body))
+	if err != nil {
+		return nil, 0, nil, faulty, err
+	}
+	for k, v := range hdr {
+		req.Header[k] = v
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/graphql-response+json, application/json;q=0.9")
+	// A query is idempotent: the transport may resend it on a fresh
+	// connection when a kept-alive one turns out closed (the header is
+	// not sent).
+	req.Header["Idempotency-Key"] = nil
+	res, err := c.http.Do(req)
+	if err != nil {
+		return nil, 0, nil, fail(), err
+	}
+	reuse := false
+	defer func() {
+		if reuse {
+			// Read what little is left (a newline), so the connection
+			// may be reused. After a failure it is closed instead.
+			io.CopyN(io.Discard, res.Body, 512)
+		}
+		res.Body.Close()
+	}()
+
+	if s := res.StatusCode; s < 200 || s > 299 {
+		start, _ := io.ReadAll(io.LimitReader(res.Body, 512))
+		if s == http.StatusRequestTimeout || s == http.StatusTooManyRequests || s >= 500 {
+			return nil, s, string(start), faulty, fmt.Errorf("status %d", s)
+		}
+		// 3xx and 4xx: the server works, and refuses this request (its
+		// document, its credentials); another request may well pass,
+		// so the breaker does not count it, but another URL may take
+		// this one.
+		return nil, s, string(start), healthy, fmt.Errorf("status %d", s)
+	}
+	if res.ContentLength > c.maxBytes {
+		return nil, res.StatusCode, nil, faulty, fmt.Errorf("%w: Content-Length %d", errTooLarge, res.ContentLength)
+	}
+
+	lr := &countingReader{r: io.LimitReader(res.Body, c.maxBytes+1)}
+	dec := json.NewDecoder(lr)
+	dec.UseNumber()
+	var out response[T]
+	err = dec.Decode(&out)
+	switch {
+	case lr.n > c.maxBytes:
+		return nil, res.StatusCode, nil, faulty, fmt.Errorf("%w of %d bytes", errTooLarge, c.maxBytes)
+	case err != nil && actx.Err() != nil:
+		// The body was cut off by the timeout, not malformed.
+		return nil, res.StatusCode, nil, fail(), err
+	case err != nil:
+		return nil, res.StatusCode, nil, faulty, fmt.Errorf("%w: %v", errMalformed, err)
+	case out.Data == nil && len(out.Errors) > 0:
+		// The operation failed as a whole: the upstream could resolve
+		// none of it, as when its own storage is down.
+		return nil, res.StatusCode, summarize(out.Errors), faulty, errNoData
+	case out.Data == nil:
+		return nil, res.StatusCode, nil, faulty, fmt.Errorf("%w: no data", errMalformed)
+	}
+	if err := check(out.Data); err != nil {
+		return nil, res.StatusCode, nil, faulty, err
+	}
+	reuse = true
+	return &out, res.StatusCode, nil, healthy, nil
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (r *countingReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	r.n += int64(n)
+	return n, err
+}
+
+// logBreaker logs a breaker's opening or closing.
+func (c *Client) logBreaker(ctx context.Context, t *target, to BreakerState, failures int, down time.Duration, err error) {
+	attrs := c.requestAttrs(ctx, make([]slog.Attr, 0, 6))
+	attrs = append(attrs, slog.String("url", t.logURL), slog.Int("url_index", t.index))
+	if to == Open {
+		attrs = append(attrs, slog.Int("consecutive_failures", failures),
+			slog.Duration("cooldown", t.breaker.cfg.Cooldown), slog.Any("error", err))
+		c.logger.LogAttrs(ctx, slog.LevelWarn, "upstream URL out of use: breaker open", attrs...)
+		return
+	}
+	attrs = append(attrs, slog.Duration("out_of_use_for", down.Round(time.Millisecond)))
+	c.logger.LogAttrs(ctx, slog.LevelInfo, "upstream URL back in use: breaker closed", attrs...)
+}
+
+// summarize returns the first few of errs, their messages clipped, for
+// the log.
+func summarize(errs []gqlError) []string {
+	const most, length = 5, 300
+	out := make([]string, 0, min(len(errs), most))
+	for _, e := range errs[:min(len(errs), most)] {
+		msg := e.Message
+		if len(msg) > length {
+			msg = msg[:length] + "..."
+		}
+		if len(e.Path) > 0 {
+			p, _ := json.Marshal(e.Path)
+			msg += " at " + string(p)
+		}
+		out = append(out, msg)
+	}
+	return out
+}

@@ -29,9 +29,10 @@
 //	sdl, err := c.SDL(ctx)
 //
 // The executor then sends, per upstream and per level of a response, one
-// request for the goods that select its fields:
+// request for the goods that select its fields (fields are the collected
+// fields of Goods that the upstream resolves, variables the operation's):
 //
-//	results, err := c.Entities(ctx, "Goods", ids, fields, variables)
+//	results, err := c.Entities(ctx, "Goods", ids, upstream.Selection(fields), variables)
 //
 // which becomes
 //

@@ -44,6 +44,8 @@ type Resolver interface {
 	LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
 }
 
+var _ Resolver = (*net.Resolver)(nil)
+
 // Guard keeps upstream requests away from addresses a tenant must not
 // reach through the gateway (server-side request forgery). It allows
 // loopback (tests and local development run upstreams there) and public

@@ -50,6 +50,7 @@ import (
 	"github.com/tenantgraph/tenantgraph/internal/secrets"
 	"github.com/tenantgraph/tenantgraph/internal/store"
 	"github.com/tenantgraph/tenantgraph/internal/tenantcfg"
+	"github.com/tenantgraph/tenantgraph/internal/upstream"
 	"github.com/tenantgraph/tenantgraph/loader"
 	"github.com/tenantgraph/tenantgraph/resolvers"
 )
@@ -155,6 +156,15 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	// Resolvers reach the store through the tenants' shares of its
 	// connections.
 	res := &resolvers.Resolver{Store: fairshare.Store(st, fairshare.New(0)), MaxPageSize: cfg.Limits.MaxPageSize}
+	// env: secrets are read through getenv, which is os.Getenv in
+	// production: an empty variable counts as unset.
+	lookupEnv := func(k string) (string, bool) { v := getenv(k); return v, v != "" }
+	// Tenants' upstreams resolve the secrets of their headers through the
+	// cached tenant configuration once the registry serves the tenant, and
+	// from their sources while it loads (to fetch the upstream's SDL).
+	secretResolver := secrets.NewResolver(lookupEnv)
+	var tenantConfigs *tenantcfg.Resolver
+	guard := &upstream.Guard{AllowPrivate: cfg.UpstreamAllowPrivate}
 	reg, err := loader.New(loader.Options{
 		Dir: cfg.TenantsDir,
 		NewExecutable: func(s *loader.Schema) graphql.ExecutableSchema {
@@ -177,15 +187,23 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		Logger:   logger,
 		Limits:   cfg.Limits,
 		MaxViews: cfg.MaxViews,
+		Guard:    guard,
+		NewUpstream: func(tenantID string, secretRefs map[string]string, name string, spec upstream.Spec) (*upstream.Client, error) {
+			return upstream.New(name, spec, upstream.Options{
+				Guard:     guard,
+				Logger:    logger.With("tenant", tenantID),
+				RequestID: gateway.RequestIDFrom,
+				Secret: func(ctx context.Context, secret string) (string, error) {
+					return tenantcfg.Secret(ctx, tenantConfigs, secretResolver, tenantID, secret, secretRefs[secret])
+				},
+			})
+		},
 	})
 	if err != nil {
 		return fmt.Errorf("load tenants: %w", err)
 	}
 
-	// env: secrets are read through getenv, which is os.Getenv in
-	// production: an empty variable counts as unset.
-	lookupEnv := func(k string) (string, bool) { v := getenv(k); return v, v != "" }
-	tenantConfigs := tenantcfg.New(reg, secrets.NewResolver(lookupEnv), c, logger)
+	tenantConfigs = tenantcfg.New(reg, secretResolver, c, logger)
 	verifier, err := auth.NewVerifierWithOptions(authCfg, auth.VerifierOptions{
 		Issuers: tenantConfigs,
 		RolesClaim: func(tenantID string) string {

@@ -22,6 +22,7 @@ import (
 
 	"github.com/tenantgraph/tenantgraph/internal/authz"
 	"github.com/tenantgraph/tenantgraph/internal/limits"
+	"github.com/tenantgraph/tenantgraph/internal/upstream"
 )
 
 // ConfigFile is the name of a tenant's configuration file in its directory.
@@ -61,6 +62,9 @@ type TenantConfig struct {
 	// fields it may not use. Nil: every field that no @requiresScopes
 	// restricts is open to every caller.
 	Authorization *authz.Config `yaml:"authorization"`
+	// Upstreams are the tenant's own GraphQL services, by name, that
+	// fields marked @upstream(name: ...) are resolved by.
+	Upstreams map[string]upstream.Spec `yaml:"upstreams"`
 }
 
 // AuthConfig is the tenant's own token issuer.
@@ -183,6 +187,23 @@ func (c *TenantConfig) validate(path string, data []byte) error {
 				key, _, _ := strings.Cut(e.Error(), ":")
 				at("$.authorization."+key, "authorization.%v", e)
 			}
+		}
+	}
+	// The gateway's guard judges private addresses when the tenant loads
+	// (Options.Guard); here, everything else.
+	lenient := &upstream.Guard{AllowPrivate: true}
+	for _, name := range slices.Sorted(maps.Keys(c.Upstreams)) {
+		if !upstreamName.MatchString(name) {
+			at("$.upstreams", "upstream name %q must be a letter then up to 63 letters, digits, '_' or '-'", name)
+			continue
+		}
+		err := c.Upstreams[name].Validate(lenient, slices.Collect(maps.Keys(c.Secrets)))
+		if err == nil {
+			continue
+		}
+		for _, e := range unjoin(err) {
+			key, _, _ := strings.Cut(e.Error(), ":")
+			at("$.upstreams."+name+"."+key, "upstreams.%s.%v", name, e)
 		}
 	}
 	if err := c.Limits.Validate(func(field string) string { return "limits." + field }); err != nil {

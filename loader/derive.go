@@ -24,7 +24,8 @@ import (
 //     SCREAMING_SNAKE_CASE;
 //   - every object type of the tenant's that a field reaches gets an input
 //     type, <Type>Input, with the same fields in their input types;
-//   - a @computed field gets nothing: it is neither stored nor given;
+//   - a @computed or @upstream field gets nothing: it is neither stored
+//     nor given;
 //   - whatever derives from a field with @requiresScopes carries the same
 //     @requiresScopes: a caller who may not use the field may not set,
 //     filter or sort by it either.
@@ -92,8 +93,8 @@ func derive(base *ast.SchemaDocument, t *declared) (*ast.SchemaDocument, *extens
 
 	for _, f := range t.fields {
 		def := f.def
-		if f.computed != nil {
-			continue // never stored or given
+		if notStored(f) != "" {
+			continue // computed or from an upstream: never stored or given
 		}
 		in := d.inputType(def.Type)
 		create.Fields = append(create.Fields, &ast.FieldDefinition{

@@ -2,6 +2,7 @@ package loader
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -82,6 +83,9 @@ type extField struct {
 	// computed is the field's @computed: the field is computed from the
 	// others, never stored or given.
 	computed *ast.Directive
+	// upstream is the field's @upstream: the field is resolved by the
+	// tenant's upstream service, never stored or given.
+	upstream *ast.Directive
 	// requires is the field's @requiresScopes, which the derivation puts
 	// on what it derives from the field, or nil.
 	requires *ast.Directive
@@ -161,7 +165,7 @@ func (c *checker) refuseSchemaAndDirectives(doc *ast.SchemaDocument) {
 		c.ps.addf(s.Position, "schema extensions are not allowed: the root types belong to the gateway")
 	}
 	for _, d := range doc.Directives {
-		c.ps.addf(d.Position, "directive definitions are not allowed (@%s): a tenant may use only @default, @filterable, @sortable, @computed, @validate, @cost, @listSize, @requiresScopes and @deprecated", d.Name)
+		c.ps.addf(d.Position, "directive definitions are not allowed (@%s): a tenant may use only @default, @filterable, @sortable, @computed, @validate, @upstream, @cost, @listSize, @requiresScopes and @deprecated", d.Name)
 	}
 	for _, d := range doc.DirectiveExtensions {
 		c.ps.addf(d.Position, "directive extensions are not allowed (extend directive @%s)", d.Name)
@@ -475,17 +479,23 @@ func (c *checker) checkGoodsFields(exts []*ast.Definition) {
 				case logic.ComputedDirective:
 					c.checkArguments(dir, "expr")
 					ef.computed = dir
+				case upstreamDirective:
+					if c.checkUpstream(dir, what) {
+						ef.upstream = dir
+					}
 				case logic.ValidateDirective:
 					c.checkValidate(dir, what)
 				default:
 					c.refuseDirective(dir, "field "+what)
 				}
 			}
-			if ef.computed != nil {
+			if by := notStored(ef); by != "" {
 				for _, dir := range f.Directives {
 					switch dir.Name {
-					case "default", "filterable", "sortable", logic.ValidateDirective:
-						c.ps.addf(dir.Position, "@%s on %s: the field is @computed, so it is never stored or given", dir.Name, what)
+					case "default", "filterable", "sortable", logic.ValidateDirective, logic.ComputedDirective, upstreamDirective:
+						if dir.Name != by {
+							c.ps.addf(dir.Position, "@%s on %s: the field is @%s, so it is never stored or given", dir.Name, what, by)
+						}
 					}
 				}
 				ef.defaultValue, ef.filterable, ef.sortable = nil, false, false
@@ -494,7 +504,7 @@ func (c *checker) checkGoodsFields(exts []*ast.Definition) {
 				ef.defaultJSON, _ = c.coerce(what, f.Type, ef.defaultValue)
 				c.checkDefaultVisible(what, f.Type, ef.defaultValue)
 			}
-			if ef.requires != nil && f.Type.NonNull && ef.defaultValue == nil && ef.computed == nil {
+			if ef.requires != nil && f.Type.NonNull && ef.defaultValue == nil && notStored(ef) == "" {
 				c.ps.addf(ef.requires.Position, "@%s on %s: the field must be nullable or have a @default, so that callers without the scopes can still create goods", authz.DirectiveName, what)
 			}
 			if ef.filterable && filter.Fields.ForName(f.Name) != nil {
@@ -513,6 +523,41 @@ func (c *checker) checkGoodsFields(exts []*ast.Definition) {
 			c.t.fields = append(c.t.fields, ef)
 		}
 	}
+}
+
+// upstreamDirective is the name of @upstream.
+const upstreamDirective = "upstream"
+
+// notStored returns the directive that makes ef a field that is never
+// stored or given (computed or upstream), or "".
+func notStored(ef *extField) string {
+	switch {
+	case ef.computed != nil:
+		return logic.ComputedDirective
+	case ef.upstream != nil:
+		return upstreamDirective
+	}
+	return ""
+}
+
+// upstreamName is the grammar of an upstream's name in tenant.yaml.
+var upstreamName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,63}$`)
+
+// checkUpstream checks the argument of @upstream on what; that the tenant
+// declares the upstream is checked with its tenant.yaml (see
+// Registry.Reload).
+func (c *checker) checkUpstream(dir *ast.Directive, what string) bool {
+	c.checkArguments(dir, "name")
+	arg := dir.Arguments.ForName("name")
+	switch {
+	case arg == nil || arg.Value == nil:
+		c.ps.addf(dir.Position, "@upstream on %s needs the name of an upstream of tenant.yaml, as in @upstream(name: \"inventory\")", what)
+	case arg.Value.Kind != ast.StringValue || !upstreamName.MatchString(arg.Value.Raw):
+		c.ps.addf(arg.Value.Position, "@upstream(name:) on %s must be the name of an upstream of tenant.yaml, not %s", what, literal(arg.Value))
+	default:
+		return true
+	}
+	return false
 }
 
 // checkArguments reports arguments of dir other than the names given, and

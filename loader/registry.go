@@ -23,6 +23,7 @@ import (
 	"github.com/tenantgraph/tenantgraph/internal/authz"
 	"github.com/tenantgraph/tenantgraph/internal/limits"
 	"github.com/tenantgraph/tenantgraph/internal/tenant"
+	"github.com/tenantgraph/tenantgraph/internal/upstream"
 )
 
 // Tenant is one registered tenant, as last loaded successfully. A Tenant
@@ -48,6 +49,9 @@ type Tenant struct {
 	// @requiresScopes of its schema), or nil when nothing is restricted.
 	// See View.
 	Policy *authz.Policy
+	// Upstreams are the clients of the tenant's upstreams, by name, that
+	// its @upstream fields are resolved with.
+	Upstreams map[string]*upstream.Client
 
 	views *viewCache
 }
@@ -107,6 +111,16 @@ type Options struct {
 	// MaxViews bounds the views of its schema that a tenant keeps, one
 	// per distinct grant of its callers (see Tenant.View). Default 32.
 	MaxViews int
+	// NewUpstream returns the client of the upstream name of a tenant,
+	// as its tenant.yaml declares it in spec; the client resolves the
+	// secrets of the upstream's headers, whose references are
+	// secretRefs (the tenant's secrets). Nil: a tenant with upstreams
+	// fails to load.
+	NewUpstream func(tenantID string, secretRefs map[string]string, name string, spec upstream.Spec) (*upstream.Client, error)
+	// Guard judges the addresses of upstream URLs when a tenant loads, as
+	// NewUpstream's clients do when they dial. Nil: the zero Guard, which
+	// refuses private addresses.
+	Guard *upstream.Guard
 }
 
 // Registry maps tenant IDs to tenants. Lookups are lock-free and may run
@@ -232,8 +246,12 @@ func (r *Registry) Reload() error {
 			continue
 		}
 		var rt *Runtime
+		var clients map[string]*upstream.Client
 		if err == nil {
 			rt, err = r.runtime(src, prev, next)
+		}
+		if err == nil {
+			clients, err = r.upstreams(src, rt)
 		}
 		if err != nil {
 			problems = append(problems, err)
@@ -255,7 +273,8 @@ func (r *Registry) Reload() error {
 		t := &Tenant{
 			ID: id, Config: src.config, Limits: r.opts.Limits.Override(src.config.Limits),
 			Runtime: rt, LoadedAt: now, ConfigHash: src.inputHash,
-			Policy: authz.NewPolicy(rt.Schema.AST, src.config.Authorization),
+			Policy:    authz.NewPolicy(rt.Schema.AST, src.config.Authorization),
+			Upstreams: clients,
 		}
 		t.views = newViewCache(rt, r.opts.MaxViews, r.viewRuntime(rt))
 		next.tenants[id] = t
@@ -271,6 +290,13 @@ func (r *Registry) Reload() error {
 	}
 	problems = append(problems, indexIssuers(next, now)...)
 	r.snap.Store(next)
+	for id, old := range prev.tenants {
+		if next.tenants[id] != old {
+			// Requests in flight keep using them; only idle connections
+			// are closed.
+			closeAll(old.Upstreams)
+		}
+	}
 	r.opts.Logger.Info("tenants loaded", "dir", r.opts.Dir,
 		"serving", len(next.tenants), "failing", len(problems), "schemas", len(next.runtimes))
 	return errors.Join(problems...)
@@ -426,8 +452,12 @@ func Check(dir string) error {
 	var errs []error
 	for _, d := range dirs {
 		src, err := readTenant(d)
+		var s *Schema
 		if err == nil {
-			_, err = Compile(src.files)
+			s, err = Compile(src.files)
+		}
+		if err == nil {
+			err = undeclaredUpstreams(src.config, upstreamFields(s.AST))
 		}
 		if err != nil {
 			errs = append(errs, err)
@@ -448,8 +478,12 @@ func LoadSchema(dir string) (*Schema, error) {
 
 // tenantSource is what a tenant directory holds.
 type tenantSource struct {
+	id     string
+	dir    string
 	config TenantConfig
-	files  []*ast.Source
+	// rawConfig is the tenant.yaml as read, for positions.
+	rawConfig []byte
+	files     []*ast.Source
 	// schemaHash identifies the schema: the hash of the base SDL and the
 	// tenant's extension files (names and contents), so tenants with the
 	// same files share a runtime.
@@ -477,7 +511,7 @@ func readTenant(dir string) (*tenantSource, error) {
 		return nil, err
 	}
 	slices.Sort(names)
-	src := &tenantSource{config: cfg}
+	src := &tenantSource{id: id, dir: dir, config: cfg, rawConfig: raw}
 	for _, name := range names {
 		b, err := os.ReadFile(name)
 		if err != nil {

@@ -32,14 +32,15 @@ func (r *Resolver) FieldResolvers(ext *extension.Set) map[string]dynamic.FieldRe
 
 // NewExecutable returns the executable schema of a tenant's compiled
 // schema s on the dynamic executor: the resolvers of FieldResolvers, the
-// tenant's @computed fields (computed inline, see dynamic.Config.Computed)
-// and its @validate rules, which createGoods and updateGoods check before
-// they write.
+// tenant's @computed fields (computed inline, see dynamic.Config.Computed),
+// its @validate rules, which createGoods and updateGoods check before they
+// write, and its @upstream fields, a batch per upstream.
 func (r *Resolver) NewExecutable(s *loader.Schema) *dynamic.ExecutableSchema {
 	return dynamic.New(dynamic.Config{
 		Schema:    s.AST,
 		Resolvers: r.fieldResolvers(s.Ext, s.Logic),
 		Computed:  s.Logic.Computed(),
+		Batches:   upstreamBatches(s),
 	})
 }
 

@@ -94,6 +94,12 @@ type Config struct {
 	// of all tenants; beyond it requests wait up to QueueTimeout, then get
 	// 503 OVERLOADED. TENANTGRAPH_MAX_IN_FLIGHT, default 512.
 	MaxInFlight int
+	// UpstreamAllowPrivate lets tenants' upstream URLs reach private
+	// addresses (10/8, 172.16/12, 192.168/16, fc00::/7, 100.64/10), for
+	// services inside the gateway's own network. Link-local and metadata
+	// addresses stay refused. TENANTGRAPH_UPSTREAM_ALLOW_PRIVATE, default
+	// false.
+	UpstreamAllowPrivate bool
 	// MaxViews bounds the views of its schema a tenant keeps, one per
 	// distinct grant of its callers' scopes and roles (loader.Tenant.View);
 	// the least recently used goes first. TENANTGRAPH_MAX_VIEWS, default 32.
@@ -269,6 +275,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	integer("TENANTGRAPH_COST_PER_MINUTE", &c.Limits.CostPerMinute)
 	integer("TENANTGRAPH_MAX_IN_FLIGHT", &c.MaxInFlight)
 	integer("TENANTGRAPH_MAX_VIEWS", &c.MaxViews)
+	boolean("TENANTGRAPH_UPSTREAM_ALLOW_PRIVATE", &c.UpstreamAllowPrivate)
 	duration("TENANTGRAPH_QUEUE_TIMEOUT", &c.QueueTimeout)
 	boolean("TENANTGRAPH_EXPOSE_COST", &c.ExposeCost)
 	if v := getenv("TENANTGRAPH_SUGGESTIONS"); v != "" {

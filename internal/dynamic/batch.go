@@ -21,7 +21,8 @@ type Batch struct {
 	Fields []string
 	// Resolve returns, for each of parents (values of Type, in order,
 	// distinct), the values of the fields by name, completed like values
-	// read from an object; or, in errs, an error for that parent, which
+	// read from an object (a value that is an error is that field's
+	// error); or, in errs, an error for that parent, which
 	// is reported at the path of each of its fields that fields selects,
 	// with null. fields are the batch's fields that the request selects of
 	// the parents, with their selection sets; a field selected under two
@@ -154,5 +155,11 @@ func (ex *execution) batchField(ctx context.Context, cd int, w *writer, pf *plan
 		w.null()
 		return !pf.nonNull
 	}
-	return ex.completeValue(ctx, cd, w, pf, pf.info.typ, r.values[pf.info.name])
+	v := r.values[pf.info.name]
+	if err, ok := v.(error); ok {
+		addError(ctx, fieldErrorAt(pf, w.astPath(), err))
+		w.null()
+		return !pf.nonNull
+	}
+	return ex.completeValue(ctx, cd, w, pf, pf.info.typ, v)
 }

@@ -161,6 +161,7 @@ func (g *gateway) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := withTenant(r.Context(), t)
+	ctx = loader.NewContext(ctx, t)
 	if view.Access != nil {
 		ctx = dynamic.WithAccess(ctx, view.Access)
 	}

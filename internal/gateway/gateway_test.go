@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -29,6 +30,7 @@ import (
 	"github.com/tenantgraph/tenantgraph/internal/store"
 	"github.com/tenantgraph/tenantgraph/internal/tenantcfg"
 	"github.com/tenantgraph/tenantgraph/internal/testenv"
+	"github.com/tenantgraph/tenantgraph/internal/upstream"
 	"github.com/tenantgraph/tenantgraph/loader"
 	"github.com/tenantgraph/tenantgraph/resolvers"
 )
@@ -42,6 +44,8 @@ type testGateway struct {
 	signer   *auth.Signer
 	logs     *testenv.Buffer
 	registry *loader.Registry
+	// configs resolves the tenants' configuration and secrets.
+	configs *tenantcfg.Resolver
 }
 
 // stores returns the stores the HTTP tests run against: the in-memory
@@ -109,6 +113,8 @@ type testSetup struct {
 	// their tenants' tokens, as in production (secrets from the
 	// environment, an in-process cache).
 	tenantIssuers bool
+	// breaker configures the breakers of tenants' upstreams.
+	breaker upstream.BreakerConfig
 }
 
 func newTestGatewayWith(t testing.TB, st store.Store, dir string, setup testSetup) *testGateway {
@@ -121,6 +127,10 @@ func newTestGatewayWith(t testing.TB, st store.Store, dir string, setup testSetu
 	// As in production, resolvers reach the store through the tenants'
 	// shares of it.
 	res := &resolvers.Resolver{Store: fairshare.Store(st, fairshare.New(0))}
+	// As in production, upstreams resolve their secrets through the
+	// tenants' resolved configuration.
+	sources := secrets.NewResolver(os.LookupEnv)
+	var configs *tenantcfg.Resolver
 	reg, err := loader.New(loader.Options{
 		Dir: dir,
 		NewExecutable: func(s *loader.Schema) graphql.ExecutableSchema {
@@ -136,15 +146,26 @@ func newTestGatewayWith(t testing.TB, st store.Store, dir string, setup testSetu
 		Logger:   logger,
 		Debounce: 50 * time.Millisecond,
 		Limits:   setup.limits,
+		NewUpstream: func(tenantID string, refs map[string]string, name string, spec upstream.Spec) (*upstream.Client, error) {
+			return upstream.New(name, spec, upstream.Options{
+				Logger:    logger,
+				RequestID: gateway.RequestIDFrom,
+				Secret: func(ctx context.Context, secret string) (string, error) {
+					return tenantcfg.Secret(ctx, configs, sources, tenantID, secret, refs[secret])
+				},
+				Breaker: setup.breaker,
+			})
+		},
 	})
 	require.NoError(t, err)
+	c, err := cache.New(t.Context(), cache.Config{Logger: logger})
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	configs = tenantcfg.New(reg, sources, c, logger)
 	// As in production (server.go), verified tokens are cached.
 	vo := auth.VerifierOptions{TokenCacheSize: 1000, Logger: logger}
 	if setup.tenantIssuers {
-		c, err := cache.New(t.Context(), cache.Config{Logger: logger})
-		require.NoError(t, err)
-		t.Cleanup(func() { c.Close() })
-		vo.Issuers = tenantcfg.New(reg, secrets.NewResolver(os.LookupEnv), c, logger)
+		vo.Issuers = configs
 	}
 	verifier, err := auth.NewVerifierWithOptions(cfg, vo)
 	require.NoError(t, err)
@@ -160,7 +181,7 @@ func newTestGatewayWith(t testing.TB, st store.Store, dir string, setup testSetu
 		o(&opts)
 	}
 	h := gateway.New(opts)
-	return &testGateway{handler: h, signer: signer, logs: logs, registry: reg}
+	return &testGateway{handler: h, signer: signer, logs: logs, registry: reg, configs: configs}
 }
 
 // testAdminToken guards the operator endpoints of the test gateways.

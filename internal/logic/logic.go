@@ -12,7 +12,7 @@
 //	}
 //
 // In an expression, self is the goods, with a field for each field of the
-// tenant's Goods but the computed ones: Int is int, Float double, String
+// tenant's Goods but the computed ones and those of upstreams: Int is int, Float double, String
 // and ID string, Boolean bool, DateTime timestamp, an enum string, a value
 // object map(string, dyn), a list a list. A nullable field may be null:
 // compare it with null, or guard it with has(self.field). In a rule of a
@@ -99,7 +99,9 @@ func Compile(schema *ast.Schema) (*Set, []Problem) {
 	c := &compiler{schema: schema, set: &Set{schema: schema, computed: map[string]*computed{}}}
 	var readable []*ast.FieldDefinition
 	for _, f := range goods.Fields {
-		if !strings.HasPrefix(f.Name, "__") && f.Directives.ForName(ComputedDirective) == nil {
+		// Computed fields and those of upstreams are not values of the
+		// goods: self has the stored fields.
+		if !strings.HasPrefix(f.Name, "__") && f.Directives.ForName(ComputedDirective) == nil && f.Directives.ForName("upstream") == nil {
 			readable = append(readable, f)
 		}
 	}

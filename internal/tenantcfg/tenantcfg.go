@@ -239,3 +239,31 @@ func (r *Resolver) Refresh(ctx context.Context, tenantID string) error {
 	r.logger.Info("tenant configuration refreshed", "tenant", tenantID)
 	return nil
 }
+
+// Secret returns the value of the secret name of tenant tenantID, whose
+// reference in its tenant.yaml is ref: from the tenant's resolved
+// configuration through configs (cached, sealed in Redis, refreshed by
+// tenantgraph refresh) once the registry serves the tenant, and from the
+// secret's source through sources while the tenant loads, or while configs
+// is nil (the registry's first load, before configs exists). It is what a
+// tenant's upstream clients resolve the secrets of their headers with.
+func Secret(ctx context.Context, configs *Resolver, sources *secrets.Resolver, tenantID, name, ref string) (string, error) {
+	if configs != nil {
+		res, err := configs.Resolve(ctx, tenantID)
+		if err == nil {
+			v, ok := res.Secrets[name]
+			if !ok {
+				return "", fmt.Errorf("tenant %q has no secret %q", tenantID, name)
+			}
+			return string(v), nil
+		}
+		if !errors.Is(err, ErrUnknownTenant) {
+			return "", err
+		}
+	}
+	v, err := sources.Resolve(ctx, ref)
+	if err != nil {
+		return "", fmt.Errorf("secret %q of tenant %q: %w", name, tenantID, err)
+	}
+	return string(v), nil
+}

@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -15,7 +16,10 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
+	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/tenantgraph/tenantgraph/examples/inventory"
 	"github.com/tenantgraph/tenantgraph/internal/auth"
 	"github.com/tenantgraph/tenantgraph/internal/fairshare"
 	"github.com/tenantgraph/tenantgraph/internal/gateway"
@@ -226,6 +230,71 @@ func BenchmarkViews(b *testing.B) {
 		for b.Loop() {
 			v, err := t.View(t.Policy.Grant(t.Policy.Scopes(scopes, nil)))
 			if err != nil || v.Runtime == nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkUpstream measures a page of 100 goods of a tenant whose stock
+// and warehouse come from its upstream (the example inventory service, on
+// loopback), through the whole HTTP handler on the in-memory store: the
+// page without the upstream's fields, the page with them, and the
+// upstream's _entities call for 100 ids alone. The page with them should
+// cost about the page without them plus one call.
+//
+//	go test -run '^$' -bench Upstream -count 10 ./internal/gateway | tee upstream.txt
+//	benchstat -col /part upstream.txt
+func BenchmarkUpstream(b *testing.B) {
+	b.Setenv("SHOP_INVENTORY_TOKEN", "token-1")
+	inv := inventory.NewHandler(&inventory.Inventory{}, inventory.Options{Token: "token-1"})
+	srv := httptest.NewServer(inv)
+	b.Cleanup(srv.Close)
+	dir := b.TempDir()
+	shopTenant(b, dir, "shop", []string{srv.URL + "/graphql"}, "", "")
+	g := newTestGatewayIn(b, store.NewMemory(slog.New(slog.DiscardHandler)), dir)
+	tok := g.token(b, "shop")
+	ids := make([]string, 100)
+	for i := range ids {
+		ids[i] = g.create(b, tok, fmt.Sprintf("Goods %03d", i), 1).ID
+	}
+	serve := func(b *testing.B, query string) {
+		body, err := json.Marshal(map[string]any{"query": query})
+		require.NoError(b, err)
+		req := func() *httptest.ResponseRecorder {
+			r := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+			r.Header.Set("Content-Type", "application/json")
+			r.Header.Set("Authorization", "Bearer "+tok)
+			rec := httptest.NewRecorder()
+			g.handler.ServeHTTP(rec, r)
+			return rec
+		}
+		if rec := req(); rec.Code != http.StatusOK || bytes.Contains(rec.Body.Bytes(), []byte(`"errors"`)) {
+			b.Fatalf("status %d: %s", rec.Code, rec.Body)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if rec := req(); rec.Code != http.StatusOK {
+				b.Fatalf("status %d: %s", rec.Code, rec.Body)
+			}
+		}
+	}
+	b.Run("part=page", func(b *testing.B) {
+		serve(b, `{ goodsList(first: 100) { nodes { id name price } } }`)
+	})
+	b.Run("part=page+upstream", func(b *testing.B) {
+		serve(b, `{ goodsList(first: 100) { nodes { id name price stock warehouse { code city } } } }`)
+	})
+	b.Run("part=call", func(b *testing.B) {
+		shop, ok := g.registry.Lookup("shop")
+		require.True(b, ok)
+		c := shop.Upstreams["inventory"]
+		doc, err := gqlparser.LoadQuery(shop.Runtime.Schema.AST, `{ goodsList { nodes { stock warehouse { code city } } } }`)
+		require.Nil(b, err)
+		sel := doc.Operations[0].SelectionSet[0].(*ast.Field).SelectionSet[0].(*ast.Field).SelectionSet
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := c.Entities(b.Context(), "Goods", ids, sel, nil); err != nil {
 				b.Fatal(err)
 			}
 		}

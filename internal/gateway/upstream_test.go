@@ -57,7 +57,7 @@ func (s *inventoryServer) lastAuth() string {
 
 // shopTenant writes tenant id with customerC's extension fields and the
 // upstream inventory at urls, with extra lines for its tenant.yaml.
-func shopTenant(t *testing.T, dir, id string, urls []string, sdl, extra string) {
+func shopTenant(t testing.TB, dir, id string, urls []string, sdl, extra string) {
 	t.Helper()
 	require.NoError(t, os.MkdirAll(filepath.Join(dir, id), 0o755))
 	if sdl == "" {

@@ -28,19 +28,37 @@ func adminOnly(token string) func(http.Handler) http.Handler {
 
 // adminTenants answers GET /admin/tenants with the state of every tenant:
 // its schema hash, when it was loaded, and the error of its latest load;
-// the requests refused so far, by tenant and code; and the views of their
-// schemas that tenants hold for their callers' grants, by tenant.
+// the requests refused so far, by tenant and code; the views of their
+// schemas that tenants hold for their callers' grants, by tenant; and the
+// state of each URL of the tenants' upstreams (its breaker), by tenant
+// and upstream.
 func (g *gateway) adminTenants(w http.ResponseWriter, _ *http.Request) {
 	views := map[string]int{}
+	upstreams := map[string]map[string]any{}
 	for _, t := range g.opts.Registry.Tenants() {
 		if n := t.Views(); n > 0 {
 			views[t.ID] = n
 		}
+		for name, c := range t.Upstreams {
+			if upstreams[t.ID] == nil {
+				upstreams[t.ID] = map[string]any{}
+			}
+			var urls []map[string]any
+			for _, u := range c.Status() {
+				st := map[string]any{"url": u.URL, "state": u.State.String(), "since": u.Since, "failures": u.Failures}
+				if u.LastError != nil {
+					st["lastError"] = u.LastError.Error()
+				}
+				urls = append(urls, st)
+			}
+			upstreams[t.ID][name] = urls
+		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
-		"tenants":  g.opts.Registry.States(),
-		"refusals": g.opts.Refusals.Counts(),
-		"views":    views,
+		"tenants":   g.opts.Registry.States(),
+		"refusals":  g.opts.Refusals.Counts(),
+		"views":     views,
+		"upstreams": upstreams,
 	})
 }
 

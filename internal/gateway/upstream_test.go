@@ -186,6 +186,21 @@ func TestUpstreams(t *testing.T) {
 		require.Equal(t, "UPSTREAM_UNAVAILABLE", resp.code(), "the inventory still wants token-1")
 	})
 
+	t.Run("operators see each URL's breaker", func(t *testing.T) {
+		rec, _ := g.serve(t, adminRequest(http.MethodGet, "/admin/tenants"))
+		var body struct {
+			Upstreams map[string]map[string][]struct {
+				URL   string
+				State string
+			}
+		}
+		require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body))
+		urls := body.Upstreams["shop"]["inventory"]
+		require.Len(t, urls, 2)
+		require.Equal(t, inv.URL+"/graphql", urls[1].URL)
+		require.Equal(t, "closed", urls[1].State)
+	})
+
 	t.Run("every URL down", func(t *testing.T) {
 		inv.Close()
 		rec, resp := g.post(t, tok, `{ goodsList(first: 2) { nodes { id name stock } } }`, nil)

@@ -2,6 +2,7 @@ package cache
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 )
@@ -63,4 +64,18 @@ func (c *Cache) record(ctx context.Context, err error) {
 		return
 	}
 	c.breaker.Record(ctx, err)
+}
+
+// Ping asks Redis whether it answers, within ctx and Config.OpTimeout,
+// for a readiness probe that must not wait for requests to fail. It
+// returns nil without Redis, and does not touch the breaker: the cache
+// goes on judging Redis by its own calls.
+func (c *Cache) Ping(ctx context.Context) error {
+	if c.rdb == nil || c.closed.Load() {
+		return nil
+	}
+	if err := c.rdb.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("cache: ping redis: %w", err)
+	}
+	return nil
 }

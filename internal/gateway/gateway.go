@@ -37,7 +37,8 @@ import (
 type Options struct {
 	// Registry maps the token's tenant to its runtime.
 	Registry *loader.Registry
-	// Store is checked by /readyz.
+	// Store is probed by /readyz: a store that does not answer within
+	// 500ms makes the gateway not ready.
 	Store Pinger
 	// Auth verifies the request's token and puts its tenant in the
 	// context (tenant.WithID), or answers 401 itself.
@@ -61,7 +62,9 @@ type Options struct {
 	// everywhere, for POST /admin/tenants/{id}/refresh. Nil disables the
 	// endpoint.
 	Refresh func(ctx context.Context, tenantID string) error
-	// Cache reports the health of the shared cache in /readyz. Nil
+	// Cache reports the health of the shared cache in /readyz. If it is
+	// also a Pinger (as *cache.Cache is), /readyz probes Redis through it
+	// and reports Redis degraded as soon as it does not answer. Nil
 	// leaves it out.
 	Cache interface{ Status() cache.Status }
 	// CORSOrigins are the browser origins allowed to call /graphql and
@@ -86,7 +89,8 @@ type Options struct {
 }
 
 type gateway struct {
-	opts Options
+	opts  Options
+	ready *readiness
 }
 
 // New returns the gateway's HTTP handler.
@@ -100,7 +104,7 @@ func New(opts Options) http.Handler {
 	if opts.Refusals == nil {
 		opts.Refusals = &Refusals{}
 	}
-	g := &gateway{opts: opts}
+	g := &gateway{opts: opts, ready: newReadiness(opts)}
 
 	r := chi.NewRouter()
 	r.Use(requestID, accessLog(opts.Logger, opts.Refusals), recoverer(opts.Logger))

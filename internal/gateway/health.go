@@ -3,16 +3,13 @@ package gateway
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/tenantgraph/tenantgraph/internal/cache"
 	"github.com/tenantgraph/tenantgraph/internal/ratelimit"
 )
-
-// readyTimeout bounds the checks of one /readyz request.
-const readyTimeout = 2 * time.Second
 
 // Pinger is what /readyz asks whether the store can serve.
 type Pinger interface {
@@ -30,23 +27,48 @@ func healthz(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
+// readiness holds the probes of /readyz.
+type readiness struct {
+	store *probe
+	redis *probe // nil unless Options.Cache can Ping
+}
+
+func newReadiness(opts Options) *readiness {
+	r := &readiness{store: &probe{name: "store", ping: opts.Store.Ping, logger: opts.Logger}}
+	if p, ok := opts.Cache.(Pinger); ok {
+		r.redis = &probe{name: "redis", ping: p.Ping, logger: opts.Logger}
+	}
+	return r
+}
+
 // readyz reports whether the gateway can serve requests: the store answers
 // and tenants are loaded. It answers 503 when not. Details of a failure are
 // logged, not shown.
+//
+// The store and Redis are probed by /readyz itself (each within
+// probeTimeout, at most once per probeTTL, both at once), not judged by
+// the requests that failed: a Postgres or Redis that stops answering shows
+// within a probeTTL and a probeTimeout even when no client sends anything.
 func (g *gateway) readyz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
-	defer cancel()
+	ctx := r.Context()
 	ready := true
 	checks := map[string]check{}
 
-	if err := g.opts.Store.Ping(ctx); err != nil {
+	var (
+		redisSince time.Time
+		redisErr   error
+		wg         sync.WaitGroup
+	)
+	if g.ready.redis != nil {
+		wg.Go(func() { redisSince, redisErr = g.ready.redis.check(ctx) })
+	}
+	if _, err := g.ready.store.check(ctx); err != nil {
 		ready = false
 		checks["store"] = check{Status: "unavailable"}
-		g.opts.Logger.LogAttrs(ctx, slog.LevelWarn, "readiness: store unavailable",
-			slog.String("request_id", RequestIDFrom(ctx)), slog.Any("error", err))
 	} else {
 		checks["store"] = check{Status: "ok"}
 	}
+	wg.Wait()
 
 	// Tenants that fail to load are reported by count only: their errors
 	// (with file paths) are for operators, at /admin/tenants.
@@ -70,12 +92,16 @@ func (g *gateway) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 
 	// A degraded cache still serves, from process memory and the
-	// sources: it is reported, but the gateway stays ready.
+	// sources: it is reported, but the gateway stays ready. Redis is
+	// degraded as soon as the probe fails, before the cache's breaker
+	// opens (which takes requests that fail).
 	if g.opts.Cache != nil {
-		switch st := g.opts.Cache.Status(); st.State {
-		case cache.StateDegraded:
+		switch st := g.opts.Cache.Status(); {
+		case st.State == cache.StateDegraded:
 			checks["redis"] = check{Status: "degraded", Detail: "unreachable since " + st.Since.UTC().Format(time.RFC3339) + "; serving from process memory and sources"}
-		case cache.StateOK:
+		case st.State == cache.StateOK && redisErr != nil:
+			checks["redis"] = check{Status: "degraded", Detail: "not answering since " + redisSince.UTC().Format(time.RFC3339) + "; requests may wait for it until the cache stops asking"}
+		case st.State == cache.StateOK:
 			checks["redis"] = check{Status: "ok"}
 		}
 	}

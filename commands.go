@@ -214,6 +214,7 @@ func schema(args []string, getenv func(string) string, stdout, stderr io.Writer)
 	}
 	tenantID := fs.String("tenant", "", "tenant ID (required)")
 	fs.StringVar(&dir, "dir", dir, "tenants directory")
+	authoring := fs.Bool("authoring", false, "print the authoring directives (@cost, @requiresScopes, ...) and their uses too, which clients never see")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -228,7 +229,11 @@ func schema(args []string, getenv func(string) string, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
-	_, err = io.WriteString(stdout, s.SDL())
+	sdl := s.SDL()
+	if *authoring {
+		sdl = s.AuthoringSDL()
+	}
+	_, err = io.WriteString(stdout, sdl)
 	return err
 }
 

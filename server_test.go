@@ -190,8 +190,14 @@ func TestSchemaCommand(t *testing.T) {
 	}
 	var out bytes.Buffer
 	require.NoError(t, run(t.Context(), []string{"schema", "--tenant", "customerA"}, env, &out, io.Discard))
-	require.Contains(t, out.String(), "categoryCode: String! @filterable @sortable")
+	require.Contains(t, out.String(), "categoryCode: String!\n", "clients' SDL: no authoring directives")
+	require.NotContains(t, out.String(), "@filterable")
 	require.Contains(t, out.String(), "CATEGORY_CODE")
+
+	out.Reset()
+	require.NoError(t, run(t.Context(), []string{"schema", "--tenant", "customerA", "--authoring"}, env, &out, io.Discard))
+	require.Contains(t, out.String(), "categoryCode: String! @filterable @sortable")
+	require.Contains(t, out.String(), "directive @cost")
 
 	out.Reset()
 	require.NoError(t, run(t.Context(), []string{"schema", "--tenant", "acme"}, env, &out, io.Discard))

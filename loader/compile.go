@@ -23,8 +23,14 @@ import (
 // extensions and what the loader derives from them. A Schema is immutable
 // once Compile returns it, and its methods may be called concurrently.
 type Schema struct {
-	// AST is the effective schema, validated by gqlparser.
+	// AST is the effective schema as clients see it: introspection,
+	// validation and /schema.graphql use it. It has no authoring
+	// directives (see clientSchema).
 	AST *ast.Schema
+	// Authoring is the effective schema with the authoring directives
+	// and their uses (@cost, @requiresScopes, @upstream, ...), validated by
+	// gqlparser: what the loader, the policy and the logic read.
+	Authoring *ast.Schema
 	// Ext describes the tenant's extension fields of Goods: an empty Set
 	// for the base schema.
 	Ext *extension.Set
@@ -43,13 +49,13 @@ type Schema struct {
 // view returns s serving a, a view of s.AST (see Tenant.View): the same
 // extension fields, cost model and logic.
 func (s *Schema) view(a *ast.Schema) *Schema {
-	return &Schema{AST: a, Ext: s.Ext, Cost: s.Cost, Logic: s.Logic}
+	return &Schema{AST: clientSchema(a), Authoring: a, Ext: s.Ext, Cost: s.Cost, Logic: s.Logic}
 }
 
-// SDL returns the effective schema as SDL, printed by gqlparser's
-// formatter: directives, then types, each sorted by name, without the
-// built-in ones. The output is stable: the same sources give the same text.
-// It is what /schema.graphql serves.
+// SDL returns the effective schema as clients see it (AST), as SDL printed
+// by gqlparser's formatter: directives, then types, each sorted by name,
+// without the built-in ones. The output is stable: the same sources give
+// the same text. It is what /schema.graphql serves.
 func (s *Schema) SDL() string {
 	s.sdlOnce.Do(func() {
 		var b strings.Builder
@@ -154,7 +160,7 @@ func Compile(files []*ast.Source) (*Schema, error) {
 	if !rules.Any() {
 		rules = nil
 	}
-	return &Schema{AST: s, Ext: set, Cost: model, Logic: rules}, nil
+	return &Schema{AST: clientSchema(s), Authoring: s, Ext: set, Cost: model, Logic: rules}, nil
 }
 
 // checkComputedScopes reports @computed fields that read a field restricted
@@ -197,6 +203,7 @@ func requirementOf(f *ast.FieldDefinition) authz.Requirement {
 // document.
 func parseBase() (*ast.SchemaDocument, error) {
 	doc := validator.PreludeDocument()
+	fixPrelude(doc)
 	for _, src := range graph.Sources() {
 		d, err := parser.ParseSchema(src)
 		if err != nil {
@@ -205,4 +212,13 @@ func parseBase() (*ast.SchemaDocument, error) {
 		doc.Merge(d)
 	}
 	return doc, nil
+}
+
+// AuthoringSDL returns the effective schema with its authoring directives
+// and their uses, as SDL, for the platform team (tenantgraph schema
+// --authoring).
+func (s *Schema) AuthoringSDL() string {
+	var b strings.Builder
+	formatter.NewFormatter(&b).FormatSchema(s.Authoring)
+	return b.String()
 }

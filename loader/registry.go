@@ -121,6 +121,12 @@ type Options struct {
 	// NewUpstream's clients do when they dial. Nil: the zero Guard, which
 	// refuses private addresses.
 	Guard *upstream.Guard
+	// OnLoad, if set, is called after each load of a tenant whose files
+	// are new or changed (tenants left as they were are not loaded
+	// again), with the time it took to read and compile them and the
+	// load's error, if any. It is called during Reload, which it must not
+	// call.
+	OnLoad func(tenantID string, d time.Duration, err error)
 }
 
 // Registry maps tenant IDs to tenants. Lookups are lock-free and may run
@@ -236,6 +242,7 @@ func (r *Registry) Reload() error {
 	for _, d := range dirs {
 		id := filepath.Base(d)
 		old, hadOld := prev.tenants[id]
+		start := time.Now()
 		src, err := readTenant(d)
 		if err == nil && hadOld && old.ConfigHash == src.inputHash {
 			// Unchanged since the last successful load (perhaps after a
@@ -252,6 +259,9 @@ func (r *Registry) Reload() error {
 		}
 		if err == nil {
 			clients, err = r.upstreams(src, rt)
+		}
+		if r.opts.OnLoad != nil {
+			r.opts.OnLoad(id, time.Since(start), err)
 		}
 		if err != nil {
 			problems = append(problems, err)
@@ -273,7 +283,7 @@ func (r *Registry) Reload() error {
 		t := &Tenant{
 			ID: id, Config: src.config, Limits: r.opts.Limits.Override(src.config.Limits),
 			Runtime: rt, LoadedAt: now, ConfigHash: src.inputHash,
-			Policy:    authz.NewPolicy(rt.Schema.AST, src.config.Authorization),
+			Policy:    authz.NewPolicy(rt.Schema.Authoring, src.config.Authorization),
 			Upstreams: clients,
 		}
 		t.views = newViewCache(rt, r.opts.MaxViews, r.viewRuntime(rt))
@@ -457,7 +467,7 @@ func Check(dir string) error {
 			s, err = Compile(src.files)
 		}
 		if err == nil {
-			err = undeclaredUpstreams(src.config, upstreamFields(s.AST))
+			err = undeclaredUpstreams(src.config, upstreamFields(s.Authoring))
 		}
 		if err != nil {
 			errs = append(errs, err)

@@ -42,7 +42,7 @@ func upstreamFields(s *ast.Schema) map[string][]*ast.FieldDefinition {
 // use, and those fields' names.
 func (s *Schema) Upstreams() map[string][]string {
 	out := map[string][]string{}
-	for name, fields := range upstreamFields(s.AST) {
+	for name, fields := range upstreamFields(s.Authoring) {
 		for _, f := range fields {
 			out[name] = append(out[name], f.Name)
 		}
@@ -58,7 +58,7 @@ func (s *Schema) Upstreams() map[string][]string {
 // does at a later load).
 func (r *Registry) upstreams(src *tenantSource, rt *Runtime) (map[string]*upstream.Client, error) {
 	cfg := src.config
-	used := upstreamFields(rt.Schema.AST)
+	used := upstreamFields(rt.Schema.Authoring)
 	if len(cfg.Upstreams) == 0 && len(used) == 0 {
 		return nil, nil
 	}
@@ -93,7 +93,7 @@ func (r *Registry) upstreams(src *tenantSource, rt *Runtime) (map[string]*upstre
 		closeAll(clients)
 		return nil, err
 	}
-	if err := r.checkUpstreamTypes(src.id, rt.Schema.AST, used, clients); err != nil {
+	if err := r.checkUpstreamTypes(src.id, rt.Schema.Authoring, used, clients); err != nil {
 		closeAll(clients)
 		return nil, err
 	}

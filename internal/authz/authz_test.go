@@ -58,7 +58,7 @@ func compile(t *testing.T, sdl string) *ast.Schema {
 	t.Helper()
 	s, err := loader.Compile([]*ast.Source{{Name: "tenants/t/goods.graphqls", Input: sdl}})
 	require.NoError(t, err)
-	return s.AST
+	return s.Authoring
 }
 
 func TestNewPolicyWithoutRestrictions(t *testing.T) {

@@ -131,7 +131,7 @@ func BenchmarkExecutor(b *testing.B) {
 //	benchstat -col /access access.txt
 func BenchmarkAccess(b *testing.B) {
 	ctx, s, h := customerABench(b)
-	policy := authz.NewPolicy(s.AST, &authz.Config{Unauthorized: authz.Reject})
+	policy := authz.NewPolicy(s.Authoring, &authz.Config{Unauthorized: authz.Reject})
 	access := policy.Grant(authz.NewScopes([]string{"goods:read", "goods:write"})).Access()
 	if access == nil {
 		b.Fatal("the editor's grant refuses nothing")

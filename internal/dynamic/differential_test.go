@@ -49,9 +49,21 @@ import (
 // Every case runs on fresh stores seeded with the same goods, so cases are
 // independent and mutations are reproducible.
 //
+// Where gqlgen's generated code deviates from the GraphQL specification and
+// the dynamic executor follows the spec (see the package documentation), a
+// case has NAME.spec.json too: the response the dynamic executor owes
+// instead, which TestDifferential holds it to, and which differs from
+// NAME.want.json exactly by those deviations.
+//
 // `go test ./internal/dynamic -run Differential -update` rewrites the
-// .want.json files from the generated executor, never from the dynamic one.
-var update = flag.Bool("update", false, "rewrite testdata/corpus/*.want.json from the generated executor's responses")
+// .want.json files from the generated executor, never from the dynamic one;
+// -update-spec rewrites the .spec.json files from the dynamic executor,
+// for the cases it answers differently: review their diff against
+// .want.json before committing.
+var (
+	update     = flag.Bool("update", false, "rewrite testdata/corpus/*.want.json from the generated executor's responses")
+	updateSpec = flag.Bool("update-spec", false, "rewrite testdata/corpus/*.spec.json from the dynamic executor's responses where they differ from .want.json")
+)
 
 const (
 	corpusDir = "testdata/corpus"
@@ -115,6 +127,22 @@ func TestDifferential(t *testing.T) {
 					t.Fatalf("dynamic executor: %v\n%s", got.err, got.logs)
 				}
 				checkHeaders(t, "dynamic", got, c)
+				if *updateSpec {
+					if bytes.Equal(got.body, want) {
+						os.Remove(c.specPath())
+						return
+					}
+					if err := os.WriteFile(c.specPath(), got.body, 0o644); err != nil {
+						t.Fatal(err)
+					}
+					return
+				}
+				if c.spec != nil {
+					if bytes.Equal(c.spec, want) {
+						t.Errorf("%s equals %s: remove it", c.specPath(), c.wantPath())
+					}
+					want = c.spec
+				}
 				if !bytes.Equal(got.body, want) {
 					t.Errorf("dynamic executor: the response differs from %s:%s\nlogs:\n%s",
 						c.wantPath(), bodyDiff(want, got.body, "want (generated)", "dynamic"), got.logs)
@@ -166,6 +194,13 @@ type corpusCase struct {
 	operationName string
 	accept        string
 	want          []byte // nil: no .want.json yet
+	// spec is what the dynamic executor owes where generated code
+	// deviates from the spec; nil: want.
+	spec []byte
+}
+
+func (c corpusCase) specPath() string {
+	return filepath.Join(corpusDir, c.name+".spec.json")
 }
 
 func (c corpusCase) wantPath() string {
@@ -194,8 +229,8 @@ func loadCorpus(t *testing.T) []corpusCase {
 			t.Errorf("%s: unexpected directory in the corpus", e.Name())
 		case !names[name]:
 			t.Errorf("%s: no %s.graphql in the corpus", e.Name(), name)
-		case e.Name() != name+".graphql" && e.Name() != name+".vars.json" && e.Name() != name+".want.json":
-			t.Errorf("%s: a corpus file is NAME.graphql, NAME.vars.json or NAME.want.json", e.Name())
+		case e.Name() != name+".graphql" && e.Name() != name+".vars.json" && e.Name() != name+".want.json" && e.Name() != name+".spec.json":
+			t.Errorf("%s: a corpus file is NAME.graphql, NAME.vars.json, NAME.want.json or NAME.spec.json", e.Name())
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(names)) {
@@ -244,6 +279,12 @@ func loadCase(name string) (corpusCase, error) {
 	switch w, err := os.ReadFile(base + ".want.json"); {
 	case err == nil:
 		c.want = w
+	case !errors.Is(err, os.ErrNotExist):
+		return c, err
+	}
+	switch w, err := os.ReadFile(base + ".spec.json"); {
+	case err == nil:
+		c.spec = w
 	case !errors.Is(err, os.ErrNotExist):
 		return c, err
 	}

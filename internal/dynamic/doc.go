@@ -30,7 +30,17 @@
 // string where an Int is due), a value that does not fit its type is a
 // field error at its path, and its null propagates as the spec says.
 //
-// Two differences from generated code are deliberate. Field middleware
+// Where generated code deviates from the GraphQL specification, the
+// executor follows the spec, and the differential test holds it to a
+// response of its own (testdata/corpus/NAME.spec.json) for those cases:
+// introspection's fields, interfaces, possibleTypes, enumValues,
+// inputFields and isOneOf are null for the kinds of types they are not
+// about (generated code answers [] and false); the includeDeprecated
+// arguments of inputFields and args are honoured (generated code ignores
+// them); and a member deprecated without a reason has @deprecated's
+// default reason, "No longer supported" (generated code answers null).
+//
+// Two more differences from generated code are deliberate. Field middleware
 // (handler.Server's AroundFields) runs for resolver-backed fields and for
 // __schema and __type, with the FieldContext generated code gives them,
 // but not for fields read from their parent value: that would cost a

@@ -76,7 +76,7 @@ func NewGraphQLHandler(es graphql.ExecutableSchema, o HandlerOptions) http.Handl
 	// anything else looks at it.
 	srv.Use(newOperationLimits(o.ParserTokenLimit, o.QueryCacheSize, o.ExposeCost))
 	srv.Use(introspectionPolicy{})
-	srv.Use(&strictEnums{})
+	srv.Use(&strictVariables{})
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		if op := graphql.GetOperationContext(ctx).Operation; op != nil {
 			logOperation(ctx, op.Name)

@@ -3,6 +3,7 @@ package validation
 import (
 	"errors"
 	"strconv"
+	"time"
 
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/validator/core"
@@ -77,6 +78,13 @@ func (c *valueChecker) value(v *ast.Value, fails bool) {
 	if v.Kind == ast.NullValue && want.NonNull {
 		c.addError(core.Message(`Expected value of type "%s", found %s.`, want.String(), v.String()), core.At(v.Position))
 	}
+	if def.Name == "DateTime" {
+		// The base schema's own scalar: its literals are checked here,
+		// as graphql-js checks a scalar's literals with its parseLiteral,
+		// rather than failing during execution.
+		c.dateTime(v)
+		return
+	}
 	if def.Kind == ast.Scalar && !def.OneOf("Int", "Float", "String", "Boolean", "ID") {
 		return // custom scalars check their values when they parse them
 	}
@@ -122,7 +130,31 @@ func (c *valueChecker) value(v *ast.Value, fails bool) {
 			c.unexpected(v)
 		}
 	case ast.ObjectValue:
+		if def.Kind != ast.InputObject {
+			c.unexpected(v)
+			return
+		}
 		c.object(v)
+	}
+}
+
+// dateTime checks v, a literal where a DateTime is expected: a string in
+// RFC 3339 with a time zone offset, or null where null is allowed.
+func (c *valueChecker) dateTime(v *ast.Value) {
+	switch v.Kind {
+	case ast.Variable, ast.NullValue:
+		return // variables are coerced apart; null was checked above
+	case ast.StringValue, ast.BlockValue:
+		if _, err := time.Parse(time.RFC3339Nano, v.Raw); err == nil {
+			return
+		}
+		c.addError(core.Message(`Expected value of type "%s", found %s; DateTime must be an RFC 3339 date and time with a time zone offset, such as "2026-11-22T09:30:00Z".`, v.ExpectedType.String(), v.String()), core.At(v.Position))
+	case ast.ListValue:
+		if v.ExpectedType.Elem == nil {
+			c.unexpected(v)
+		}
+	default:
+		c.unexpected(v)
 	}
 }
 

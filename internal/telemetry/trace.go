@@ -1,0 +1,200 @@
+package telemetry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// instrumentationName names the tracers of tenantgraph's instrumentation.
+const instrumentationName = "github.com/tenantgraph/tenantgraph/internal/telemetry"
+
+// defaultServiceName is service.name when OTEL_SERVICE_NAME and
+// OTEL_RESOURCE_ATTRIBUTES do not name the service.
+const defaultServiceName = "tenantgraph"
+
+// Tracing is the gateway's OpenTelemetry trace pipeline, set up from the
+// standard OTEL_* environment variables by NewTracing. Its methods may be
+// called concurrently.
+type Tracing struct {
+	provider *sdktrace.TracerProvider // nil when tracing is off
+}
+
+// NewTracing sets up tracing from the standard OpenTelemetry environment
+// variables, read through getenv:
+//
+//   - OTEL_SDK_DISABLED=true, or OTEL_TRACES_EXPORTER=none: tracing is off.
+//   - OTEL_TRACES_EXPORTER=otlp, or else OTEL_EXPORTER_OTLP_ENDPOINT or
+//     OTEL_EXPORTER_OTLP_TRACES_ENDPOINT set: spans are exported by OTLP,
+//     over the protocol of OTEL_EXPORTER_OTLP_TRACES_PROTOCOL or
+//     OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf" (the default) or "grpc".
+//     The exporter reads its other OTEL_EXPORTER_OTLP_* settings (headers,
+//     timeout, TLS, compression) from the process environment itself.
+//   - none of these set: tracing is off, and costs nothing: Provider is
+//     nil, so no span is made.
+//
+// OTEL_SERVICE_NAME (default "tenantgraph") and OTEL_RESOURCE_ATTRIBUTES
+// describe the service; OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG
+// choose the sampler (default: parentbased_always_on); OTEL_BSP_* tune the
+// batch span processor. Every problem of the settings is reported in one
+// error. Shutdown flushes and stops the pipeline.
+func NewTracing(ctx context.Context, getenv func(string) string) (*Tracing, error) {
+	if strings.EqualFold(strings.TrimSpace(getenv("OTEL_SDK_DISABLED")), "true") {
+		return &Tracing{}, nil
+	}
+	exporters := strings.TrimSpace(getenv("OTEL_TRACES_EXPORTER"))
+	if exporters == "" && (getenv("OTEL_EXPORTER_OTLP_ENDPOINT") != "" || getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") != "") {
+		exporters = "otlp"
+	}
+	var (
+		exps []sdktrace.SpanExporter
+		errs []error
+	)
+	for name := range strings.SplitSeq(exporters, ",") {
+		switch name = strings.TrimSpace(name); name {
+		case "", "none":
+		case "otlp":
+			exp, err := newOTLPExporter(ctx, getenv)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			exps = append(exps, exp)
+		default:
+			errs = append(errs, fmt.Errorf("OTEL_TRACES_EXPORTER: unsupported exporter %q (want otlp or none)", name))
+		}
+	}
+	if len(errs) > 0 || len(exps) == 0 {
+		for _, exp := range exps {
+			exp.Shutdown(ctx)
+		}
+		return &Tracing{}, errors.Join(errs...)
+	}
+	var opts []sdktrace.TracerProviderOption
+	for _, exp := range exps {
+		opts = append(opts, sdktrace.WithBatcher(exp))
+	}
+	res, err := resource.New(ctx,
+		resource.WithAttributes(semconv.ServiceName(defaultServiceName)),
+		resource.WithFromEnv(), // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES, over the default
+		resource.WithTelemetrySDK(),
+	)
+	if err != nil {
+		// A partial resource is still usable; the error says which
+		// attribute was malformed.
+		errs = append(errs, fmt.Errorf("OTEL_RESOURCE_ATTRIBUTES: %w", err))
+	}
+	opts = append(opts, sdktrace.WithResource(res))
+	tp := sdktrace.NewTracerProvider(opts...)
+	if len(errs) > 0 {
+		tp.Shutdown(ctx)
+		return &Tracing{}, errors.Join(errs...)
+	}
+	return &Tracing{provider: tp}, nil
+}
+
+// newOTLPExporter returns the OTLP span exporter of the protocol getenv
+// names.
+func newOTLPExporter(ctx context.Context, getenv func(string) string) (sdktrace.SpanExporter, error) {
+	protocol := getenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
+	if protocol == "" {
+		protocol = getenv("OTEL_EXPORTER_OTLP_PROTOCOL")
+	}
+	switch protocol {
+	case "", "http/protobuf":
+		return otlptracehttp.New(ctx)
+	case "grpc":
+		return otlptracegrpc.New(ctx)
+	}
+	return nil, fmt.Errorf("OTEL_EXPORTER_OTLP_PROTOCOL: unsupported protocol %q (want http/protobuf or grpc)", protocol)
+}
+
+// NewTracingWithProvider returns a Tracing that sends spans to tp, as
+// tests do with the SDK's in-memory exporter.
+func NewTracingWithProvider(tp *sdktrace.TracerProvider) *Tracing {
+	return &Tracing{provider: tp}
+}
+
+// Enabled reports whether spans are recorded.
+func (t *Tracing) Enabled() bool { return t != nil && t.provider != nil }
+
+// Provider returns the tracer provider that instrumented code starts its
+// spans with, or nil when tracing is off. The options of the gateway's
+// packages read nil as: make no spans.
+func (t *Tracing) Provider() trace.TracerProvider {
+	if !t.Enabled() {
+		return nil
+	}
+	return t.provider
+}
+
+// Shutdown exports the spans still buffered and stops the pipeline,
+// within ctx. It does nothing when tracing is off.
+func (t *Tracing) Shutdown(ctx context.Context) error {
+	if !t.Enabled() {
+		return nil
+	}
+	if err := t.provider.Shutdown(ctx); err != nil {
+		return fmt.Errorf("telemetry: shut down tracing: %w", err)
+	}
+	return nil
+}
+
+// propagator is how trace context travels in HTTP headers: W3C Trace
+// Context (traceparent, tracestate). Baggage from clients is not taken.
+var propagator propagation.TextMapPropagator = propagation.TraceContext{}
+
+// otelTracer returns tp's tracer of tenantgraph's instrumentation.
+func otelTracer(tp trace.TracerProvider) trace.Tracer {
+	return tp.Tracer(instrumentationName)
+}
+
+// HTTPMiddleware returns the middleware that makes a span of each
+// request (see the package function HTTPMiddleware), or nil when tracing
+// is off.
+func (t *Tracing) HTTPMiddleware() func(http.Handler) http.Handler {
+	if !t.Enabled() {
+		return nil
+	}
+	return HTTPMiddleware(t.provider)
+}
+
+// GraphQLExtension returns the gqlgen extension that makes spans of each
+// operation (see GraphQLTracer), or nil when tracing is off.
+func (t *Tracing) GraphQLExtension() graphql.HandlerExtension {
+	if !t.Enabled() {
+		return nil
+	}
+	return NewGraphQLTracer(t.provider)
+}
+
+// PgxTracer returns the tracer of Postgres statements (see PgxTracer), or
+// nil when tracing is off.
+func (t *Tracing) PgxTracer() pgx.QueryTracer {
+	if !t.Enabled() {
+		return nil
+	}
+	return NewPgxTracer(t.provider)
+}
+
+// RedisHooks returns the hooks that trace Redis commands (see RedisHook),
+// or nil when tracing is off.
+func (t *Tracing) RedisHooks() []redis.Hook {
+	if !t.Enabled() {
+		return nil
+	}
+	return []redis.Hook{NewRedisHook(t.provider)}
+}

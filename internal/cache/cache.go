@@ -57,6 +57,8 @@ type Cache struct {
 
 	pending pendingInvalidations
 
+	stats stats // see Stats
+
 	openFailures limiter // rate-limits the log of undecryptable entries
 	subWarnings  limiter // rate-limits the log of subscription failures
 
@@ -134,6 +136,7 @@ func (c *Cache) Get(ctx context.Context, ns, key string, load LoadFunc) ([]byte,
 		return nil, errors.New("cache: empty namespace")
 	}
 	if e, fresh := c.local.get(ns, key, time.Now()); fresh {
+		c.stats.local.Add(1)
 		return e.result()
 	}
 	f := c.group.do(flightKey{ns, key}, func() (*entry, error) {
@@ -173,15 +176,18 @@ func (c *Cache) resolve(ctx context.Context, ns, key string, load LoadFunc) (*en
 		e, g, err := c.fetch(ctx, ns, key)
 		switch {
 		case err == nil && e != nil:
+			c.stats.redis.Add(1)
 			c.local.putIf(ns, key, e, seq)
 			return e, nil
 		case err == nil:
 			gen = g
 		case stale != nil && now.Before(stale.staleUntil):
+			c.stats.stale.Add(1)
 			return stale, nil
 		}
 	}
 
+	c.stats.loads.Add(1)
 	value, err := load(ctx)
 	var e *entry
 	switch {

@@ -86,6 +86,9 @@ type Options struct {
 	// RateLimiter limits each tenant's requests to Tenant.Limits.Rate,
 	// across replicas; /readyz reports its state. Nil: no rate limits.
 	RateLimiter *ratelimit.Limiter
+	// Observer is told of every request's tenant, operation type,
+	// outcome and duration, for metrics. Nil: no one is.
+	Observer Observer
 }
 
 type gateway struct {
@@ -107,7 +110,7 @@ func New(opts Options) http.Handler {
 	g := &gateway{opts: opts, ready: newReadiness(opts)}
 
 	r := chi.NewRouter()
-	r.Use(requestID, accessLog(opts.Logger, opts.Refusals), recoverer(opts.Logger))
+	r.Use(requestID, accessLog(opts.Logger, opts.Refusals, opts.Observer, opts.Registry.Known), recoverer(opts.Logger))
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
 		apperr.Write(w, http.StatusNotFound, &apperr.Error{Code: apperr.NotFound, Message: "no such endpoint; GraphQL is served at /graphql"})
 	})
@@ -245,12 +248,15 @@ func (g *gateway) tenant(w http.ResponseWriter, r *http.Request) (*loader.Tenant
 	t, ok := g.opts.Registry.Lookup(id)
 	switch {
 	case !ok && g.opts.Registry.Known(id):
+		logError(r.Context(), apperr.TenantUnavailable)
 		apperr.Write(w, http.StatusServiceUnavailable, &apperr.Error{Code: apperr.TenantUnavailable, Message: "tenant " + strconv.Quote(id) + " has no schema loaded: its configuration failed to load"})
 		return nil, false
 	case !ok:
+		logError(r.Context(), apperr.TenantUnknown)
 		apperr.Write(w, http.StatusForbidden, &apperr.Error{Code: apperr.TenantUnknown, Message: "tenant " + strconv.Quote(id) + " is not registered"})
 		return nil, false
 	case t.Config.Status != loader.StatusActive:
+		logError(r.Context(), apperr.TenantSuspended)
 		apperr.Write(w, http.StatusForbidden, &apperr.Error{Code: apperr.TenantSuspended, Message: "tenant " + strconv.Quote(id) + " is suspended"})
 		return nil, false
 	}

@@ -10,7 +10,9 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/tenantgraph/tenantgraph/internal/apperr"
 	"github.com/tenantgraph/tenantgraph/internal/ratelimit"
 	"github.com/tenantgraph/tenantgraph/internal/validation"
 )
@@ -39,6 +41,13 @@ type HandlerOptions struct {
 	// RateLimiter charges each operation's cost to its tenant's budget of
 	// Limits.CostPerMinute, across replicas. Nil: no cost budgets.
 	RateLimiter *ratelimit.Limiter
+	// Observer is told of every error shown to a client, for metrics.
+	// Nil: no one is.
+	Observer Observer
+	// QueryCacheCounts counts the hits and misses of the query cache, and
+	// PersistedQueryCounts those of PersistedQueries, for metrics; a
+	// handler of each schema may share them. Nil: not counted.
+	QueryCacheCounts, PersistedQueryCounts *CacheCounts
 }
 
 // NewGraphQLHandler returns gqlgen's handler.Server for es, with the
@@ -61,17 +70,17 @@ func NewGraphQLHandler(es graphql.ExecutableSchema, o HandlerOptions) http.Handl
 	tc := &transportConfig{exposeCost: o.ExposeCost, rateLimiter: o.RateLimiter}
 	srv.AddTransport(postTransport{tc})
 	srv.AddTransport(getTransport{tc})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](o.QueryCacheSize))
+	srv.SetQueryCache(counted[*ast.QueryDocument](lru.New[*ast.QueryDocument](o.QueryCacheSize), o.QueryCacheCounts))
 	srv.SetParserTokenLimit(o.ParserTokenLimit)
 	// gqlparser's rules, with those that grow faster than the document
 	// replaced: with the limits checked first, validation stays cheap.
 	srv.SetValidationRulesFn(validation.Rules)
-	srv.SetErrorPresenter(ErrorPresenter(o.Logger, o.Suggestions))
+	srv.SetErrorPresenter(observed(ErrorPresenter(o.Logger, o.Suggestions), o.Observer))
 	srv.SetRecoverFunc(RecoverFunc(o.Logger))
 	if o.PersistedQueries == nil {
 		o.PersistedQueries = lru.New[string](o.QueryCacheSize)
 	}
-	srv.Use(extension.AutomaticPersistedQuery{Cache: o.PersistedQueries})
+	srv.Use(extension.AutomaticPersistedQuery{Cache: counted(o.PersistedQueries, o.PersistedQueryCounts)})
 	// After persisted queries, which fill in the query, and before
 	// anything else looks at it.
 	srv.Use(newOperationLimits(o.ParserTokenLimit, o.QueryCacheSize, o.ExposeCost))
@@ -79,9 +88,29 @@ func NewGraphQLHandler(es graphql.ExecutableSchema, o HandlerOptions) http.Handl
 	srv.Use(&strictVariables{})
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		if op := graphql.GetOperationContext(ctx).Operation; op != nil {
-			logOperation(ctx, op.Name)
+			logOperation(ctx, op.Name, string(op.Operation))
 		}
 		return next(ctx)
 	})
 	return srv
+}
+
+// observed returns present, which also records the code of each error it
+// presents for the request's outcome, and tells observer, if not nil.
+func observed(present graphql.ErrorPresenterFunc, observer Observer) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		e := present(ctx, err)
+		var code string
+		switch c := e.Extensions["code"].(type) {
+		case string:
+			code = c
+		case apperr.Code:
+			code = string(c)
+		}
+		logError(ctx, apperr.Code(code))
+		if observer != nil {
+			observer.ObserveError(code)
+		}
+		return e
+	}
 }

@@ -57,9 +57,11 @@ func requestID(next http.Handler) http.Handler {
 type requestLog struct {
 	tenant    string
 	operation string
+	opType    string // query, mutation or subscription; "" before an operation runs
 
 	mu      sync.Mutex
 	refusal apperr.Code // why the gateway refused the request, if it did
+	errCode apperr.Code // the code of the first error shown to the client, if any
 }
 
 // maxLoggedLength bounds the client-controlled strings of a log line, such
@@ -88,10 +90,25 @@ func logTenant(ctx context.Context, id string) {
 	}
 }
 
-// logOperation records the GraphQL operation name for the access log.
-func logOperation(ctx context.Context, name string) {
+// logOperation records the GraphQL operation's name and type (query,
+// mutation, subscription) for the access log and metrics.
+func logOperation(ctx context.Context, name, opType string) {
 	if l, ok := ctx.Value(requestLogKey{}).(*requestLog); ok {
 		l.operation = truncate(name)
+		l.opType = opType
+	}
+}
+
+// logError records the code of an error shown to the client of ctx's
+// request, for its metrics: the first one is the request's outcome
+// unless it was refused.
+func logError(ctx context.Context, code apperr.Code) {
+	if l, ok := ctx.Value(requestLogKey{}).(*requestLog); ok {
+		l.mu.Lock()
+		if l.errCode == "" {
+			l.errCode = code
+		}
+		l.mu.Unlock()
 	}
 }
 
@@ -100,11 +117,13 @@ func logOperation(ctx context.Context, name string) {
 // it.
 const statusClientClosedRequest = 499
 
-// accessLog logs one line per request when it completes, and counts it in
-// refusals if the gateway refused it. A request refused to protect other
-// tenants (timeout, overload) is a warning, not an error of the gateway; a
-// client that went away is information.
-func accessLog(logger *slog.Logger, refusals *Refusals) func(http.Handler) http.Handler {
+// accessLog logs one line per request when it completes, counts it in
+// refusals if the gateway refused it, and tells observer, if not nil, of
+// its outcome (see Observer.ObserveRequest; known says which tenant IDs
+// are the registry's). A request refused to protect other tenants
+// (timeout, overload) is a warning, not an error of the gateway; a client
+// that went away is information.
+func accessLog(logger *slog.Logger, refusals *Refusals, observer Observer, known func(string) bool) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
@@ -116,8 +135,9 @@ func accessLog(logger *slog.Logger, refusals *Refusals) func(http.Handler) http.
 				status = http.StatusOK
 			}
 			rl.mu.Lock()
-			refusal := rl.refusal
+			refusal, errCode := rl.refusal, rl.errCode
 			rl.mu.Unlock()
+			duration := time.Since(start)
 			level := slog.LevelInfo
 			switch {
 			case refusal == apperr.RequestCancelled:
@@ -132,7 +152,7 @@ func accessLog(logger *slog.Logger, refusals *Refusals) func(http.Handler) http.
 				slog.String("path", truncate(r.URL.Path)),
 				slog.Int("status", status),
 				slog.Int("bytes", ww.BytesWritten()),
-				slog.Duration("duration", time.Since(start)),
+				slog.Duration("duration", duration),
 				slog.String("tenant", rl.tenant),
 				slog.String("operation", rl.operation),
 			}
@@ -143,6 +163,9 @@ func accessLog(logger *slog.Logger, refusals *Refusals) func(http.Handler) http.
 				}
 			}
 			logger.LogAttrs(r.Context(), level, "request", attrs...)
+			if observer != nil {
+				observeRequest(observer, known, &rl, status, refusal, errCode, duration)
+			}
 		})
 	}
 }

@@ -395,6 +395,12 @@ func (p *Postgres) PoolSize() int {
 	return int(p.pool.Config().MaxConns)
 }
 
+// Stat returns the statistics of the store's connection pool, for
+// metrics.
+func (p *Postgres) Stat() *pgxpool.Stat {
+	return p.pool.Stat()
+}
+
 // Ping implements Store: it checks that the database answers.
 func (p *Postgres) Ping(ctx context.Context) error {
 	if err := p.pool.Ping(ctx); err != nil {

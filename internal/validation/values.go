@@ -100,6 +100,8 @@ func (c *valueChecker) value(v *ast.Value, fails bool) {
 	case ast.IntValue:
 		if !def.OneOf("Int", "Float", "ID") {
 			c.unexpected(v)
+		} else if _, err := strconv.ParseInt(v.Raw, 10, 32); def.Name == "Int" && err != nil && !fails {
+			c.unexpected(v) // an Int is 32 bits, as the spec says
 		}
 	case ast.FloatValue:
 		if !def.OneOf("Float") {

@@ -106,6 +106,9 @@ func New(ctx context.Context, cfg Config) (*Cache, error) {
 	}
 	if cfg.Redis != nil {
 		c.rdb = redis.NewUniversalClient(redisclient.Bounded(cfg.Redis, cfg.OpTimeout, cfg.DialTimeout))
+		for _, h := range cfg.RedisHooks {
+			c.rdb.AddHook(h)
+		}
 		if err := c.startSubscription(ctx); err != nil {
 			c.breaker.Trip(err)
 		}

@@ -22,6 +22,10 @@ type Config struct {
 	// that a slow or dead Redis costs a bounded time. Default nil.
 	Redis *redis.UniversalOptions
 
+	// RedisHooks are added to the Redis client, such as the tracing hook
+	// of telemetry.NewRedisHook. Default none.
+	RedisHooks []redis.Hook
+
 	// Sealer seals every value the Cache writes to Redis. Required with
 	// Redis.
 	Sealer *Sealer

@@ -65,6 +65,9 @@ func New(opts Options) (*Limiter, error) {
 	}
 	if opts.Redis != nil {
 		l.rdb = redis.NewUniversalClient(redisclient.Bounded(opts.Redis, opts.OpTimeout, opts.OpTimeout))
+		for _, h := range opts.RedisHooks {
+			l.rdb.AddHook(h)
+		}
 		l.rrl = redis_rate.NewLimiter(l.rdb)
 	}
 	l.wg.Add(1)

@@ -24,6 +24,10 @@ type Options struct {
 	// request a bounded time.
 	Redis *redis.UniversalOptions
 
+	// RedisHooks are added to the Redis client, such as the tracing hook
+	// of telemetry.NewRedisHook. Default none.
+	RedisHooks []redis.Hook
+
 	// KeyPrefix begins every key the Limiter names, after the "rate:"
 	// that redis_rate puts in front of every key (see the package
 	// documentation). It must not contain '{' or '}'.

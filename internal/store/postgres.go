@@ -59,12 +59,31 @@ var _ Store = (*Postgres)(nil)
 // CREATEROLE) and makes the connecting role a member (which takes
 // CREATEROLE on PostgreSQL 15, ADMIN OPTION on tenantgraph_app from 16 on).
 func OpenPostgres(ctx context.Context, connString string, logger *slog.Logger) (*Postgres, error) {
+	return OpenPostgresWithOptions(ctx, connString, PostgresOptions{Logger: logger})
+}
+
+// PostgresOptions configure OpenPostgresWithOptions.
+type PostgresOptions struct {
+	// Logger receives the store's messages. Nil: slog.Default().
+	Logger *slog.Logger
+	// Tracer is told of every statement and batch, to trace them (a
+	// telemetry.PgxTracer); it may also implement pgx.BatchTracer. Nil:
+	// none.
+	Tracer pgx.QueryTracer
+}
+
+// OpenPostgresWithOptions is OpenPostgres with options.
+func OpenPostgresWithOptions(ctx context.Context, connString string, opts PostgresOptions) (*Postgres, error) {
+	logger := opts.Logger
 	if logger == nil {
 		logger = slog.Default()
 	}
 	cfg, err := pgxpool.ParseConfig(connString)
 	if err != nil {
 		return nil, fmt.Errorf("store: parse database URL: %w", err)
+	}
+	if opts.Tracer != nil {
+		cfg.ConnConfig.Tracer = opts.Tracer
 	}
 	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
 		cfg.ConnConfig.RuntimeParams["application_name"] = "tenantgraph"

@@ -95,7 +95,7 @@ func call[T any](c *Client, ctx context.Context, body []byte, check func(*T) err
 // upstream said of a failure (for the log: the start of a body that was
 // not 2xx, or the errors of a response without data), and what the
 // attempt says of t's health.
-func attempt[T any](c *Client, ctx context.Context, t *target, hdr map[string][]string, body []byte, check func(*T) error) (_ *response[T], status int, detail any, _ outcome, _ error) {
+func attempt[T any](c *Client, ctx context.Context, t *target, hdr map[string][]string, body []byte, check func(*T) error) (_ *response[T], status int, detail any, _ outcome, aerr error) {
 	actx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	// fail classes a failure: unknown when the caller gave up, faulty
@@ -120,6 +120,8 @@ func attempt[T any](c *Client, ctx context.Context, t *target, hdr map[string][]
 	// connection when a kept-alive one turns out closed (the header is
 	// not sent).
 	req.Header["Idempotency-Key"] = nil
+	endSpan := c.startAttempt(ctx, t, req)
+	defer func() { endSpan(status, aerr) }()
 	res, err := c.http.Do(req)
 	if err != nil {
 		return nil, 0, nil, fail(), err

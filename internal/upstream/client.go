@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/vektah/gqlparser/v2/ast"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // DefaultMaxResponseBytes is Options.MaxResponseBytes's default: 4 MiB.
@@ -53,6 +54,11 @@ type Options struct {
 	// RequestID returns the ID of the gateway's request that ctx
 	// belongs to, logged as request_id. Default: none logged.
 	RequestID func(ctx context.Context) string
+
+	// TracerProvider makes a client span of each attempt within a
+	// recording span, and the upstream is sent its context in a
+	// traceparent header. Nil: no spans.
+	TracerProvider trace.TracerProvider
 }
 
 // Client calls one upstream of one tenant: it fetches entities by id
@@ -71,6 +77,7 @@ type Client struct {
 	maxBytes int64
 	logger   *slog.Logger
 	reqID    func(ctx context.Context) string
+	tracer   trace.Tracer // nil: no spans
 }
 
 // target is one URL of the upstream.
@@ -116,6 +123,9 @@ func New(name string, spec Spec, opts Options) (*Client, error) {
 		c.logger = slog.New(slog.DiscardHandler)
 	}
 	c.logger = c.logger.With(slog.String("upstream", name))
+	if opts.TracerProvider != nil {
+		c.tracer = opts.TracerProvider.Tracer(tracerName)
+	}
 	rt := opts.Transport
 	if rt == nil {
 		c.own = NewTransport(opts.Guard)

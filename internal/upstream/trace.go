@@ -1,0 +1,61 @@
+package upstream
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// tracerName names the tracer of the upstream calls' spans.
+const tracerName = "github.com/tenantgraph/tenantgraph/internal/upstream"
+
+// startAttempt starts the client span of one attempt at t, if ctx's span
+// is recording and c traces, and puts the span's context in req's
+// traceparent header. The span carries the upstream's name, its URL
+// without the query (which may hold a key) and the URL's index; never a
+// header, which may hold a secret. The returned function ends it with
+// the attempt's status (0 when no response came) and error.
+func (c *Client) startAttempt(ctx context.Context, t *target, req *http.Request) func(status int, err error) {
+	if c.tracer == nil || !trace.SpanFromContext(ctx).IsRecording() {
+		return func(int, error) {}
+	}
+	attrs := []attribute.KeyValue{
+		attribute.String("http.request.method", http.MethodPost),
+		attribute.String("url.full", t.logURL),
+		attribute.String("tenantgraph.upstream.name", c.name),
+		attribute.Int("tenantgraph.upstream.url_index", t.index),
+	}
+	if u, err := url.Parse(t.logURL); err == nil {
+		attrs = append(attrs, attribute.String("server.address", u.Hostname()))
+		if p, err := strconv.Atoi(u.Port()); err == nil {
+			attrs = append(attrs, attribute.Int("server.port", p))
+		}
+	}
+	_, span := c.tracer.Start(ctx, "POST "+c.name, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
+	propagation.TraceContext{}.Inject(trace.ContextWithSpan(ctx, span), propagation.HeaderCarrier(req.Header))
+	return func(status int, err error) {
+		if status != 0 {
+			span.SetAttributes(attribute.Int("http.response.status_code", status))
+		}
+		if err != nil {
+			// The kind of failure only: the error's text may quote the
+			// upstream's answer.
+			kind := "error"
+			switch {
+			case status >= 400:
+				kind = strconv.Itoa(status)
+			case ctx.Err() != nil || req.Context().Err() != nil:
+				kind = "timeout"
+			}
+			span.SetAttributes(attribute.String("error.type", kind))
+			span.SetStatus(codes.Error, kind)
+		}
+		span.End()
+	}
+}

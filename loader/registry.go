@@ -273,6 +273,9 @@ func (r *Registry) Reload() error {
 				st = stateOf(old)
 				r.opts.Logger.Error("tenant failed to reload; still serving its previous version",
 					"tenant", id, "error", err)
+			} else if prevErr := prev.states[id].Error; prevErr != "" && prevErr == err.Error() {
+				// Failing as before: said already.
+				r.opts.Logger.Debug("tenant still fails to load; it is not served", "tenant", id, "error", err)
 			} else {
 				r.opts.Logger.Error("tenant failed to load; it is not served", "tenant", id, "error", err)
 			}
@@ -307,9 +310,33 @@ func (r *Registry) Reload() error {
 			closeAll(old.Upstreams)
 		}
 	}
-	r.opts.Logger.Info("tenants loaded", "dir", r.opts.Dir,
+	// A reload that changed nothing (Watch's first, right after New; a
+	// SIGHUP with no edit) says so at debug level only: the log tells
+	// what the gateway serves once, and again when that changes.
+	level := slog.LevelInfo
+	if len(prev.states) > 0 && sameStates(prev.states, next.states) {
+		level = slog.LevelDebug
+	}
+	r.opts.Logger.Log(context.Background(), level, "tenants loaded", "dir", r.opts.Dir,
 		"serving", len(next.tenants), "failing", len(problems), "schemas", len(next.runtimes))
 	return errors.Join(problems...)
+}
+
+// sameStates reports whether two loads left every tenant directory in the
+// same state: the same tenants served, from the same load, and the same
+// errors.
+func sameStates(a, b map[string]State) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for id, sa := range a {
+		sb, ok := b[id]
+		if !ok || sa.Serving != sb.Serving || sa.SchemaHash != sb.SchemaHash ||
+			!sa.LoadedAt.Equal(sb.LoadedAt) || sa.Error != sb.Error {
+			return false
+		}
+	}
+	return true
 }
 
 // stateOf is the state of a tenant being served without a problem.

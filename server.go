@@ -266,6 +266,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 			},
 			Cache:        c,
 			CORSOrigins:  cfg.CORSOrigins,
+			CORSHeaders:  cfg.CORSHeaders,
 			Share:        fairshare.New(cfg.MaxInFlight),
 			QueueTimeout: cfg.QueueTimeout,
 			RateLimiter:  rl,

@@ -80,6 +80,13 @@ type Config struct {
 	// other sites, such as https://app.example.com; "*" allows any. Empty
 	// sends no CORS headers. TENANTGRAPH_CORS_ORIGINS, comma-separated.
 	CORSOrigins []string
+	// CORSHeaders are request headers that browsers on CORSOrigins may
+	// send besides those always allowed (Authorization, Content-Type,
+	// Accept, X-Request-Id, traceparent, tracestate and Apollo Client's
+	// apollographql-client-name, apollographql-client-version and
+	// apollo-require-preflight). TENANTGRAPH_CORS_HEADERS,
+	// comma-separated; default none.
+	CORSHeaders []string
 
 	// MaxBodyBytes caps request bodies (413 beyond).
 	// TENANTGRAPH_MAX_BODY_BYTES, default 1 MiB.
@@ -241,6 +248,13 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			}
 		}
 	}
+	if v := getenv("TENANTGRAPH_CORS_HEADERS"); v != "" {
+		for h := range strings.SplitSeq(v, ",") {
+			if h = strings.TrimSpace(h); h != "" {
+				c.CORSHeaders = append(c.CORSHeaders, h)
+			}
+		}
+	}
 	str("JWT_ALG", &c.JWTAlg)
 	if v := getenv("JWT_SECRET"); v != "" {
 		c.JWTSecret = []byte(v)
@@ -344,6 +358,14 @@ func (c Config) Validate() error {
 		if o != "*" && !strings.HasPrefix(o, "http://") && !strings.HasPrefix(o, "https://") {
 			errs = append(errs, fmt.Errorf("TENANTGRAPH_CORS_ORIGINS: %q is not an origin such as https://app.example.com, or *", o))
 		}
+	}
+	for _, h := range c.CORSHeaders {
+		if !validHeaderName(h) {
+			errs = append(errs, fmt.Errorf("TENANTGRAPH_CORS_HEADERS: %q is not a header name such as X-Client-Version", h))
+		}
+	}
+	if len(c.CORSHeaders) > 0 && len(c.CORSOrigins) == 0 {
+		errs = append(errs, errors.New("TENANTGRAPH_CORS_HEADERS is set but TENANTGRAPH_CORS_ORIGINS is not: without origins no browser on another site may call the gateway"))
 	}
 	if c.MaxBodyBytes <= 0 {
 		errs = append(errs, errors.New("TENANTGRAPH_MAX_BODY_BYTES must be positive"))
@@ -454,4 +476,21 @@ func parseRate(s string) (limits.Rate, error) {
 		return limits.Rate{}, fmt.Errorf("%q is not a rate such as 100/1s", s)
 	}
 	return limits.Rate{Requests: requests, Per: d}, nil
+}
+
+// validHeaderName reports whether h is an HTTP header name: a token of
+// RFC 9110, section 5.6.2.
+func validHeaderName(h string) bool {
+	if h == "" {
+		return false
+	}
+	for _, r := range h {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+		case strings.ContainsRune("!#$%&'*+-.^_`|~", r):
+		default:
+			return false
+		}
+	}
+	return true
 }

@@ -16,6 +16,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -70,6 +71,9 @@ type Options struct {
 	// CORSOrigins are the browser origins allowed to call /graphql and
 	// /schema.graphql from other sites ("*" for any). Empty: no CORS.
 	CORSOrigins []string
+	// CORSHeaders are request headers that browsers on CORSOrigins may
+	// send besides CORSDefaultHeaders, which are always allowed.
+	CORSHeaders []string
 
 	// Share admits GraphQL requests: at most Tenant.Limits.MaxConcurrent
 	// of a tenant at once, within the limiter's total. Nil admits every
@@ -89,6 +93,17 @@ type Options struct {
 	// Observer is told of every request's tenant, operation type,
 	// outcome and duration, for metrics. Nil: no one is.
 	Observer Observer
+}
+
+// CORSDefaultHeaders are the request headers that browsers on
+// Options.CORSOrigins may always send: those of the GraphQL over HTTP
+// transports, the request ID, W3C trace context, and those Apollo Client
+// sends (its client awareness headers, and the header that lets its
+// uploads pass CSRF prevention).
+var CORSDefaultHeaders = []string{
+	"Authorization", "Content-Type", "Accept", "X-Request-Id",
+	"traceparent", "tracestate",
+	"apollographql-client-name", "apollographql-client-version", "apollo-require-preflight",
 }
 
 type gateway struct {
@@ -122,6 +137,7 @@ func New(opts Options) http.Handler {
 	r.Get("/readyz", g.readyz)
 	if opts.GraphiQL != nil {
 		r.Get("/", opts.GraphiQL.ServeHTTP)
+		r.Head("/", opts.GraphiQL.ServeHTTP)
 		r.Handle(opts.AssetsPath+"*", http.StripPrefix(opts.AssetsPath, opts.Assets))
 	}
 
@@ -132,7 +148,7 @@ func New(opts Options) http.Handler {
 			r.Use(cors.Handler(cors.Options{
 				AllowedOrigins: opts.CORSOrigins,
 				AllowedMethods: []string{http.MethodGet, http.MethodPost},
-				AllowedHeaders: []string{"Authorization", "Content-Type", "Accept", "X-Request-Id"},
+				AllowedHeaders: append(slices.Clone(CORSDefaultHeaders), opts.CORSHeaders...),
 				ExposedHeaders: []string{"X-Request-Id"},
 				MaxAge:         600,
 			}))

@@ -93,6 +93,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	switch cmd {
 	case "serve":
+		if len(args) > 0 {
+			if isHelp(args[0]) {
+				fmt.Fprint(stdout, usage)
+				return nil
+			}
+			fmt.Fprint(stderr, usage)
+			return fmt.Errorf("serve takes no arguments (settings come from the environment): %q", args[0])
+		}
 		return serve(ctx, getenv, stdout, stderr)
 	case "token":
 		return token(args, getenv, stdout, stderr)
@@ -110,6 +118,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	fmt.Fprint(stderr, usage)
 	return fmt.Errorf("unknown command %q", cmd)
+}
+
+// isHelp reports whether arg asks for the usage.
+func isHelp(arg string) bool {
+	return arg == "-h" || arg == "-help" || arg == "--help"
 }
 
 // serve runs the gateway until ctx is done, then shuts it down gracefully.
@@ -236,6 +249,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		}
 		if adminToken == "" {
 			adminToken = rand.Text()
+			cfg.AdminToken = adminToken // so that the start-up log says the endpoint is served
 		}
 	}
 

@@ -24,6 +24,7 @@ import (
 type gatewayProcess struct {
 	url    string
 	stdout *testenv.Buffer
+	logs   *testenv.Buffer // the JSON log, a line per record
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -36,7 +37,7 @@ func start(t *testing.T, env map[string]string) *gatewayProcess {
 	env["TENANTGRAPH_LOG_FORMAT"] = "json"
 	ctx, cancel := context.WithCancel(t.Context())
 	pr, pw := io.Pipe()
-	p := &gatewayProcess{stdout: &testenv.Buffer{}, cancel: cancel, done: make(chan error, 1)}
+	p := &gatewayProcess{stdout: &testenv.Buffer{}, logs: &testenv.Buffer{}, cancel: cancel, done: make(chan error, 1)}
 	go func() {
 		p.done <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, p.stdout, pw)
 		pw.Close()
@@ -45,6 +46,7 @@ func start(t *testing.T, env map[string]string) *gatewayProcess {
 	go func() {
 		sc := bufio.NewScanner(pr)
 		for sc.Scan() {
+			p.logs.Write(append(sc.Bytes(), '\n'))
 			var line struct{ Msg, Graphiql string }
 			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "listening" {
 				listening <- line.Graphiql
@@ -143,6 +145,27 @@ func TestDevMode(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.Contains(t, string(page), tokens["acme"], "GraphiQL offers the dev tokens")
+
+	require.Contains(t, banner, "Operator endpoint: curl -s "+p.url+"admin/tenants")
+	require.Equal(t, 1, p.logs.Count(`"msg":"listening"`))
+	require.Equal(t, 1, p.logs.Count(`"admin":true`), "the start-up log says the operator endpoint is served: %s", p.logs)
+}
+
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"-h"}, {"--help"}, {"-help"}, {"help"}, {"serve", "--help"}} {
+		var stdout, stderr bytes.Buffer
+		// A context already done: were the gateway started, it would
+		// stop at once, and the test would see no usage.
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		require.NoError(t, run(ctx, args, func(string) string { return "" }, &stdout, &stderr), "%q", args)
+		require.Contains(t, stdout.String(), "Usage:", "%q", args)
+		require.Empty(t, stderr.String(), "%q starts nothing", args)
+	}
+	var stderr bytes.Buffer
+	err := run(t.Context(), []string{"--port", "8080"}, func(string) string { return "" }, io.Discard, &stderr)
+	require.ErrorContains(t, err, "serve takes no arguments")
+	require.Contains(t, stderr.String(), "Usage:")
 }
 
 func TestTokenCommandRefusesDevMode(t *testing.T) {

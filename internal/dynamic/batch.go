@@ -88,21 +88,28 @@ func readField(pf *planField, parent any) any {
 // resolveBatch resolves the batch bp for parents and keeps the results.
 func (ex *execution) resolveBatch(ctx context.Context, bp *batchPlan, parents []any) {
 	distinct := make([]any, 0, len(parents))
+	ex.batchMu.Lock()
+	if ex.batched == nil {
+		ex.batched = make(map[batchKey]*batchResult, len(parents))
+	}
 	for _, parent := range parents {
 		if !comparable(parent) {
 			continue // resolved alone, by completeObject
 		}
 		k := batchKey{bp, parent}
-		if _, loaded := ex.batched.LoadOrStore(k, (*batchResult)(nil)); !loaded {
+		if _, seen := ex.batched[k]; !seen {
+			ex.batched[k] = nil // being resolved
 			distinct = append(distinct, parent)
 		}
 	}
+	ex.batchMu.Unlock()
 	if len(distinct) == 0 {
 		return
 	}
 	values, errs := bp.batch.Resolve(ctx, distinct, bp.fields)
-	for i, parent := range distinct {
-		r := &batchResult{}
+	results := make([]batchResult, len(distinct))
+	for i := range distinct {
+		r := &results[i]
 		switch {
 		case i < len(errs) && errs[i] != nil:
 			r.err = errs[i]
@@ -111,16 +118,23 @@ func (ex *execution) resolveBatch(ctx context.Context, bp *batchPlan, parents []
 		default:
 			r.err = fmt.Errorf("dynamic: batch of %s resolved %d of %d values", bp.batch.Type, len(values), len(distinct))
 		}
-		ex.batched.Store(batchKey{bp, parent}, r)
 	}
+	ex.batchMu.Lock()
+	for i, parent := range distinct {
+		ex.batched[batchKey{bp, parent}] = &results[i]
+	}
+	ex.batchMu.Unlock()
 }
 
 // batchResultOf returns what bp resolved for parent, resolving it now if
 // no prefetch did.
 func (ex *execution) batchResultOf(ctx context.Context, bp *batchPlan, parent any) *batchResult {
 	if comparable(parent) {
-		if r, ok := ex.batched.Load(batchKey{bp, parent}); ok && r.(*batchResult) != nil {
-			return r.(*batchResult)
+		ex.batchMu.Lock()
+		r := ex.batched[batchKey{bp, parent}]
+		ex.batchMu.Unlock()
+		if r != nil {
+			return r
 		}
 	}
 	values, errs := bp.batch.Resolve(ctx, []any{parent}, bp.fields)
@@ -134,7 +148,12 @@ func (ex *execution) batchResultOf(ctx context.Context, bp *batchPlan, parent an
 		r.err = fmt.Errorf("dynamic: batch of %s resolved no value", bp.batch.Type)
 	}
 	if comparable(parent) {
-		ex.batched.Store(batchKey{bp, parent}, r)
+		ex.batchMu.Lock()
+		if ex.batched == nil {
+			ex.batched = make(map[batchKey]*batchResult)
+		}
+		ex.batched[batchKey{bp, parent}] = r
+		ex.batchMu.Unlock()
 	}
 	return r
 }

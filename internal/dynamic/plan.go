@@ -85,8 +85,10 @@ type execution struct {
 	// restricted holds the enums whose values it may refuse in results.
 	access     Access
 	restricted map[string]bool
-	// batched holds what batches resolved, by batchKey.
-	batched sync.Map
+	// batched holds what batches resolved, by batchKey; nil while a
+	// batch resolves it.
+	batchMu sync.Mutex
+	batched map[batchKey]*batchResult
 }
 
 // newPlan collects the selection set sel for the object type t and plans

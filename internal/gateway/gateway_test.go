@@ -28,6 +28,7 @@ import (
 	"github.com/tenantgraph/tenantgraph/internal/logging"
 	"github.com/tenantgraph/tenantgraph/internal/secrets"
 	"github.com/tenantgraph/tenantgraph/internal/store"
+	"github.com/tenantgraph/tenantgraph/internal/telemetry"
 	"github.com/tenantgraph/tenantgraph/internal/tenantcfg"
 	"github.com/tenantgraph/tenantgraph/internal/testenv"
 	"github.com/tenantgraph/tenantgraph/internal/upstream"
@@ -115,6 +116,9 @@ type testSetup struct {
 	tenantIssuers bool
 	// breaker configures the breakers of tenants' upstreams.
 	breaker upstream.BreakerConfig
+	// tracing makes spans of requests, operations and upstream calls, as
+	// server.go does. Nil: none.
+	tracing *telemetry.Tracing
 }
 
 func newTestGatewayWith(t testing.TB, st store.Store, dir string, setup testSetup) *testGateway {
@@ -138,6 +142,7 @@ func newTestGatewayWith(t testing.TB, st store.Store, dir string, setup testSetu
 		},
 		NewHandler: func(_ string, es graphql.ExecutableSchema) http.Handler {
 			o := gateway.HandlerOptions{Logger: logger, ParserTokenLimit: 500, Suggestions: true}
+			o.Tracing = setup.tracing.GraphQLExtension()
 			if setup.handler != nil {
 				setup.handler(&o)
 			}
@@ -153,7 +158,8 @@ func newTestGatewayWith(t testing.TB, st store.Store, dir string, setup testSetu
 				Secret: func(ctx context.Context, secret string) (string, error) {
 					return tenantcfg.Secret(ctx, configs, sources, tenantID, secret, refs[secret])
 				},
-				Breaker: setup.breaker,
+				Breaker:        setup.breaker,
+				TracerProvider: setup.tracing.Provider(),
 			})
 		},
 	})
@@ -176,6 +182,7 @@ func newTestGatewayWith(t testing.TB, st store.Store, dir string, setup testSetu
 		Logger:       logger,
 		MaxBodyBytes: 64 << 10,
 		AdminToken:   testAdminToken,
+		Tracing:      setup.tracing.HTTPMiddleware(),
 	}
 	for _, o := range setup.gateway {
 		o(&opts)

@@ -48,6 +48,9 @@ type HandlerOptions struct {
 	// PersistedQueryCounts those of PersistedQueries, for metrics; a
 	// handler of each schema may share them. Nil: not counted.
 	QueryCacheCounts, PersistedQueryCounts *CacheCounts
+	// Tracing makes spans of each operation and its parsing, validation
+	// and execution (telemetry.NewGraphQLTracer). Nil: no spans.
+	Tracing graphql.HandlerExtension
 }
 
 // NewGraphQLHandler returns gqlgen's handler.Server for es, with the
@@ -86,6 +89,9 @@ func NewGraphQLHandler(es graphql.ExecutableSchema, o HandlerOptions) http.Handl
 	srv.Use(newOperationLimits(o.ParserTokenLimit, o.QueryCacheSize, o.ExposeCost))
 	srv.Use(introspectionPolicy{})
 	srv.Use(&strictVariables{})
+	if o.Tracing != nil {
+		srv.Use(o.Tracing)
+	}
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		if op := graphql.GetOperationContext(ctx).Operation; op != nil {
 			logOperation(ctx, op.Name, string(op.Operation))

@@ -162,6 +162,9 @@ func accessLog(logger *slog.Logger, refusals *Refusals, observer Observer, known
 					refusals.Add(rl.tenant, refusal)
 				}
 			}
+			if id := traceID(r.Context()); id != "" {
+				attrs = append(attrs, slog.String("trace_id", id))
+			}
 			logger.LogAttrs(r.Context(), level, "request", attrs...)
 			if observer != nil {
 				observeRequest(observer, known, &rl, status, refusal, errCode, duration)

@@ -93,6 +93,9 @@ type Options struct {
 	// Observer is told of every request's tenant, operation type,
 	// outcome and duration, for metrics. Nil: no one is.
 	Observer Observer
+	// Tracing wraps every request, outside the access log, to make a
+	// span of it (telemetry.HTTPMiddleware). Nil: no spans.
+	Tracing func(http.Handler) http.Handler
 }
 
 // CORSDefaultHeaders are the request headers that browsers on
@@ -125,6 +128,10 @@ func New(opts Options) http.Handler {
 	g := &gateway{opts: opts, ready: newReadiness(opts)}
 
 	r := chi.NewRouter()
+	if opts.Tracing != nil {
+		// Outside the access log, which logs the span's trace ID.
+		r.Use(opts.Tracing)
+	}
 	r.Use(requestID, accessLog(opts.Logger, opts.Refusals, opts.Observer, opts.Registry.Known), recoverer(opts.Logger))
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
 		apperr.Write(w, http.StatusNotFound, &apperr.Error{Code: apperr.NotFound, Message: "no such endpoint; GraphQL is served at /graphql"})
@@ -261,6 +268,7 @@ func (g *gateway) tenant(w http.ResponseWriter, r *http.Request) (*loader.Tenant
 		panic("gateway: authenticated request without a tenant")
 	}
 	logTenant(r.Context(), id)
+	traceTenant(r.Context(), id)
 	t, ok := g.opts.Registry.Lookup(id)
 	switch {
 	case !ok && g.opts.Registry.Known(id):

@@ -49,6 +49,7 @@ import (
 	"github.com/tenantgraph/tenantgraph/internal/ratelimit"
 	"github.com/tenantgraph/tenantgraph/internal/secrets"
 	"github.com/tenantgraph/tenantgraph/internal/store"
+	"github.com/tenantgraph/tenantgraph/internal/telemetry"
 	"github.com/tenantgraph/tenantgraph/internal/tenantcfg"
 	"github.com/tenantgraph/tenantgraph/internal/upstream"
 	"github.com/tenantgraph/tenantgraph/loader"
@@ -135,6 +136,23 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	level.Set(cfg.LogLevel)
 	logger := logging.New(stderr, cfg.LogFormat, &level)
 
+	// Traces, when the OTEL_* variables ask for them; off, they cost
+	// nothing. Flushed last, after everything that makes spans stopped.
+	tracing, err := telemetry.NewTracing(ctx, getenv)
+	if err != nil {
+		return fmt.Errorf("tracing:\n%w", err)
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+		defer cancel()
+		if err := tracing.Shutdown(sctx); err != nil {
+			logger.Warn("spans may have been lost", "error", err)
+		}
+	}()
+	if tracing.Enabled() {
+		logger.Info("tracing on: spans are exported by OTLP")
+	}
+
 	authCfg, err := authConfig(cfg)
 	if err != nil {
 		return err
@@ -145,19 +163,19 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		authCfg.ScopesClaim = cfg.JWTScopesClaim
 		logger.Warn("dev mode: no JWT_SECRET or JWT_PUBLIC_KEY_FILE, so tokens are signed with a key made up at start; never use dev mode in production")
 	}
-	st, err := openStore(ctx, cfg, logger)
+	st, err := openStore(ctx, cfg, logger, tracing)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 
-	c, err := openCache(ctx, cfg, logger)
+	c, err := openCache(ctx, cfg, logger, tracing)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 
-	rl, err := openRateLimiter(cfg, logger)
+	rl, err := openRateLimiter(cfg, logger, tracing)
 	if err != nil {
 		return err
 	}
@@ -189,6 +207,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 				ParserTokenLimit: cfg.ParserTokenLimit,
 				Suggestions:      cfg.SuggestionsOn(),
 				ExposeCost:       cfg.ExposeCost,
+				Tracing:          tracing.GraphQLExtension(),
 				RateLimiter:      rl,
 			}
 			if cfg.RedisURL != "" {
@@ -209,6 +228,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 				Secret: func(ctx context.Context, secret string) (string, error) {
 					return tenantcfg.Secret(ctx, tenantConfigs, secretResolver, tenantID, secret, secretRefs[secret])
 				},
+				TracerProvider: tracing.Provider(),
 			})
 		},
 	})
@@ -283,6 +303,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 			CORSHeaders:  cfg.CORSHeaders,
 			Share:        fairshare.New(cfg.MaxInFlight),
 			QueueTimeout: cfg.QueueTimeout,
+			Tracing:      tracing.HTTPMiddleware(),
 			RateLimiter:  rl,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -354,11 +375,11 @@ func authConfig(cfg config.Config) (auth.Config, error) {
 
 // openStore opens Postgres when DATABASE_URL is set, the in-memory store
 // otherwise.
-func openStore(ctx context.Context, cfg config.Config, logger *slog.Logger) (store.Store, error) {
+func openStore(ctx context.Context, cfg config.Config, logger *slog.Logger, tracing *telemetry.Tracing) (store.Store, error) {
 	if cfg.DatabaseURL == "" {
 		return store.NewMemory(logger), nil
 	}
-	pg, err := store.OpenPostgres(ctx, cfg.DatabaseURL, logger)
+	pg, err := store.OpenPostgresWithOptions(ctx, cfg.DatabaseURL, store.PostgresOptions{Logger: logger, Tracer: tracing.PgxTracer()})
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
@@ -367,8 +388,8 @@ func openStore(ctx context.Context, cfg config.Config, logger *slog.Logger) (sto
 
 // openCache opens the cache of resolved tenant configuration and secrets:
 // in process, and in Redis when REDIS_URL is set.
-func openCache(ctx context.Context, cfg config.Config, logger *slog.Logger) (*cache.Cache, error) {
-	cc := cache.Config{Logger: logger, KeyPrefix: cfg.RedisPrefix, LocalTTL: cfg.CacheLocalTTL}
+func openCache(ctx context.Context, cfg config.Config, logger *slog.Logger, tracing *telemetry.Tracing) (*cache.Cache, error) {
+	cc := cache.Config{Logger: logger, KeyPrefix: cfg.RedisPrefix, LocalTTL: cfg.CacheLocalTTL, RedisHooks: tracing.RedisHooks()}
 	if cfg.RedisURL != "" {
 		opts, err := cache.ParseRedisURL(cfg.RedisURL)
 		if err != nil {
@@ -396,8 +417,8 @@ func openCache(ctx context.Context, cfg config.Config, logger *slog.Logger) (*ca
 
 // openRateLimiter opens the tenants' rate limits: shared by the replicas
 // through Redis when REDIS_URL is set, in process otherwise.
-func openRateLimiter(cfg config.Config, logger *slog.Logger) (*ratelimit.Limiter, error) {
-	opts := ratelimit.Options{KeyPrefix: cfg.RedisPrefix + "ratelimit:", Logger: logger}
+func openRateLimiter(cfg config.Config, logger *slog.Logger, tracing *telemetry.Tracing) (*ratelimit.Limiter, error) {
+	opts := ratelimit.Options{KeyPrefix: cfg.RedisPrefix + "ratelimit:", Logger: logger, RedisHooks: tracing.RedisHooks()}
 	if cfg.RedisURL != "" {
 		ro, err := cache.ParseRedisURL(cfg.RedisURL)
 		if err != nil {

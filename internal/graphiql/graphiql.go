@@ -29,10 +29,9 @@ const defaultQuery = `# Run the query with Ctrl-Enter or the ▶ button.
 }
 `
 
-// headersHint is the header editor's content when no dev tokens are given.
-const headersHint = `{
-  "Authorization": "Bearer <token>"
-}`
+// noHeaders is the header editor's content when no dev tokens are given:
+// the page asks for a token instead (see Handler).
+const noHeaders = `{}`
 
 // Options configures [Handler]. The zero value is ready to use.
 type Options struct {
@@ -57,7 +56,8 @@ type Options struct {
 	// as "all roles", then the others in this order. A tenant and role
 	// listed twice keep their first token. The tokens are written into
 	// the page, so set this only where every visitor may act as every
-	// listed tenant. Default none: the header editor starts with a hint.
+	// listed tenant. Default none: the page asks for a token, and sends
+	// nothing to the endpoint until it has one.
 	DevTokens []DevToken
 }
 
@@ -177,6 +177,14 @@ func devTenants(tokens []DevToken) []devTenant {
 // again, so docs and completion show the schema of the tenant and role it
 // acts as.
 //
+// Without dev tokens the page shows a token field above GraphiQL and
+// fetches no schema until a token is given (in the field, or in the
+// header editor). When the endpoint refuses a token (401), the page says
+// why above GraphiQL: in dev mode, that the gateway restarted since the
+// page was loaded, so its dev tokens, signed with the old process's key,
+// are void and the page must be reloaded; otherwise, that the token was
+// refused.
+//
 // Responses carry a Content-Security-Policy that allows scripts, styles
 // and fonts from the page's origin only (plus inline styles and data:
 // fonts, which GraphiQL uses) and connections to the page's origin and
@@ -200,7 +208,7 @@ func Handler(opts Options) http.Handler {
 	cfg := pageConfig{
 		Endpoint:       opts.Endpoint,
 		DefaultQuery:   defaultQuery,
-		DefaultHeaders: headersHint,
+		DefaultHeaders: noHeaders,
 		DevTenants:     devTenants(opts.DevTokens),
 	}
 	var buf bytes.Buffer

@@ -96,7 +96,8 @@ func TestHandler(t *testing.T) {
 	cfg := parseConfig(t, page)
 	require.Equal(t, "/graphql", cfg.Endpoint)
 	require.Contains(t, cfg.DefaultQuery, "goodsList(first: 10)")
-	require.JSONEq(t, `{"Authorization": "Bearer <token>"}`, cfg.DefaultHeaders)
+	require.JSONEq(t, `{}`, cfg.DefaultHeaders, "no placeholder token is sent")
+	require.Contains(t, page, `id="graphiql-token"`, "the page asks for a token")
 	require.Empty(t, cfg.DevTenants)
 }
 

@@ -7,6 +7,12 @@
 // The schema follows the Authorization header: when the header changes,
 // by a picker or by hand, GraphiQL fetches the schema again, and each role
 // may see a schema of its own.
+//
+// Without dev mode the page asks for a token (#graphiql-token) and sends
+// nothing until the header editor has one. A 401 from the endpoint shows
+// #graphiql-notice: in dev mode, that the gateway restarted (its dev
+// tokens die with the process that signed them) and the page needs a
+// reload; otherwise, that the token was refused.
 (function () {
   'use strict';
 
@@ -17,8 +23,11 @@
   var tenants = config.devTenants || []; // [{tenant, tokens: [{role, label, token}]}]
   var tenantKey = 'tenantgraph:graphiql:tenant'; // the tenant picked last
   var roleKey = 'tenantgraph:graphiql:role:'; // + tenant ID: the role picked last for it
+  var notice = document.getElementById('graphiql-notice');
+  var tokenForm = document.getElementById('graphiql-token-form');
+  var tokenInput = document.getElementById('graphiql-token');
   var root = ReactDOM.createRoot(document.getElementById('graphiql'));
-  var send = GraphiQL.createFetcher({ url: config.endpoint });
+  var send = GraphiQL.createFetcher({ url: config.endpoint, fetch: watchedFetch });
 
   var headersProp = config.defaultHeaders; // GraphiQL's headers prop; a new value replaces the editor's text
   var editorHeaders = headersProp; // the header editor's text, as last reported
@@ -59,6 +68,58 @@
     return JSON.stringify(h, null, 2);
   }
 
+  // showNotice shows text above GraphiQL, with a button that reloads the
+  // page if reload is set; an empty text hides the notice.
+  function showNotice(text, reload) {
+    notice.textContent = text;
+    notice.hidden = !text;
+    if (reload) {
+      var b = document.createElement('button');
+      b.type = 'button';
+      b.textContent = 'Reload the page';
+      b.addEventListener('click', function () {
+        location.reload();
+      });
+      notice.appendChild(document.createTextNode(' '));
+      notice.appendChild(b);
+    }
+  }
+
+  // watchedFetch is fetch for GraphiQL's fetcher: it tells the user why
+  // the endpoint refuses a token.
+  function watchedFetch(url, init) {
+    var auth = authorization(init && init.headers);
+    return fetch(url, init).then(function (res) {
+      if (res.status !== 401) {
+        showNotice('');
+      } else if (find(auth)) {
+        showNotice(
+          'The gateway restarted since this page was loaded: the dev tokens on this page were signed ' +
+            'with the key of the previous process, and are no longer accepted. Reload the page for new ones.',
+          true
+        );
+      } else {
+        showNotice(
+          'The gateway refused the token in the Authorization header (401): it may have expired, ' +
+            'or be meant for another gateway. Paste a current token.'
+        );
+      }
+      return res;
+    });
+  }
+
+  // needToken is GraphiQL's result for a request the page does not send,
+  // for want of a token.
+  var needToken = {
+    errors: [
+      {
+        message:
+          'No token: paste a bearer token of your tenant above (or put it in the Authorization header ' +
+          'below); it selects the tenant, and so the schema.',
+      },
+    ],
+  };
+
   // newFetcher returns a fetcher for GraphiQL; passing GraphiQL a new one
   // makes it fetch the schema again, with the header editor's headers.
   // GraphiQL fetches the schema the first time before the editor exists,
@@ -72,6 +133,7 @@
         started = true;
         schemaAuth = authorization(opts && opts.headers);
       }
+      if (tokenInput && !authorization(opts && opts.headers)) return Promise.resolve(needToken);
       return send(params, opts);
     };
   }
@@ -191,14 +253,31 @@
     storageSet(tenantKey, t.tenant);
     storageSet(roleKey + t.tenant, tok.role);
     showToken('Bearer ' + tok.token);
-    // GraphiQL puts its headers prop into the editor when the prop
-    // changes, so clear it first for a text equal to the last one to
-    // count. onEditHeaders then fetches the schema of the token.
-    headersProp = withToken(editorHeaders, tok.token);
+    setHeaders(withToken(editorHeaders, tok.token));
+  }
+
+  // setHeaders puts text into the header editor. GraphiQL puts its
+  // headers prop into the editor when the prop changes, so clear it first
+  // for a text equal to the last one to count. onEditHeaders then fetches
+  // the schema of the token in text.
+  function setHeaders(text) {
+    headersProp = text;
     ReactDOM.flushSync(function () {
       render(true);
     });
     render();
+  }
+
+  if (tokenForm) {
+    // No dev mode: the token field fills in the Authorization header.
+    tokenForm.addEventListener('submit', function (e) {
+      e.preventDefault();
+      var token = tokenInput.value.trim().replace(/^Bearer\s+/i, '');
+      if (!token) return;
+      tokenInput.value = '';
+      showNotice('');
+      setHeaders(withToken(editorHeaders, token));
+    });
   }
 
   if (picker && tenants.length > 0) {

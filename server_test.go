@@ -29,11 +29,13 @@ type gatewayProcess struct {
 	done   chan error
 }
 
-// start runs "tenantgraph serve" with env on a free port and waits until it
-// listens.
+// start runs "tenantgraph serve" with env on a free port (or on
+// env's TENANTGRAPH_ADDR, if set) and waits until it listens.
 func start(t *testing.T, env map[string]string) *gatewayProcess {
 	t.Helper()
-	env["TENANTGRAPH_ADDR"] = "127.0.0.1:0"
+	if env["TENANTGRAPH_ADDR"] == "" {
+		env["TENANTGRAPH_ADDR"] = "127.0.0.1:0"
+	}
 	env["TENANTGRAPH_LOG_FORMAT"] = "json"
 	ctx, cancel := context.WithCancel(t.Context())
 	pr, pw := io.Pipe()

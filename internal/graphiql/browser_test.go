@@ -5,7 +5,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"os/exec"
 	"regexp"
 	"sync"
@@ -15,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tenantgraph/tenantgraph/internal/graphiql"
+	"github.com/tenantgraph/tenantgraph/internal/testenv"
 )
 
 // introspection is the smallest schema GraphiQL accepts: type Query { hello: String }.
@@ -44,21 +44,14 @@ func (w *statusWriter) WriteHeader(code int) {
 // renders with the dev-mode header filled in and the role picker of the
 // tenant shown, loads every asset, sends the header with its schema
 // request, and logs nothing to the console (such as a
-// Content-Security-Policy violation). Run it after updating the assets:
+// Content-Security-Policy violation). TestGraphiQLInBrowser, in the root
+// package, uses the page against the gateway.
 //
-//	TENANTGRAPH_BROWSER_TESTS=1 go test -run Browser ./internal/graphiql/
-//
-// CHROMIUM names the browser binary; default chromium from PATH.
+// It skips without Chromium (apt-get install chromium), and fails then
+// under TENANTGRAPH_REQUIRE_SERVICES=1, as in CI. CHROMIUM names the
+// browser binary; default chromium from PATH.
 func TestBrowser(t *testing.T) {
-	if os.Getenv("TENANTGRAPH_BROWSER_TESTS") != "1" {
-		t.Skip("set TENANTGRAPH_BROWSER_TESTS=1 to run GraphiQL in headless Chromium (apt-get install chromium)")
-	}
-	browser := os.Getenv("CHROMIUM")
-	if browser == "" {
-		browser = "chromium"
-	}
-	browser, err := exec.LookPath(browser)
-	require.NoError(t, err, "Chromium not found: install it or set CHROMIUM")
+	browser := testenv.ChromiumPath(t)
 
 	var (
 		mu     sync.Mutex

@@ -1,0 +1,72 @@
+package gateway_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/tenantgraph/tenantgraph/internal/gateway"
+	"github.com/tenantgraph/tenantgraph/internal/store"
+	"github.com/tenantgraph/tenantgraph/internal/telemetry"
+)
+
+// discardExporter drops the spans a batch span processor hands it: the
+// cost of making, recording and batching spans, without a collector.
+type discardExporter struct{}
+
+func (discardExporter) ExportSpans(context.Context, []sdktrace.ReadOnlySpan) error { return nil }
+func (discardExporter) Shutdown(context.Context) error                             { return nil }
+
+// BenchmarkTelemetry measures W1 (goods by ID through the HTTP handler,
+// on the in-memory store as BenchmarkLimits does, so that the gateway's
+// own cost is what is compared) with telemetry off (as with no OTEL_* variable and no
+// TENANTGRAPH_METRICS_ADDR), with tracing on (every request sampled, its
+// spans batched and dropped: no exporter endpoint), and with tracing and
+// metrics on. Compare with
+//
+//	go test -run '^$' -bench Telemetry -count 10 ./internal/gateway | tee telemetry.txt
+//	benchstat -col /telemetry telemetry.txt
+func BenchmarkTelemetry(b *testing.B) {
+	for _, name := range []string{"off", "tracing", "tracing+metrics"} {
+		var setup testSetup
+		if name != "off" {
+			tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(discardExporter{}))
+			b.Cleanup(func() { tp.Shutdown(context.Background()) })
+			setup.tracing = telemetry.NewTracingWithProvider(tp)
+		}
+		if name == "tracing+metrics" {
+			m := telemetry.New()
+			setup.handler = func(o *gateway.HandlerOptions) { o.Observer = m }
+			setup.gateway = []func(*gateway.Options){func(o *gateway.Options) { o.Observer = m }}
+		}
+		st := store.NewMemory(slog.New(slog.DiscardHandler))
+		g := newTestGatewayWith(b, st, writeTenants(b, defaultTenants), setup)
+		tok := g.token(b, "acme")
+		id := g.create(b, tok, "Teapot", 12.5).ID
+		body, err := json.Marshal(map[string]any{
+			"query":     `query Goods($id: ID!) { goods(id: $id) { id name price description createdAt updatedAt } }`,
+			"variables": map[string]any{"id": id},
+		})
+		require.NoError(b, err)
+		b.Run("telemetry="+name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Authorization", "Bearer "+tok)
+				rec := httptest.NewRecorder()
+				g.handler.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK || !bytes.Contains(rec.Body.Bytes(), []byte(id)) {
+					b.Fatalf("status %d: %s", rec.Code, rec.Body)
+				}
+			}
+		})
+	}
+}

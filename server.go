@@ -184,6 +184,20 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	if cfg.Limits.MaxConcurrent == 0 {
 		cfg.Limits.MaxConcurrent = defaultShare(st)
 	}
+	// Metrics, when served: what the request path observes, and the
+	// counters read at each scrape.
+	var (
+		metrics   *telemetry.Metrics
+		observer  gateway.Observer
+		onLoad    func(tenantID string, d time.Duration, err error)
+		refusals  gateway.Refusals
+		documents gateway.CacheCounts
+		apq       gateway.CacheCounts
+	)
+	if cfg.MetricsAddr != "" {
+		metrics = telemetry.New()
+		observer, onLoad = metrics, metrics.ObserveLoad
+	}
 	// Resolvers reach the store through the tenants' shares of its
 	// connections.
 	res := &resolvers.Resolver{Store: fairshare.Store(st, fairshare.New(0)), MaxPageSize: cfg.Limits.MaxPageSize}
@@ -209,17 +223,21 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 				ExposeCost:       cfg.ExposeCost,
 				Tracing:          tracing.GraphQLExtension(),
 				RateLimiter:      rl,
+				Observer:         observer,
+				QueryCacheCounts: &documents,
 			}
 			if cfg.RedisURL != "" {
 				// Persisted queries are shared by the replicas, per schema.
 				opts.PersistedQueries = c.QueryCache("apq:" + schemaHash)
 			}
+			opts.PersistedQueryCounts = &apq
 			return gateway.NewGraphQLHandler(es, opts)
 		},
 		Logger:   logger,
 		Limits:   cfg.Limits,
 		MaxViews: cfg.MaxViews,
 		Guard:    guard,
+		OnLoad:   onLoad,
 		NewUpstream: func(tenantID string, secretRefs map[string]string, name string, spec upstream.Spec) (*upstream.Client, error) {
 			return upstream.New(name, spec, upstream.Options{
 				Guard:     guard,
@@ -252,6 +270,18 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	if err != nil {
 		return fmt.Errorf("token verification: %w", err)
 	}
+	if metrics != nil {
+		sources := telemetry.Sources{
+			Refusals: &refusals, Cache: c, RateLimiter: rl, Tokens: verifier,
+			Documents: &documents, PersistedQueries: &apq, Tenants: reg,
+		}
+		if pg, ok := st.(*store.Postgres); ok {
+			sources.Pool = pg
+		}
+		if err := metrics.Register(sources); err != nil {
+			return fmt.Errorf("metrics: %w", err)
+		}
+	}
 	if cfg.Watch {
 		go func() {
 			if err := reg.Watch(ctx, nil); err != nil {
@@ -276,6 +306,19 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
+	}
+	if metrics != nil {
+		msrv, err := serveMetrics(ctx, cfg.MetricsAddr, metrics, logger)
+		if err != nil {
+			return err
+		}
+		// After the API's shutdown below, so that a last scrape sees its
+		// last requests.
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+			defer cancel()
+			msrv.Shutdown(sctx)
+		}()
 	}
 	const assetsPath = "/graphiql/"
 	srv := &http.Server{
@@ -305,6 +348,8 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 			QueueTimeout: cfg.QueueTimeout,
 			Tracing:      tracing.HTTPMiddleware(),
 			RateLimiter:  rl,
+			Refusals:     &refusals,
+			Observer:     observer,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -337,6 +382,32 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// serveMetrics serves m at /metrics on addr, apart from the API, until it
+// is shut down.
+func serveMetrics(ctx context.Context, addr string, m *telemetry.Metrics, logger *slog.Logger) (*http.Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("TENANTGRAPH_METRICS_ADDR: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	go func() {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("metrics are no longer served", "error", err)
+		}
+	}()
+	logger.Info("serving metrics", "addr", ln.Addr().String(), "path", "/metrics")
+	return srv, nil
 }
 
 // defaultShare is a tenant's share of concurrent requests and store

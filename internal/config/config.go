@@ -21,6 +21,10 @@ import (
 type Config struct {
 	// Addr is the listen address. TENANTGRAPH_ADDR, default ":8080".
 	Addr string
+	// MetricsAddr is the listen address of the Prometheus metrics,
+	// served at /metrics apart from the API, such as ":9090".
+	// TENANTGRAPH_METRICS_ADDR, default empty: no metrics.
+	MetricsAddr string
 	// TenantsDir holds one directory per tenant.
 	// TENANTGRAPH_TENANTS_DIR, default "./tenants".
 	TenantsDir string
@@ -182,6 +186,7 @@ func (c Config) DevMode() bool {
 func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("addr", c.Addr),
+		slog.String("metrics_addr", c.MetricsAddr),
 		slog.String("tenants_dir", c.TenantsDir),
 		slog.Bool("database", c.DatabaseURL != ""),
 		slog.Bool("redis", c.RedisURL != ""),
@@ -234,6 +239,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		}
 	}
 	str("TENANTGRAPH_ADDR", &c.Addr)
+	str("TENANTGRAPH_METRICS_ADDR", &c.MetricsAddr)
 	str("TENANTGRAPH_TENANTS_DIR", &c.TenantsDir)
 	str("DATABASE_URL", &c.DatabaseURL)
 	str("REDIS_URL", &c.RedisURL)

@@ -67,6 +67,7 @@ func TestFromEnvReadsEverySetting(t *testing.T) {
 		"TENANTGRAPH_COST_PER_MINUTE":       "60000",
 		"TENANTGRAPH_MAX_IN_FLIGHT":         "64",
 		"TENANTGRAPH_MAX_VIEWS":             "8",
+		"TENANTGRAPH_METRICS_ADDR":          ":9090",
 		"TENANTGRAPH_QUEUE_TIMEOUT":         "50ms",
 		"TENANTGRAPH_EXPOSE_COST":           "true",
 		"TENANTGRAPH_SUGGESTIONS":           "true",
@@ -75,6 +76,7 @@ func TestFromEnvReadsEverySetting(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, config.Config{
 		Addr:           "127.0.0.1:9000",
+		MetricsAddr:    ":9090",
 		TenantsDir:     "/etc/tenants",
 		AdminToken:     "operator-token-0123456789",
 		CORSOrigins:    []string{"https://app.example.com", "http://localhost:3000"},

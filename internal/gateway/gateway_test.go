@@ -116,6 +116,8 @@ type testSetup struct {
 	tenantIssuers bool
 	// breaker configures the breakers of tenants' upstreams.
 	breaker upstream.BreakerConfig
+	// onLoad is the registry's loader.Options.OnLoad.
+	onLoad func(tenantID string, d time.Duration, err error)
 	// tracing makes spans of requests, operations and upstream calls, as
 	// server.go does. Nil: none.
 	tracing *telemetry.Tracing
@@ -151,6 +153,7 @@ func newTestGatewayWith(t testing.TB, st store.Store, dir string, setup testSetu
 		Logger:   logger,
 		Debounce: 50 * time.Millisecond,
 		Limits:   setup.limits,
+		OnLoad:   setup.onLoad,
 		NewUpstream: func(tenantID string, refs map[string]string, name string, spec upstream.Spec) (*upstream.Client, error) {
 			return upstream.New(name, spec, upstream.Options{
 				Logger:    logger,

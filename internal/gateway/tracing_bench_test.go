@@ -1,15 +1,10 @@
 package gateway_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"testing"
 
-	"github.com/stretchr/testify/require"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/tenantgraph/tenantgraph/internal/gateway"
@@ -46,27 +41,6 @@ func BenchmarkTelemetry(b *testing.B) {
 			setup.handler = func(o *gateway.HandlerOptions) { o.Observer = m }
 			setup.gateway = []func(*gateway.Options){func(o *gateway.Options) { o.Observer = m }}
 		}
-		st := store.NewMemory(slog.New(slog.DiscardHandler))
-		g := newTestGatewayWith(b, st, writeTenants(b, defaultTenants), setup)
-		tok := g.token(b, "acme")
-		id := g.create(b, tok, "Teapot", 12.5).ID
-		body, err := json.Marshal(map[string]any{
-			"query":     `query Goods($id: ID!) { goods(id: $id) { id name price description createdAt updatedAt } }`,
-			"variables": map[string]any{"id": id},
-		})
-		require.NoError(b, err)
-		b.Run("telemetry="+name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("Authorization", "Bearer "+tok)
-				rec := httptest.NewRecorder()
-				g.handler.ServeHTTP(rec, req)
-				if rec.Code != http.StatusOK || !bytes.Contains(rec.Body.Bytes(), []byte(id)) {
-					b.Fatalf("status %d: %s", rec.Code, rec.Body)
-				}
-			}
-		})
+		b.Run("telemetry="+name, benchW1(b, newTestGatewayWith(b, store.NewMemory(slog.New(slog.DiscardHandler)), writeTenants(b, defaultTenants), setup)))
 	}
 }

@@ -44,7 +44,7 @@ func call[T any](c *Client, ctx context.Context, body []byte, check func(*T) err
 	if err != nil {
 		attrs := c.requestAttrs(ctx, nil)
 		attrs = append(attrs, slog.Any("error", err))
-		c.logger.LogAttrs(ctx, slog.LevelError, "upstream headers failed", attrs...)
+		c.logger.LogAttrs(ctx, slog.LevelWarn, "upstream headers failed: the call is not made", attrs...)
 		return nil, &UnavailableError{Upstream: c.name, ctxErr: ctx.Err()}
 	}
 	attempts := 0

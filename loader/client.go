@@ -4,6 +4,8 @@ import (
 	"slices"
 
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/tenantgraph/tenantgraph/internal/astutil"
 )
 
 // What clients see of a tenant's schema is its API, not the language it
@@ -27,11 +29,10 @@ func authoring(s *ast.Schema, name string) bool {
 // clientSchema returns s without the authoring directives, their uses and
 // DefaultValue. Definitions that have none are shared with s.
 func clientSchema(s *ast.Schema) *ast.Schema {
-	c := *s
-	c.Directives = make(map[string]*ast.DirectiveDefinition, len(s.Directives))
+	directives := make(map[string]*ast.DirectiveDefinition, len(s.Directives))
 	for name, d := range s.Directives {
 		if !authoring(s, name) {
-			c.Directives[name] = d
+			directives[name] = d
 		}
 	}
 	strip := func(dirs ast.DirectiveList) ast.DirectiveList {
@@ -40,20 +41,16 @@ func clientSchema(s *ast.Schema) *ast.Schema {
 		}
 		return slices.DeleteFunc(slices.Clone(dirs), func(d *ast.Directive) bool { return authoring(s, d.Name) })
 	}
-	c.Types = make(map[string]*ast.Definition, len(s.Types))
+	types := make(map[string]*ast.Definition, len(s.Types))
 	for name, def := range s.Types {
-		if name == authoringScalar {
-			continue
+		if name != authoringScalar {
+			types[name] = clientDefinition(def, strip)
 		}
-		c.Types[name] = clientDefinition(def, strip)
 	}
-	c.Query = c.Types[rootName(s.Query)]
-	c.Mutation = c.Types[rootName(s.Mutation)]
-	c.Subscription = c.Types[rootName(s.Subscription)]
-	c.PossibleTypes = remapDefinitions(s.PossibleTypes, c.Types)
-	c.Implements = remapDefinitions(s.Implements, c.Types)
+	c := astutil.Rebind(s, types)
+	c.Directives = directives
 	c.SchemaDirectives = strip(s.SchemaDirectives)
-	return &c
+	return c
 }
 
 // clientDefinition returns def with strip applied to its directives and to
@@ -113,29 +110,6 @@ func clientDefinition(def *ast.Definition, strip func(ast.DirectiveList) ast.Dir
 // sameSlice reports whether a and b are the same slice (not a copy).
 func sameSlice[E any](a, b []E) bool {
 	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
-}
-
-func rootName(def *ast.Definition) string {
-	if def == nil {
-		return ""
-	}
-	return def.Name
-}
-
-// remapDefinitions returns m with its definitions replaced by those of
-// types by name.
-func remapDefinitions(m map[string][]*ast.Definition, types map[string]*ast.Definition) map[string][]*ast.Definition {
-	out := make(map[string][]*ast.Definition, len(m))
-	for name, defs := range m {
-		mapped := make([]*ast.Definition, 0, len(defs))
-		for _, d := range defs {
-			if t := types[d.Name]; t != nil {
-				mapped = append(mapped, t)
-			}
-		}
-		out[name] = mapped
-	}
-	return out
 }
 
 // fixPrelude makes gqlparser's prelude say what the gateway serves: @defer,

@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/tenantgraph/tenantgraph/internal/astutil"
 )
 
 // Schema returns the schema a caller with g is served when the Policy's
@@ -25,10 +27,10 @@ import (
 // Schema filters the compiled schema rather than compiling the tenant's
 // files again: it is cheap enough to run on a caller's first request.
 func (g Grant) Schema() (s *ast.Schema, ok bool) {
-	if g.all {
-		return g.p.schemaOrNil(), true
-	}
 	src := g.p.schema
+	if g.all {
+		return src, true
+	}
 	f := &filter{g: g, src: src, removed: map[string]bool{}}
 	f.fixpoint()
 
@@ -38,32 +40,13 @@ func (g Grant) Schema() (s *ast.Schema, ok bool) {
 			types[name] = f.copyDef(def)
 		}
 	}
-	view := *src
-	view.Types = types
-	view.Query = types[rootName(src.Query)]
-	view.Mutation = types[rootName(src.Mutation)]
-	view.Subscription = types[rootName(src.Subscription)]
+	view := astutil.Rebind(src, types)
 	if view.Query == nil {
 		return nil, false
 	}
-	prune(&view)
-	view.PossibleTypes = remap(src.PossibleTypes, view.Types)
-	view.Implements = remap(src.Implements, view.Types)
-	return &view, true
-}
-
-func (p *Policy) schemaOrNil() *ast.Schema {
-	if p == nil {
-		return nil
-	}
-	return p.schema
-}
-
-func rootName(def *ast.Definition) string {
-	if def == nil {
-		return ""
-	}
-	return def.Name
+	prune(view)
+	// Rebind again: prune removed types the possible types may name.
+	return astutil.Rebind(view, view.Types), true
 }
 
 // filter finds what a Grant's view removes.
@@ -242,25 +225,4 @@ func prune(s *ast.Schema) {
 			delete(s.Types, name)
 		}
 	}
-}
-
-// remap returns m with its definitions replaced by those of types by name,
-// leaving out those types does not have.
-func remap(m map[string][]*ast.Definition, types map[string]*ast.Definition) map[string][]*ast.Definition {
-	out := make(map[string][]*ast.Definition, len(m))
-	for name, defs := range m {
-		if types[name] == nil {
-			continue
-		}
-		var kept []*ast.Definition
-		for _, def := range defs {
-			if d := types[def.Name]; d != nil {
-				kept = append(kept, d)
-			}
-		}
-		if len(kept) > 0 {
-			out[name] = kept
-		}
-	}
-	return out
 }

@@ -55,8 +55,8 @@ func accessFrom(ctx context.Context) Access {
 // values a may refuse, or nil if there are none.
 func (e *ExecutableSchema) restrictedEnums(a Access) map[string]bool {
 	var m map[string]bool
-	for name, def := range e.schema.Types {
-		if def.Kind == ast.Enum && !def.BuiltIn && a.RestrictsEnum(name) {
+	for _, name := range e.enums {
+		if a.RestrictsEnum(name) {
 			if m == nil {
 				m = map[string]bool{}
 			}

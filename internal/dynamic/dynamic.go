@@ -105,6 +105,9 @@ type ExecutableSchema struct {
 	query    *objectType
 	mutation *objectType
 	scalars  map[string]*Scalar
+	// enums are the names of the schema's own enums, which an Access may
+	// restrict.
+	enums []string
 
 	// sizeHint is the size of a recent response, to allocate the next
 	// one's buffer in one go.

@@ -193,6 +193,11 @@ func compile(cfg Config) *ExecutableSchema {
 			}
 		}
 	}
+	for name, def := range s.Types {
+		if def.Kind == ast.Enum && !def.BuiltIn {
+			e.enums = append(e.enums, name)
+		}
+	}
 	for _, b := range cfg.Batches {
 		o := e.objects[b.Type]
 		if o == nil {

@@ -62,6 +62,13 @@ func (e *strictVariables) MutateOperationContext(_ context.Context, opCtx *graph
 // checkDirectives refuses a null if of @skip or @include through a
 // variable, in the operation and the fragments it uses.
 func (e *strictVariables) checkDirectives(opCtx *graphql.OperationContext) *gqlerror.Error {
+	anyNull := false
+	for _, v := range opCtx.Variables {
+		anyNull = anyNull || v == nil
+	}
+	if !anyNull {
+		return nil // the common case: no walk of the document
+	}
 	seen := map[string]bool{}
 	var walk func(sel ast.SelectionSet) *gqlerror.Error
 	check := func(dirs ast.DirectiveList) *gqlerror.Error {

@@ -26,21 +26,22 @@ func signDevTokens(cfg auth.Config, reg *loader.Registry) ([]graphiql.DevToken, 
 		return nil, err
 	}
 	var tokens []graphiql.DevToken
-	for _, t := range reg.Tenants() {
-		if !t.Config.Auth.GlobalTokensAccepted() {
-			continue // its tokens come from its own issuer only
+	for _, st := range reg.States() {
+		e, ok := reg.Entry(st.ID)
+		if !st.Serving || !ok || !e.Config.Auth.GlobalTokensAccepted() {
+			continue // not served, or its tokens come from its own issuer only
 		}
-		az := t.Config.Authorization
+		az := e.Config.Authorization
 		var roles []string
 		if az != nil {
 			roles = slices.Sorted(maps.Keys(az.Roles))
 		}
 		sign := func(role string, carried []string) error {
-			tok, err := signer.SignGrant(t.ID, devTokenTTL, auth.Grant{Roles: carried, RolesClaim: az.ClaimName()})
+			tok, err := signer.SignGrant(st.ID, devTokenTTL, auth.Grant{Roles: carried, RolesClaim: az.ClaimName()})
 			if err != nil {
-				return fmt.Errorf("dev token of tenant %q: %w", t.ID, err)
+				return fmt.Errorf("dev token of tenant %q: %w", st.ID, err)
 			}
-			tokens = append(tokens, graphiql.DevToken{Tenant: t.ID, Role: role, Token: tok})
+			tokens = append(tokens, graphiql.DevToken{Tenant: st.ID, Role: role, Token: tok})
 			return nil
 		}
 		if err := sign("", roles); err != nil {

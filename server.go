@@ -233,11 +233,12 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 			opts.PersistedQueryCounts = &apq
 			return gateway.NewGraphQLHandler(es, opts)
 		},
-		Logger:   logger,
-		Limits:   cfg.Limits,
-		MaxViews: cfg.MaxViews,
-		Guard:    guard,
-		OnLoad:   onLoad,
+		Logger:      logger,
+		Limits:      cfg.Limits,
+		MaxViews:    cfg.MaxViews,
+		MaxResident: cfg.MaxResidentTenants,
+		Guard:       guard,
+		OnLoad:      onLoad,
 		NewUpstream: func(tenantID string, secretRefs map[string]string, name string, spec upstream.Spec) (*upstream.Client, error) {
 			return upstream.New(name, spec, upstream.Options{
 				Guard:     guard,
@@ -258,11 +259,11 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	verifier, err := auth.NewVerifierWithOptions(authCfg, auth.VerifierOptions{
 		Issuers: tenantConfigs,
 		RolesClaim: func(tenantID string) string {
-			t, _ := reg.Lookup(tenantID)
-			if t == nil {
+			e, ok := reg.Entry(tenantID)
+			if !ok {
 				return authz.DefaultRolesClaim
 			}
-			return t.Config.Authorization.ClaimName()
+			return e.Config.Authorization.ClaimName()
 		},
 		TokenCacheSize: tokenCacheSize,
 		Logger:         logger,
@@ -290,6 +291,16 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		}()
 	}
 	go reloadOnHangup(ctx, reg)
+	// Tenants compile on their first request; compile them ahead of it,
+	// up to TENANTGRAPH_MAX_RESIDENT_TENANTS, to report broken tenants
+	// early. In dev mode, before the banner, which lists only tenants that
+	// compile; otherwise in the background, so that start-up reads the
+	// tenants directory only, however many tenants it holds.
+	if cfg.DevMode() {
+		reg.Preload(ctx)
+	} else {
+		go reg.Preload(ctx)
+	}
 
 	var devTokens []graphiql.DevToken
 	adminToken := cfg.AdminToken

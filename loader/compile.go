@@ -91,7 +91,19 @@ func (s *Schema) SDL() string {
 // If the files do not parse or break the policy, Compile returns a
 // *CompileError with every problem it found. Compile may be called
 // concurrently.
+//
+// Definitions that come out the same as the base schema's are shared with
+// every other tenant (see share).
 func Compile(files []*ast.Source) (*Schema, error) {
+	base, err := baseSchema()
+	if err != nil {
+		return nil, fmt.Errorf("compile base schema: %w", err)
+	}
+	return compile(files, base)
+}
+
+// compile is Compile, sharing definitions with shareWith unless it is nil.
+func compile(files []*ast.Source, shareWith *Schema) (*Schema, error) {
 	base, err := parseBase()
 	if err != nil {
 		return nil, err
@@ -127,6 +139,9 @@ func Compile(files []*ast.Source) (*Schema, error) {
 	}
 	base.Merge(derived)
 	s, err := validator.ValidateSchemaDocument(base)
+	if err == nil && shareWith != nil {
+		share(s, shareWith.Authoring)
+	}
 	if err != nil {
 		// The policy check refuses whatever gqlparser would, in terms a
 		// tenant understands, and FuzzCompile checks that it does. Should
@@ -160,7 +175,11 @@ func Compile(files []*ast.Source) (*Schema, error) {
 	if !rules.Any() {
 		rules = nil
 	}
-	return &Schema{AST: clientSchema(s), Authoring: s, Ext: set, Cost: model, Logic: rules}, nil
+	client := clientSchema(s)
+	if shareWith != nil {
+		share(client, shareWith.AST)
+	}
+	return &Schema{AST: client, Authoring: s, Ext: set, Cost: model, Logic: rules}, nil
 }
 
 // checkComputedScopes reports @computed fields that read a field restricted

@@ -11,13 +11,16 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"weak"
 
 	"github.com/99designs/gqlgen/graphql"
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/tenantgraph/tenantgraph/internal/authz"
@@ -74,10 +77,16 @@ type State struct {
 	ID     string `json:"id"`
 	Name   string `json:"name,omitempty"`
 	Status Status `json:"status,omitempty"`
-	// Serving reports whether the tenant has a runtime. A tenant whose
-	// first load failed has none.
+	// Serving reports whether the tenant's requests are served: by its
+	// compiled schema, by a version of its files not compiled yet (it
+	// compiles on its first request), or by an earlier version while the
+	// latest fails to load. A tenant whose first load failed is not
+	// served.
 	Serving bool `json:"serving"`
-	// SchemaHash identifies the schema being served.
+	// Resident reports whether the tenant's schema is compiled and held
+	// in memory (see Options.MaxResident).
+	Resident bool `json:"resident"`
+	// SchemaHash identifies the schema being served, or to be served.
 	SchemaHash string    `json:"schemaHash,omitempty"`
 	LoadedAt   time.Time `json:"loadedAt,omitzero"`
 	// Error is the error of the latest load, with file:line:col, or ""
@@ -111,6 +120,11 @@ type Options struct {
 	// MaxViews bounds the views of its schema that a tenant keeps, one
 	// per distinct grant of its callers (see Tenant.View). Default 32.
 	MaxViews int
+	// MaxResident bounds the tenants whose compiled schema the registry
+	// holds in memory. When a tenant not held is looked up, it is
+	// compiled, and the least recently used tenant makes room. Default
+	// DefaultMaxResident.
+	MaxResident int
 	// NewUpstream returns the client of the upstream name of a tenant,
 	// as its tenant.yaml declares it in spec; the client resolves the
 	// secrets of the upstream's headers, whose references are
@@ -121,38 +135,86 @@ type Options struct {
 	// NewUpstream's clients do when they dial. Nil: the zero Guard, which
 	// refuses private addresses.
 	Guard *upstream.Guard
-	// OnLoad, if set, is called after each load of a tenant whose files
-	// are new or changed (tenants left as they were are not loaded
-	// again), with the time it took to read and compile them and the
-	// load's error, if any. It is called during Reload, which it must not
-	// call.
+	// OnLoad, if set, is called after each load of a tenant, with the
+	// time it took and its error, if any: each compilation (on the
+	// tenant's first lookup, after it was evicted, or when a reload finds
+	// the files of a resident tenant changed), and each reload that
+	// finds its files changed and unreadable or its tenant.yaml invalid.
+	// It must not call the Registry.
 	OnLoad func(tenantID string, d time.Duration, err error)
 }
 
-// Registry maps tenant IDs to tenants. Lookups are lock-free and may run
-// concurrently with each other and with a reload: a reload builds a whole
-// new snapshot and swaps it in, so a request keeps the Tenant it looked up
-// and finishes on the runtime it started with.
+// DefaultMaxResident is the default of Options.MaxResident.
+const DefaultMaxResident = 10000
+
+// Registry maps tenant IDs to tenants. A reload reads and hashes every
+// tenant directory and swaps in the result; it compiles only tenants held
+// in memory whose files changed. Every other tenant is compiled when it
+// is first looked up, once however many requests ask for it at the same
+// time, and held until it is among the least recently used of more than
+// Options.MaxResident. Lookups of held tenants are lock-free but for the
+// recency list, and may run concurrently with each other and with a
+// reload: a request keeps the Tenant it looked up and finishes on the
+// runtime it started with.
 type Registry struct {
 	opts Options
 	snap atomic.Pointer[snapshot]
 	// reloadMu serializes reloads.
 	reloadMu sync.Mutex
+	// resident orders the versions holding a compiled tenant by use.
+	resident *lru.Cache[*version, struct{}]
+	// runtimes shares runtimes between tenants with the same schema.
+	runtimes runtimeSet
+	// compiling bounds the schemas compiled at once, so that a burst of
+	// first requests to many tenants leaves CPU to the others.
+	compiling chan struct{}
 }
 
-// snapshot is one immutable state of the registry.
+// snapshot is one state of the tenants directory.
 type snapshot struct {
-	tenants  map[string]*Tenant
-	states   map[string]State
-	runtimes map[string]*Runtime // by schema hash
-	// issuers maps the auth.issuer of tenants being served to their ID.
-	issuers map[string]string
+	versions map[string]*version
+	// issuers maps the auth.issuer of tenants being served to their ID;
+	// conflicts holds the problem of each tenant whose issuer another
+	// tenant took.
+	issuers   map[string]string
+	conflicts map[string]error
 }
 
-// New loads every tenant under opts.Dir. It fails only if the directory
-// can't be read: a tenant that fails to load is not served, and its error
-// is logged, returned by Problems and shown in States. Use Check to refuse
-// any problem, as `tenantgraph check` does.
+// version is one version of a tenant's directory, as a reload read it,
+// and what was compiled of it.
+type version struct {
+	id string
+	// src is what the directory holds, or nil if it could not be read or
+	// its tenant.yaml is invalid.
+	src *tenantSource
+	// good holds the sources of the last version of the tenant that
+	// compiled, or nil: the tenant is served from them while src fails
+	// to load.
+	good *tenantSource
+	// tenant is the tenant compiled from src or good while it is
+	// resident.
+	tenant atomic.Pointer[Tenant]
+	// replaced is set when a reload replaces or removes the version.
+	replaced atomic.Bool
+
+	compileMu sync.Mutex // held while compiling
+
+	mu sync.Mutex
+	// srcFailed and goodFailed record that src and good failed to
+	// compile, so that lookups do not try again.
+	srcFailed, goodFailed bool
+	// served is the source last compiled, src or good.
+	served     *tenantSource
+	err        error
+	errAt      time.Time
+	errorShown bool
+}
+
+// New reads every tenant directory under opts.Dir, without compiling any
+// schema (see Preload). It fails only if the directory can't be read: a
+// tenant that fails to load is not served, and its error is logged,
+// returned by Problems and shown in States. Use Check to refuse any
+// problem, as `tenantgraph check` does.
 func New(opts Options) (*Registry, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -160,7 +222,15 @@ func New(opts Options) (*Registry, error) {
 	if opts.Debounce == 0 {
 		opts.Debounce = 250 * time.Millisecond
 	}
-	r := &Registry{opts: opts}
+	if opts.MaxResident <= 0 {
+		opts.MaxResident = DefaultMaxResident
+	}
+	r := &Registry{opts: opts, compiling: make(chan struct{}, runtime.GOMAXPROCS(0))}
+	r.resident, _ = lru.NewWithEvict(opts.MaxResident, func(v *version, _ struct{}) {
+		if t := v.tenant.Swap(nil); t != nil {
+			closeAll(t.Upstreams) // requests in flight keep using them
+		}
+	})
 	r.snap.Store(&snapshot{})
 	if err := r.Reload(); err != nil && errors.Is(err, errReadDir) {
 		return nil, err
@@ -171,44 +241,87 @@ func New(opts Options) (*Registry, error) {
 // errReadDir marks the failure to read the tenants directory itself.
 var errReadDir = errors.New("read tenants directory")
 
-// Lookup returns the tenant with the given ID, if it is being served.
+// Lookup returns the tenant with the given ID, compiling it if it is not
+// resident. It reports false if there is no such tenant or if it cannot
+// be served (Known tells these apart).
 func (r *Registry) Lookup(id string) (*Tenant, bool) {
-	t, ok := r.snap.Load().tenants[id]
-	return t, ok
+	v := r.snap.Load().versions[id]
+	if v == nil {
+		return nil, false
+	}
+	t := r.load(v)
+	return t, t != nil
 }
 
-// IssuerTenant returns the tenant whose tenant.yaml names iss as its
-// token issuer.
-func (r *Registry) IssuerTenant(iss string) (*Tenant, bool) {
+// Issuer returns the entry of the tenant whose tenant.yaml names iss as
+// its token issuer.
+func (r *Registry) Issuer(iss string) (Entry, bool) {
 	snap := r.snap.Load()
 	id, ok := snap.issuers[iss]
 	if !ok {
-		return nil, false
+		return Entry{}, false
 	}
-	t, ok := snap.tenants[id]
-	return t, ok
+	return snap.versions[id].entry()
 }
 
 // Known reports whether a directory for the tenant exists, whether or not
 // it could be loaded.
 func (r *Registry) Known(id string) bool {
-	_, ok := r.snap.Load().states[id]
+	_, ok := r.snap.Load().versions[id]
 	return ok
 }
 
-// Tenants returns every tenant being served, ordered by ID.
+// Entry is a tenant as its directory was read: what is known of it
+// without compiling its schema.
+type Entry struct {
+	// ID, Config and ConfigHash are those of the Tenant compiled from the
+	// files (see Tenant).
+	ID         string
+	Config     TenantConfig
+	ConfigHash string
+}
+
+// Entry returns the entry of the tenant with the given ID, for the files
+// it is served from (see State.Serving), without compiling its schema.
+func (r *Registry) Entry(id string) (Entry, bool) {
+	v := r.snap.Load().versions[id]
+	if v == nil {
+		return Entry{}, false
+	}
+	return v.entry()
+}
+
+// Tenants returns the resident tenants (see Options.MaxResident),
+// ordered by ID.
 func (r *Registry) Tenants() []*Tenant {
-	m := r.snap.Load().tenants
-	return slices.SortedFunc(maps.Values(m), func(a, b *Tenant) int { return cmp.Compare(a.ID, b.ID) })
+	var ts []*Tenant
+	for _, v := range r.snap.Load().versions {
+		if t := v.tenant.Load(); t != nil {
+			ts = append(ts, t)
+		}
+	}
+	slices.SortFunc(ts, func(a, b *Tenant) int { return cmp.Compare(a.ID, b.ID) })
+	return ts
 }
 
 // States returns the state of every tenant directory, ordered by ID.
 func (r *Registry) States() []State {
-	m := r.snap.Load().states
-	return slices.SortedFunc(maps.Values(m), func(a, b State) int { return cmp.Compare(a.ID, b.ID) })
+	snap := r.snap.Load()
+	states := make([]State, 0, len(snap.versions))
+	for id, v := range snap.versions {
+		st := v.state()
+		if err := snap.conflicts[id]; err != nil && st.Error == "" {
+			st.Error, st.ErrorAt = err.Error(), st.LoadedAt
+		}
+		states = append(states, st)
+	}
+	slices.SortFunc(states, func(a, b State) int { return cmp.Compare(a.ID, b.ID) })
+	return states
 }
 
-// Problems returns the errors of the latest load, one per failing tenant.
+// Problems returns the problems known of the tenants, one per failing
+// tenant: those of reading every tenant directory, and those of compiling
+// the tenants compiled so far. Use Preload to compile them all.
 func (r *Registry) Problems() error {
 	var errs []error
 	for _, s := range r.States() {
@@ -219,10 +332,182 @@ func (r *Registry) Problems() error {
 	return errors.Join(errs...)
 }
 
+// Preload compiles tenants that are not resident, in ID order, until all
+// are or the registry holds Options.MaxResident, or ctx is done. It logs
+// the problems it finds, as lookups do. A gateway runs it once at
+// start-up in the background, to have its first requests find their
+// tenants compiled and to report broken tenants early.
+func (r *Registry) Preload(ctx context.Context) {
+	snap := r.snap.Load()
+	for _, id := range slices.Sorted(maps.Keys(snap.versions)) {
+		if ctx.Err() != nil || r.resident.Len() >= r.opts.MaxResident {
+			return
+		}
+		r.load(snap.versions[id])
+	}
+}
+
+// load returns the tenant of v, compiling it if it is not resident, or nil
+// if it cannot be served.
+func (r *Registry) load(v *version) *Tenant {
+	if t := v.tenant.Load(); t != nil {
+		r.resident.Get(v) // mark it used
+		return t
+	}
+	if v.replaced.Load() {
+		// A reload replaced v since the caller found it.
+		if cur := r.snap.Load().versions[v.id]; cur != nil && cur != v {
+			return r.load(cur)
+		}
+		return nil
+	}
+	v.compileMu.Lock()
+	defer v.compileMu.Unlock()
+	if t := v.tenant.Load(); t != nil {
+		return t
+	}
+	t := r.compileVersion(v)
+	if t != nil {
+		r.keep(v, t)
+	}
+	return t
+}
+
+// compileVersion compiles v's sources, or if they fail, its last good
+// sources. It records and logs what fails.
+func (r *Registry) compileVersion(v *version) *Tenant {
+	v.mu.Lock()
+	src, good := v.src, v.good
+	if v.srcFailed {
+		src = nil
+	}
+	if v.goodFailed {
+		good = nil
+	}
+	v.mu.Unlock()
+	if src != nil {
+		t, err := r.compile(src)
+		if err == nil {
+			v.compiled(src)
+			return t
+		}
+		v.failed(&v.srcFailed, err)
+		r.logFailure(v, err, good != nil)
+	}
+	if good != nil {
+		t, err := r.compile(good)
+		if err == nil {
+			v.compiled(good)
+			return t
+		}
+		// The sources that compiled before fail now (an upstream client,
+		// say): nothing is left to serve.
+		v.failed(&v.goodFailed, err)
+		r.logFailure(v, err, false)
+	}
+	return nil
+}
+
+// keep makes t the resident tenant of v.
+func (r *Registry) keep(v *version, t *Tenant) {
+	v.tenant.Store(t)
+	r.resident.Add(v, struct{}{})
+}
+
+// logFailure logs a tenant's failure to load, once per version.
+func (r *Registry) logFailure(v *version, err error, stillServing bool) {
+	v.mu.Lock()
+	shown := v.errorShown
+	v.errorShown = true
+	v.mu.Unlock()
+	switch {
+	case shown:
+		r.opts.Logger.Debug("tenant still fails to load", "tenant", v.id, "error", err)
+	case stillServing:
+		r.opts.Logger.Error("tenant failed to reload; still serving its previous version", "tenant", v.id, "error", err)
+	default:
+		r.opts.Logger.Error("tenant failed to load; it is not served", "tenant", v.id, "error", err)
+	}
+}
+
+func (v *version) compiled(src *tenantSource) {
+	v.mu.Lock()
+	v.served = src
+	v.mu.Unlock()
+}
+
+func (v *version) failed(flag *bool, err error) {
+	v.mu.Lock()
+	*flag = true
+	v.err, v.errAt = err, time.Now()
+	v.mu.Unlock()
+}
+
+// lastGood returns the sources of the latest version of the tenant known
+// to compile, or nil.
+func (v *version) lastGood() *tenantSource {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.served != nil {
+		return v.served
+	}
+	return v.good
+}
+
+// entry returns the entry of the files v serves.
+func (v *version) entry() (Entry, bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	src := v.servable()
+	if src == nil {
+		return Entry{}, false
+	}
+	return Entry{ID: v.id, Config: src.config, ConfigHash: src.inputHash}, true
+}
+
+// problem returns v's latest problem, or nil.
+func (v *version) problem() error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.err
+}
+
+func (v *version) state() State {
+	st := State{ID: v.id}
+	if e, ok := v.entry(); ok {
+		st.Name, st.Status = e.Config.Name, e.Config.Status
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if t := v.tenant.Load(); t != nil {
+		st.Serving, st.Resident, st.SchemaHash, st.LoadedAt = true, true, t.Runtime.Hash, t.LoadedAt
+	} else if src := v.servable(); src != nil {
+		st.Serving, st.SchemaHash, st.LoadedAt = true, src.schemaHash, src.readAt
+	}
+	if v.err != nil {
+		st.Error, st.ErrorAt = v.err.Error(), v.errAt
+	}
+	return st
+}
+
+// servable returns the sources v would compile on its next lookup, or
+// nil. v.mu must be held.
+func (v *version) servable() *tenantSource {
+	switch {
+	case v.src != nil && !v.srcFailed:
+		return v.src
+	case v.good != nil && !v.goodFailed:
+		return v.good
+	}
+	return nil
+}
+
 // Reload reads every tenant directory again and swaps in the result.
-// Tenants whose files did not change keep their Tenant and Runtime; a
-// tenant whose new files fail to load keeps serving its last good version.
-// Reload returns the problems found, like Problems.
+// Tenants whose files did not change are left as they are. A resident
+// tenant whose files changed is compiled again now; if its new files fail
+// to load, it keeps serving its last good version. Any other tenant is
+// compiled on its next lookup (and served from its last good files if the
+// new ones fail). Reload returns the problems known, like Problems.
 func (r *Registry) Reload() error {
 	r.reloadMu.Lock()
 	defer r.reloadMu.Unlock()
@@ -232,164 +517,213 @@ func (r *Registry) Reload() error {
 	if err != nil {
 		return err
 	}
-	next := &snapshot{
-		tenants:  make(map[string]*Tenant, len(dirs)),
-		states:   make(map[string]State, len(dirs)),
-		runtimes: make(map[string]*Runtime),
-	}
+	next := &snapshot{versions: make(map[string]*version, len(dirs))}
 	now := time.Now()
-	var problems []error
+	var replaced []*version
 	for _, d := range dirs {
 		id := filepath.Base(d)
-		old, hadOld := prev.tenants[id]
+		old := prev.versions[id]
 		start := time.Now()
 		src, err := readTenant(d)
-		if err == nil && hadOld && old.ConfigHash == src.inputHash {
-			// Unchanged since the last successful load (perhaps after a
-			// failed edit was undone): the state is the tenant's own.
-			next.tenants[id] = old
-			next.states[id] = stateOf(old)
-			next.runtimes[old.Runtime.Hash] = old.Runtime
+		if err == nil && old != nil && old.src != nil && old.src.inputHash == src.inputHash ||
+			err != nil && old != nil && old.src == nil && sameError(old.problem(), err) {
+			next.versions[id] = old // unchanged, or failing as before
 			continue
 		}
-		var rt *Runtime
-		var clients map[string]*upstream.Client
 		if err == nil {
-			rt, err = r.runtime(src, prev, next)
+			src.readAt = now
 		}
-		if err == nil {
-			clients, err = r.upstreams(src, rt)
+		v := &version{id: id, src: src}
+		if err != nil {
+			v.src, v.err, v.errAt = nil, err, now
 		}
-		if r.opts.OnLoad != nil {
-			r.opts.OnLoad(id, time.Since(start), err)
+		if old != nil {
+			replaced = append(replaced, old)
+			v.good = old.lastGood()
+			if t := old.tenant.Swap(nil); t != nil {
+				r.reloadResident(v, t)
+			}
 		}
 		if err != nil {
-			problems = append(problems, err)
-			st := State{ID: id}
-			if hadOld {
-				// Keep serving the last good version.
-				next.tenants[id] = old
-				next.runtimes[old.Runtime.Hash] = old.Runtime
-				st = stateOf(old)
-				r.opts.Logger.Error("tenant failed to reload; still serving its previous version",
-					"tenant", id, "error", err)
-			} else if prevErr := prev.states[id].Error; prevErr != "" && prevErr == err.Error() {
-				// Failing as before: said already.
-				r.opts.Logger.Debug("tenant still fails to load; it is not served", "tenant", id, "error", err)
-			} else {
-				r.opts.Logger.Error("tenant failed to load; it is not served", "tenant", id, "error", err)
+			if r.opts.OnLoad != nil {
+				r.opts.OnLoad(id, time.Since(start), err)
 			}
-			st.Error, st.ErrorAt = err.Error(), now
-			next.states[id] = st
-			continue
+			r.logFailure(v, err, v.servable() != nil)
 		}
-		t := &Tenant{
-			ID: id, Config: src.config, Limits: r.opts.Limits.Override(src.config.Limits),
-			Runtime: rt, LoadedAt: now, ConfigHash: src.inputHash,
-			Policy:    authz.NewPolicy(rt.Schema.Authoring, src.config.Authorization),
-			Upstreams: clients,
-		}
-		t.views = newViewCache(rt, r.opts.MaxViews, r.viewRuntime(rt))
-		next.tenants[id] = t
-		next.states[id] = stateOf(t)
-		if hadOld {
-			r.opts.Logger.Info("tenant reloaded", "tenant", id, "schema", shortHash(rt.Hash))
-		}
+		next.versions[id] = v
 	}
-	for id := range prev.tenants {
-		if _, ok := next.states[id]; !ok {
+	for id, old := range prev.versions {
+		if _, ok := next.versions[id]; !ok {
 			r.opts.Logger.Info("tenant removed", "tenant", id)
+			replaced = append(replaced, old)
 		}
 	}
-	problems = append(problems, indexIssuers(next, now)...)
+	indexIssuers(next)
 	r.snap.Store(next)
-	for id, old := range prev.tenants {
-		if next.tenants[id] != old {
-			// Requests in flight keep using them; only idle connections
-			// are closed.
-			closeAll(old.Upstreams)
+	for _, old := range replaced {
+		old.replaced.Store(true)
+		r.resident.Remove(old)
+	}
+
+	var problems []error
+	serving := 0
+	for _, st := range r.States() {
+		if st.Error != "" {
+			problems = append(problems, errors.New(st.Error))
+		}
+		if st.Serving {
+			serving++
 		}
 	}
 	// A reload that changed nothing (Watch's first, right after New; a
 	// SIGHUP with no edit) says so at debug level only: the log tells
 	// what the gateway serves once, and again when that changes.
 	level := slog.LevelInfo
-	if len(prev.states) > 0 && sameStates(prev.states, next.states) {
+	if len(prev.versions) > 0 && len(replaced) == 0 && len(next.versions) == len(prev.versions) {
 		level = slog.LevelDebug
 	}
 	r.opts.Logger.Log(context.Background(), level, "tenants loaded", "dir", r.opts.Dir,
-		"serving", len(next.tenants), "failing", len(problems), "schemas", len(next.runtimes))
+		"tenants", len(next.versions), "serving", serving, "failing", len(problems),
+		"resident", r.resident.Len(), "schemas", r.runtimes.len())
 	return errors.Join(problems...)
 }
 
-// sameStates reports whether two loads left every tenant directory in the
-// same state: the same tenants served, from the same load, and the same
-// errors.
-func sameStates(a, b map[string]State) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for id, sa := range a {
-		sb, ok := b[id]
-		if !ok || sa.Serving != sb.Serving || sa.SchemaHash != sb.SchemaHash ||
-			!sa.LoadedAt.Equal(sb.LoadedAt) || sa.Error != sb.Error {
-			return false
-		}
-	}
-	return true
+// sameError reports whether a and b say the same.
+func sameError(a, b error) bool {
+	return a != nil && b != nil && a.Error() == b.Error()
 }
 
-// stateOf is the state of a tenant being served without a problem.
-func stateOf(t *Tenant) State {
-	return State{
-		ID: t.ID, Name: t.Config.Name, Status: t.Config.Status, Serving: true,
-		SchemaHash: t.Runtime.Hash, LoadedAt: t.LoadedAt,
+// reloadResident gives v, the new version of a tenant whose previous
+// version was resident with t, a resident tenant: t itself if v's files
+// are t's (an edit undone), else one compiled from them, or, if they
+// fail, t, which keeps serving.
+func (r *Registry) reloadResident(v *version, t *Tenant) {
+	if v.src != nil && v.src.inputHash == t.ConfigHash {
+		v.compiled(v.src)
+		r.keep(v, t)
+		return
 	}
+	if v.src != nil {
+		nt, err := r.compile(v.src)
+		if err == nil {
+			v.compiled(v.src)
+			r.keep(v, nt)
+			closeAll(t.Upstreams) // requests in flight keep using them
+			r.opts.Logger.Info("tenant reloaded", "tenant", v.id, "schema", shortHash(nt.Runtime.Hash))
+			return
+		}
+		v.failed(&v.srcFailed, err)
+		r.logFailure(v, err, true)
+	}
+	r.keep(v, t)
+}
+
+// compile compiles the tenant of src.
+func (r *Registry) compile(src *tenantSource) (*Tenant, error) {
+	start := time.Now()
+	rt, err := r.runtime(src)
+	var clients map[string]*upstream.Client
+	if err == nil {
+		clients, err = r.upstreams(src, rt)
+	}
+	if r.opts.OnLoad != nil {
+		r.opts.OnLoad(src.id, time.Since(start), err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	t := &Tenant{
+		ID: src.id, Config: src.config, Limits: r.opts.Limits.Override(src.config.Limits),
+		Runtime: rt, LoadedAt: src.readAt, ConfigHash: src.inputHash,
+		Policy:    authz.NewPolicy(rt.Schema.Authoring, src.config.Authorization),
+		Upstreams: clients,
+	}
+	t.views = newViewCache(rt, r.opts.MaxViews, r.viewRuntime(rt))
+	return t, nil
 }
 
 // indexIssuers maps the token issuers of next's tenants to them. An issuer
 // can belong to one tenant only: a second tenant naming it is a problem,
 // and its issuer is left out (its tokens are then checked against the
 // gateway's global settings, which will refuse them).
-func indexIssuers(next *snapshot, now time.Time) []error {
+func indexIssuers(next *snapshot) {
 	next.issuers = make(map[string]string)
-	var problems []error
-	for _, id := range slices.Sorted(maps.Keys(next.tenants)) {
-		a := next.tenants[id].Config.Auth
-		if a == nil {
+	next.conflicts = make(map[string]error)
+	for _, id := range slices.Sorted(maps.Keys(next.versions)) {
+		e, ok := next.versions[id].entry()
+		if !ok || e.Config.Auth == nil {
 			continue
 		}
+		a := e.Config.Auth
 		if owner, taken := next.issuers[a.Issuer]; taken {
-			err := fmt.Errorf("%s: auth.issuer %q is already the issuer of tenant %q; its tokens are not accepted for %q",
+			next.conflicts[id] = fmt.Errorf("%s: auth.issuer %q is already the issuer of tenant %q; its tokens are not accepted for %q",
 				filepath.Join(id, ConfigFile), a.Issuer, owner, id)
-			problems = append(problems, err)
-			st := next.states[id]
-			st.Error, st.ErrorAt = err.Error(), now
-			next.states[id] = st
 			continue
 		}
 		next.issuers[a.Issuer] = id
 	}
-	return problems
 }
 
-// runtime returns the runtime of src's schema: one already built, by hash,
-// or a new one.
-func (r *Registry) runtime(src *tenantSource, prev, next *snapshot) (*Runtime, error) {
-	if rt, ok := next.runtimes[src.schemaHash]; ok {
+// runtime returns the runtime of src's schema: that of a resident tenant
+// with the same schema sources, or a new one.
+func (r *Registry) runtime(src *tenantSource) (*Runtime, error) {
+	if rt := r.runtimes.get(src.schemaHash); rt != nil {
 		return rt, nil
 	}
-	if rt, ok := prev.runtimes[src.schemaHash]; ok {
-		next.runtimes[src.schemaHash] = rt
-		return rt, nil
-	}
+	r.compiling <- struct{}{}
 	s, err := Compile(src.files)
+	<-r.compiling
 	if err != nil {
 		return nil, err
 	}
 	rt := &Runtime{Hash: src.schemaHash, Schema: s, Handler: r.opts.NewHandler(src.schemaHash, r.opts.NewExecutable(s))}
-	next.runtimes[src.schemaHash] = rt
-	return rt, nil
+	return r.runtimes.add(rt), nil
+}
+
+// runtimeSet holds the runtimes of tenants by schema hash, so that
+// tenants with the same schema sources share one, without keeping a
+// runtime that no tenant holds any more.
+type runtimeSet struct {
+	mu sync.Mutex
+	m  map[string]weak.Pointer[Runtime]
+}
+
+// get returns the runtime of the schema hash, if one is alive.
+func (s *runtimeSet) get(hash string) *Runtime {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.m[hash].Value()
+}
+
+// add adds rt, unless a runtime of its hash is alive, which it returns
+// instead.
+func (s *runtimeSet) add(rt *Runtime) *Runtime {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cur := s.m[rt.Hash].Value(); cur != nil {
+		return cur
+	}
+	if s.m == nil {
+		s.m = make(map[string]weak.Pointer[Runtime])
+	}
+	s.m[rt.Hash] = weak.Make(rt)
+	runtime.AddCleanup(rt, s.drop, rt.Hash)
+	return rt
+}
+
+// drop forgets the runtime of hash once it is gone.
+func (s *runtimeSet) drop(hash string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m[hash].Value() == nil {
+		delete(s.m, hash)
+	}
+}
+
+func (s *runtimeSet) len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.m)
 }
 
 // viewRuntime returns how to build the runtime of a view of base's schema:
@@ -527,6 +861,8 @@ type tenantSource struct {
 	schemaHash string
 	// inputHash identifies everything loaded from the directory.
 	inputHash string
+	// readAt is when the directory was read.
+	readAt time.Time
 }
 
 // readTenant reads a tenant directory: its tenant.yaml and its .graphqls

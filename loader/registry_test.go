@@ -37,10 +37,13 @@ func TestRegistryLoadsTenants(t *testing.T) {
 	require.NoError(t, err)
 
 	var ids []string
-	for _, tn := range reg.Tenants() {
-		ids = append(ids, tn.ID)
+	for _, st := range reg.States() {
+		ids = append(ids, st.ID)
+		require.True(t, st.Serving, st.ID)
+		require.False(t, st.Resident, "%s: nothing is compiled before it is looked up", st.ID)
 	}
 	require.Equal(t, []string{"acme", "globex"}, ids)
+	require.Empty(t, reg.Tenants())
 
 	acme, ok := reg.Lookup("acme")
 	require.True(t, ok)
@@ -55,6 +58,11 @@ func TestRegistryLoadsTenants(t *testing.T) {
 
 	_, ok = reg.Lookup("initech")
 	require.False(t, ok)
+	ids = nil
+	for _, tn := range reg.Tenants() {
+		ids = append(ids, tn.ID)
+	}
+	require.Equal(t, []string{"acme", "globex"}, ids, "looked-up tenants are resident")
 }
 
 func TestRegistryReportsEveryProblem(t *testing.T) {
@@ -167,17 +175,17 @@ func TestRegistryIssuers(t *testing.T) {
 	reg, err := newRegistry(t, dir)
 	require.NoError(t, err)
 
-	owner, ok := reg.IssuerTenant("https://idp.example")
+	owner, ok := reg.Issuer("https://idp.example")
 	require.True(t, ok)
 	require.Equal(t, "a", owner.ID, "the first tenant by ID keeps a contested issuer")
 	require.ErrorContains(t, reg.Problems(), `auth.issuer "https://idp.example" is already the issuer of tenant "a"`)
-	_, ok = reg.IssuerTenant("https://other.example")
+	_, ok = reg.Issuer("https://other.example")
 	require.False(t, ok)
 
 	// Resolving the conflict clears the problem at the next reload.
 	writeFile(t, filepath.Join(dir, "b", "tenant.yaml"), "name: B\nauth:\n  issuer: https://b.example\n  jwksURL: https://b.example/jwks\n")
 	require.NoError(t, reg.Reload())
-	owner, _ = reg.IssuerTenant("https://b.example")
+	owner, _ = reg.Issuer("https://b.example")
 	require.Equal(t, "b", owner.ID)
 	require.NoError(t, reg.Problems())
 }

@@ -115,6 +115,11 @@ type Config struct {
 	// distinct grant of its callers' scopes and roles (loader.Tenant.View);
 	// the least recently used goes first. TENANTGRAPH_MAX_VIEWS, default 32.
 	MaxViews int
+	// MaxResidentTenants bounds the tenants whose compiled schema a
+	// replica holds in memory; the least recently used is dropped, and
+	// compiled again on its next request. TENANTGRAPH_MAX_RESIDENT_TENANTS,
+	// default 10000.
+	MaxResidentTenants int
 	// QueueTimeout is how long a request over its tenant's share
 	// (Limits.MaxConcurrent) or over MaxInFlight waits for a slot before
 	// it gets 503 OVERLOADED. TENANTGRAPH_QUEUE_TIMEOUT, default "100ms".
@@ -147,23 +152,24 @@ type Config struct {
 // Default returns the default settings.
 func Default() Config {
 	return Config{
-		Addr:             ":8080",
-		TenantsDir:       "./tenants",
-		Watch:            true,
-		RedisPrefix:      "tenantgraph:cache:",
-		CacheLocalTTL:    5 * time.Second,
-		JWTAlg:           "HS256",
-		JWTTenantClaim:   "tenant_id",
-		MaxBodyBytes:     1 << 20,
-		Limits:           defaultLimits(),
-		MaxInFlight:      512,
-		MaxViews:         32,
-		QueueTimeout:     100 * time.Millisecond,
-		JWTMaxTTL:        24 * time.Hour,
-		ParserTokenLimit: 15000,
-		ShutdownTimeout:  15 * time.Second,
-		LogLevel:         slog.LevelInfo,
-		LogFormat:        logging.FormatAuto,
+		Addr:               ":8080",
+		TenantsDir:         "./tenants",
+		Watch:              true,
+		RedisPrefix:        "tenantgraph:cache:",
+		CacheLocalTTL:      5 * time.Second,
+		JWTAlg:             "HS256",
+		JWTTenantClaim:     "tenant_id",
+		MaxBodyBytes:       1 << 20,
+		Limits:             defaultLimits(),
+		MaxInFlight:        512,
+		MaxViews:           32,
+		MaxResidentTenants: 10000,
+		QueueTimeout:       100 * time.Millisecond,
+		JWTMaxTTL:          24 * time.Hour,
+		ParserTokenLimit:   15000,
+		ShutdownTimeout:    15 * time.Second,
+		LogLevel:           slog.LevelInfo,
+		LogFormat:          logging.FormatAuto,
 	}
 }
 
@@ -295,6 +301,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	integer("TENANTGRAPH_COST_PER_MINUTE", &c.Limits.CostPerMinute)
 	integer("TENANTGRAPH_MAX_IN_FLIGHT", &c.MaxInFlight)
 	integer("TENANTGRAPH_MAX_VIEWS", &c.MaxViews)
+	integer("TENANTGRAPH_MAX_RESIDENT_TENANTS", &c.MaxResidentTenants)
 	boolean("TENANTGRAPH_UPSTREAM_ALLOW_PRIVATE", &c.UpstreamAllowPrivate)
 	duration("TENANTGRAPH_QUEUE_TIMEOUT", &c.QueueTimeout)
 	boolean("TENANTGRAPH_EXPOSE_COST", &c.ExposeCost)
@@ -389,6 +396,9 @@ func (c Config) Validate() error {
 	}
 	if c.Limits.Rate.IsZero() && c.Limits.Rate.Burst != 0 {
 		errs = append(errs, errors.New("TENANTGRAPH_RATE_BURST is set but TENANTGRAPH_RATE_LIMIT is not"))
+	}
+	if c.MaxResidentTenants <= 0 {
+		errs = append(errs, errors.New("TENANTGRAPH_MAX_RESIDENT_TENANTS must be positive"))
 	}
 	if c.MaxInFlight <= 0 {
 		errs = append(errs, errors.New("TENANTGRAPH_MAX_IN_FLIGHT must be positive"))

@@ -171,6 +171,9 @@ func newTestGatewayWith(t testing.TB, st store.Store, dir string, setup testSetu
 	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
 	configs = tenantcfg.New(reg, sources, c, logger)
+	// As in production (server.go), tenants compile ahead of their first
+	// request.
+	reg.Preload(t.Context())
 	// As in production (server.go), verified tokens are cached.
 	vo := auth.VerifierOptions{TokenCacheSize: 1000, Logger: logger}
 	if setup.tenantIssuers {

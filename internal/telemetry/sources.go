@@ -69,8 +69,9 @@ var (
 	redisStateDesc   = desc("redis_state",
 		`State of a component's Redis breaker: 1 for its current state (ok, degraded, local), 0 for the others.`,
 		"component", "state")
-	tenantsServingDesc = desc("tenants_serving", "Tenants being served.")
-	tenantsFailingDesc = desc("tenants_failing", "Tenants whose latest load failed (they keep serving their previous version, if any).")
+	tenantsServingDesc  = desc("tenants_serving", "Tenants being served.")
+	tenantsFailingDesc  = desc("tenants_failing", "Tenants whose latest load failed (they keep serving their previous version, if any).")
+	tenantsResidentDesc = desc("tenants_resident", "Tenants whose compiled schema is held in memory (at most TENANTGRAPH_MAX_RESIDENT_TENANTS).")
 
 	poolConnsDesc = desc("postgres_pool_connections",
 		"Connections of the Postgres pool, by state (acquired, idle, constructing).", "state")
@@ -158,10 +159,13 @@ func (c *sourceCollector) Collect(ch chan<- prometheus.Metric) {
 		lookups("apq", s.PersistedQueries.Hits(), s.PersistedQueries.Misses())
 	}
 	if s.Tenants != nil {
-		var serving, failing int
+		var serving, failing, resident int
 		for _, st := range s.Tenants.States() {
 			if st.Serving {
 				serving++
+			}
+			if st.Resident {
+				resident++
 			}
 			if st.Error != "" {
 				failing++
@@ -169,6 +173,7 @@ func (c *sourceCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		gauge(tenantsServingDesc, float64(serving))
 		gauge(tenantsFailingDesc, float64(failing))
+		gauge(tenantsResidentDesc, float64(resident))
 	}
 	if s.Pool != nil {
 		st := s.Pool.Stat()

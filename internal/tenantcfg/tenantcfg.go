@@ -67,7 +67,7 @@ type Resolver struct {
 // memo is what a Resolver keeps of one tenant. It is immutable: a change
 // replaces it.
 type memo struct {
-	tenant *loader.Tenant // the registry's tenant that key and load are of
+	tenant loader.Entry   // the registry's entry of the tenant that key and load are of
 	key    string         // cacheKey(tenant)
 	load   cache.LoadFunc // resolves tenant's configuration from its sources
 
@@ -87,11 +87,11 @@ func New(registry *loader.Registry, sr *secrets.Resolver, c *cache.Cache, logger
 
 // cacheKey names a tenant's resolved configuration within its namespace
 // (the tenant ID): versioned by the hash of the tenant's files.
-func cacheKey(t *loader.Tenant) string { return "config:" + t.ConfigHash }
+func cacheKey(t loader.Entry) string { return "config:" + t.ConfigHash }
 
 // Resolve returns the resolved configuration of the tenant.
 func (r *Resolver) Resolve(ctx context.Context, tenantID string) (*Resolved, error) {
-	t, ok := r.registry.Lookup(tenantID)
+	t, ok := r.registry.Entry(tenantID)
 	if !ok {
 		return nil, fmt.Errorf("%w %q", ErrUnknownTenant, tenantID)
 	}
@@ -107,11 +107,11 @@ func (r *Resolver) Resolve(ctx context.Context, tenantID string) (*Resolved, err
 }
 
 // memo returns the memo of t, making one if t is new or was reloaded.
-func (r *Resolver) memo(t *loader.Tenant) *memo {
+func (r *Resolver) memo(t loader.Entry) *memo {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	m := r.tenants[t.ID]
-	if m != nil && m.tenant == t {
+	if m != nil && m.tenant.ConfigHash == t.ConfigHash {
 		return m
 	}
 	next := &memo{tenant: t, key: cacheKey(t), load: func(ctx context.Context) ([]byte, error) { return r.load(ctx, t) }}
@@ -151,7 +151,7 @@ func decode(tenantID string, raw []byte) (*Resolved, error) {
 }
 
 // load resolves a tenant's configuration from its sources.
-func (r *Resolver) load(ctx context.Context, t *loader.Tenant) ([]byte, error) {
+func (r *Resolver) load(ctx context.Context, t loader.Entry) ([]byte, error) {
 	res := Resolved{TenantID: t.ID, ConfigHash: t.ConfigHash, Secrets: make(map[string]secrets.Value, len(t.Config.Secrets))}
 	var errs []error
 	for name, ref := range t.Config.Secrets {
@@ -173,7 +173,7 @@ func (r *Resolver) load(ctx context.Context, t *loader.Tenant) ([]byte, error) {
 func (r *Resolver) Issuer(ctx context.Context, iss string) (*auth.TenantIssuer, error) {
 	// The registry is in memory: unknown issuers and tenants cost a map
 	// lookup, so they need no negative caching here.
-	t, ok := r.registry.IssuerTenant(iss)
+	t, ok := r.registry.Issuer(iss)
 	if !ok {
 		return nil, auth.ErrIssuerNotFound
 	}
@@ -221,7 +221,7 @@ func (r *Resolver) Issuer(ctx context.Context, iss string) (*auth.TenantIssuer, 
 	if cur.issuer != nil && bytes.Equal(cur.resolved, raw) {
 		return cur.issuer, nil // built by a concurrent request meanwhile
 	}
-	if cur.tenant == t {
+	if cur.tenant.ConfigHash == t.ConfigHash {
 		next := *cur
 		next.resolved, next.issuer = raw, ti
 		r.tenants[t.ID] = &next

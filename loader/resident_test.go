@@ -1,0 +1,181 @@
+package loader_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tenantgraph/tenantgraph/internal/dynamic"
+	"github.com/tenantgraph/tenantgraph/loader"
+)
+
+// countingRegistry returns a registry of dir holding at most maxResident
+// tenants, and the number of compilations it has done.
+func countingRegistry(t *testing.T, dir string, maxResident int) (*loader.Registry, *atomic.Int64) {
+	t.Helper()
+	var compiles atomic.Int64
+	reg, err := loader.New(loader.Options{
+		Dir: dir,
+		NewExecutable: func(s *loader.Schema) graphql.ExecutableSchema {
+			return dynamic.New(dynamic.Config{Schema: s.AST})
+		},
+		NewHandler:  func(string, graphql.ExecutableSchema) http.Handler { return http.NotFoundHandler() },
+		Logger:      slog.New(slog.DiscardHandler),
+		MaxResident: maxResident,
+		OnLoad:      func(string, time.Duration, error) { compiles.Add(1) },
+	})
+	require.NoError(t, err)
+	return reg, &compiles
+}
+
+// writeFieldTenant writes a tenant whose Goods has one field of its own,
+// named after it.
+func writeFieldTenant(t *testing.T, dir, id string) {
+	t.Helper()
+	writeFile(t, filepath.Join(dir, id, "tenant.yaml"), "name: Tenant "+id+"\n")
+	writeFile(t, filepath.Join(dir, id, "goods.graphqls"), fmt.Sprintf("extend type Goods {\n  %sCode: String\n}\n", id))
+}
+
+// goodsFields returns the fields of Goods that the tenants' own fields
+// are named like (ending in Code).
+func ownFields(tn *loader.Tenant) []string {
+	var out []string
+	for _, f := range tn.Runtime.Schema.AST.Types["Goods"].Fields {
+		if n := f.Name; len(n) > 4 && n[len(n)-4:] == "Code" {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func TestRegistryCompilesOnFirstLookupOnce(t *testing.T) {
+	dir := t.TempDir()
+	writeFieldTenant(t, dir, "a")
+	writeFieldTenant(t, dir, "b")
+	reg, compiles := countingRegistry(t, dir, 0)
+	require.Zero(t, compiles.Load(), "New reads the tenants directory only")
+
+	var wg sync.WaitGroup
+	got := make([]*loader.Tenant, 32)
+	for i := range got {
+		wg.Go(func() {
+			tn, ok := reg.Lookup("a")
+			require.True(t, ok)
+			got[i] = tn
+		})
+	}
+	wg.Wait()
+	require.EqualValues(t, 1, compiles.Load(), "a burst of first lookups compiles once")
+	for _, tn := range got {
+		require.Same(t, got[0], tn)
+	}
+	require.Equal(t, []string{"aCode"}, ownFields(got[0]))
+
+	st := reg.States()
+	require.True(t, st[0].Resident)
+	require.False(t, st[1].Resident)
+	require.True(t, st[1].Serving)
+}
+
+func TestRegistryEvictsLeastRecentlyUsed(t *testing.T) {
+	dir := t.TempDir()
+	ids := []string{"a", "b", "c", "d", "e"}
+	for _, id := range ids {
+		writeFieldTenant(t, dir, id)
+	}
+	reg, compiles := countingRegistry(t, dir, 2)
+	for round := range 3 {
+		for _, id := range ids {
+			tn, ok := reg.Lookup(id)
+			require.True(t, ok, id)
+			require.Equal(t, []string{id + "Code"}, ownFields(tn), "round %d: %s sees exactly its own fields", round, id)
+			require.LessOrEqual(t, len(reg.Tenants()), 2)
+		}
+	}
+	require.EqualValues(t, 15, compiles.Load(), "each lookup of an evicted tenant compiles it again")
+
+	// A tenant in use stays resident.
+	a, _ := reg.Lookup("a")
+	for _, id := range ids[1:] {
+		reg.Lookup(id)
+		again, _ := reg.Lookup("a")
+		require.Same(t, a, again)
+	}
+}
+
+func TestRegistryReloadOfTenantNotResident(t *testing.T) {
+	dir := t.TempDir()
+	writeFieldTenant(t, dir, "a")
+	writeFieldTenant(t, dir, "b")
+	reg, compiles := countingRegistry(t, dir, 1)
+	_, ok := reg.Lookup("a")
+	require.True(t, ok)
+	reg.Lookup("b") // evicts a
+	require.False(t, reg.States()[0].Resident)
+
+	// A good edit of a tenant not resident is compiled on its next lookup,
+	// not by the reload.
+	writeFile(t, filepath.Join(dir, "a", "goods.graphqls"), "extend type Goods {\n  aCode: String\n  aNewCode: Int\n}\n")
+	before := compiles.Load()
+	require.NoError(t, reg.Reload())
+	require.Equal(t, before, compiles.Load())
+	a, ok := reg.Lookup("a")
+	require.True(t, ok)
+	require.Equal(t, []string{"aCode", "aNewCode"}, ownFields(a))
+
+	// A broken edit of a tenant not resident: its next lookup finds the
+	// error, and serves the last version that compiled.
+	reg.Lookup("b")
+	writeFile(t, filepath.Join(dir, "a", "goods.graphqls"), "extend type Goods {\n  aCode: Nope\n}\n")
+	require.NoError(t, reg.Reload(), "the reload compiles nothing, so it knows no problem yet")
+	a, ok = reg.Lookup("a")
+	require.True(t, ok)
+	require.Equal(t, []string{"aCode", "aNewCode"}, ownFields(a))
+	st := reg.States()[0]
+	require.True(t, st.Serving)
+	require.Contains(t, st.Error, "Nope")
+	require.ErrorContains(t, reg.Problems(), filepath.Join(dir, "a", "goods.graphqls")+":2:")
+
+	// A tenant broken from the start is not served, and is not compiled
+	// again on every lookup.
+	writeFile(t, filepath.Join(dir, "c", "tenant.yaml"), "name: C\n")
+	writeFile(t, filepath.Join(dir, "c", "goods.graphqls"), "extend type Goods {\n  cCode: Nope\n}\n")
+	require.ErrorContains(t, reg.Reload(), "aCode", "a's problem is still known")
+	_, ok = reg.Lookup("c")
+	require.False(t, ok)
+	require.True(t, reg.Known("c"))
+	before = compiles.Load()
+	_, ok = reg.Lookup("c")
+	require.False(t, ok)
+	require.Equal(t, before, compiles.Load())
+	require.False(t, reg.States()[2].Serving)
+}
+
+func TestRegistryPreload(t *testing.T) {
+	dir := t.TempDir()
+	for _, id := range []string{"a", "b", "c", "d"} {
+		writeFieldTenant(t, dir, id)
+	}
+	writeFile(t, filepath.Join(dir, "e", "tenant.yaml"), "name: E\n")
+	writeFile(t, filepath.Join(dir, "e", "goods.graphqls"), "extend type Goods {\n  eCode: Nope\n}\n")
+
+	reg, _ := countingRegistry(t, dir, 0)
+	require.NoError(t, reg.Problems())
+	reg.Preload(context.Background())
+	require.Len(t, reg.Tenants(), 4)
+	require.ErrorContains(t, reg.Problems(), "Nope", "preloading finds broken tenants")
+
+	small, compiles := countingRegistry(t, dir, 2)
+	small.Preload(context.Background())
+	require.Len(t, small.Tenants(), 2, "preloading stops when the registry is full")
+	require.EqualValues(t, 2, compiles.Load())
+}

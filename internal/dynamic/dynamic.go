@@ -156,7 +156,7 @@ func (e *ExecutableSchema) Complexity(ctx context.Context, typeName, fieldName s
 // by document, operation name and variables, up to
 // Config.IntrospectionCacheBytes: when it is repeated, its response data
 // is served from the cache, byte for byte what executing it answers, and
-// no field middleware runs for it. Operations with introspection disabled
+// no field or root field middleware runs for it. Operations with introspection disabled
 // (OperationContext.DisableIntrospection) are never served from the
 // cache, and responses with errors are not kept.
 func (e *ExecutableSchema) Exec(ctx context.Context) graphql.ResponseHandler {

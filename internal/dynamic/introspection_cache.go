@@ -12,8 +12,8 @@ import (
 )
 
 // DefaultIntrospectionCacheBytes is the default of
-// Config.IntrospectionCacheBytes: room for a few dozen full introspection
-// responses of a typical tenant schema (30 to 40 KB each).
+// Config.IntrospectionCacheBytes: room for about 25 full introspection
+// responses of a shipped tenant's schema (30 to 40 KB each).
 const DefaultIntrospectionCacheBytes = 1 << 20
 
 // An introspection-only operation is a query whose root fields, after
@@ -28,7 +28,7 @@ const DefaultIntrospectionCacheBytes = 1 << 20
 // and codegen's full introspection query) costs a map lookup.
 //
 // A response is kept only if its operation ran with introspection enabled
-// and without an error; one ran with introspection disabled is neither
+// and without an error; one that ran with introspection disabled is neither
 // served from the cache nor kept. A schema never changes, so entries need
 // no invalidation: the cache goes with its executable schema.
 

@@ -18,7 +18,10 @@ import (
 // Access's error, and null, which propagates as any null does; its
 // resolver never runs, so a forbidden mutation field changes nothing. A
 // value of an enum the caller may not see in a result is a field error
-// too. Introspection fields are not asked about.
+// too. Introspection is not asked about: neither __schema and __type nor
+// the fields of the introspection types, so that an Access never changes
+// the response of an introspection-only operation (which the executable
+// schema caches; see [ExecutableSchema.Exec]).
 //
 // The methods may be called concurrently.
 type Access interface {

@@ -12,6 +12,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/executor"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -243,4 +246,88 @@ func BenchmarkComputed(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkIntrospectionCache measures a repeated full introspection
+// query (graphql-js's getIntrospectionQuery with every option, as in
+// testdata/corpus/introspection_full.graphql) on customerA's schema,
+// executed every time (part=uncached) and answered from the executable
+// schema's cache (part=cached): at the executor (Exec on a parsed and
+// validated operation) and through gateway.NewGraphQLHandler over HTTP.
+//
+//	go test -run '^$' -bench IntrospectionCache -count 10 ./internal/dynamic > introspection.txt
+//	benchstat -col /part introspection.txt
+func BenchmarkIntrospectionCache(b *testing.B) {
+	ctx, s, _ := customerABench(b)
+	query, err := os.ReadFile(filepath.Join(corpusDir, "introspection_full.graphql"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	parts := []struct {
+		name       string
+		cacheBytes int
+	}{{"uncached", -1}, {"cached", 0}}
+
+	b.Run("level=executor", func(b *testing.B) {
+		var want []byte
+		for _, p := range parts {
+			es := dynamic.New(dynamic.Config{Schema: s.AST, IntrospectionCacheBytes: p.cacheBytes})
+			exec := executor.New(es)
+			exec.Use(extension.Introspection{})
+			oc, errs := exec.CreateOperationContext(graphql.StartOperationTrace(ctx), &graphql.RawParams{Query: string(query)})
+			if errs != nil {
+				b.Fatal(errs)
+			}
+			octx := graphql.WithOperationContext(ctx, oc)
+			run := func() []byte {
+				rctx := graphql.WithResponseContext(octx, graphql.DefaultErrorPresenter, graphql.DefaultRecover)
+				data := es.Exec(rctx)(rctx).Data
+				if errs := graphql.GetErrors(rctx); errs != nil {
+					b.Fatal(errs)
+				}
+				return data
+			}
+			got := run()
+			if want == nil {
+				want = got
+			} else if !bytes.Equal(run(), want) {
+				b.Fatalf("part %s answers differently", p.name)
+			}
+			b.Run("part="+p.name, func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					run()
+				}
+			})
+		}
+	})
+
+	b.Run("level=http", func(b *testing.B) {
+		body, err := json.Marshal(map[string]any{"query": string(query)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var want []byte
+		for _, p := range parts {
+			es := dynamic.New(dynamic.Config{Schema: s.AST, IntrospectionCacheBytes: p.cacheBytes})
+			h := gateway.NewGraphQLHandler(es, gateway.HandlerOptions{Logger: slog.New(slog.DiscardHandler)})
+			got := post(ctx, h, body).Body.Bytes()
+			if want == nil {
+				want = got
+				if bytes.Contains(want, []byte(`"errors"`)) {
+					b.Fatalf("%s", want)
+				}
+			} else if !bytes.Equal(post(ctx, h, body).Body.Bytes(), want) {
+				b.Fatalf("part %s answers differently", p.name)
+			}
+			b.Run("part="+p.name, func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if rec := post(ctx, h, body); rec.Code != http.StatusOK {
+						b.Fatalf("status %d: %s", rec.Code, rec.Body)
+					}
+				}
+			})
+		}
+	})
 }

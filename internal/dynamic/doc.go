@@ -46,7 +46,8 @@
 // but not for fields read from their parent value: that would cost a
 // FieldContext and a context per value, the main cost of generated code.
 // Root field middleware runs for every root field but __typename, as in
-// generated code. And @defer is ignored: deferred fields are delivered in
+// generated code. Neither runs for a repeated introspection-only operation
+// answered from the schema's cache (see [ExecutableSchema.Exec]). And @defer is ignored: deferred fields are delivered in
 // the initial response, which the incremental delivery proposal allows,
 // where generated code answers them with null and "hasNext": true.
 //

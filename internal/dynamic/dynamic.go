@@ -95,6 +95,12 @@ type Config struct {
 	// passes input values through unchanged and writes output values with
 	// graphql.MarshalAny.
 	Scalars map[string]Scalar
+	// IntrospectionCacheBytes bounds the memory of the cache of responses
+	// to introspection-only operations (see [ExecutableSchema.Exec]):
+	// their documents, variables and response data. Zero means
+	// DefaultIntrospectionCacheBytes; a negative value turns the cache
+	// off. The cache is made on the first introspection-only operation.
+	IntrospectionCacheBytes int
 }
 
 // ExecutableSchema executes operations against a Config's schema. It is
@@ -112,6 +118,11 @@ type ExecutableSchema struct {
 	// sizeHint is the size of a recent response, to allocate the next
 	// one's buffer in one go.
 	sizeHint atomic.Int64
+
+	// cache holds the responses of introspection-only operations, made on
+	// first use (see responses); cacheBytes is its budget, <= 0 for none.
+	cache      atomic.Pointer[responseCache]
+	cacheBytes int
 }
 
 var _ graphql.ExecutableSchema = (*ExecutableSchema)(nil)
@@ -139,6 +150,15 @@ func (e *ExecutableSchema) Complexity(ctx context.Context, typeName, fieldName s
 // with one response; the handler returns nil after it. Subscriptions are
 // not supported and answer with an error, as generated code does for a
 // schema without them.
+//
+// The response of an introspection-only operation (a query selecting only
+// __schema, __type and __typename, after @skip and @include) is cached
+// by document, operation name and variables, up to
+// Config.IntrospectionCacheBytes: when it is repeated, its response data
+// is served from the cache, byte for byte what executing it answers, and
+// no field or root field middleware runs for it. Operations with introspection disabled
+// (OperationContext.DisableIntrospection) are never served from the
+// cache, and responses with errors are not kept.
 func (e *ExecutableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	oc := graphql.GetOperationContext(ctx)
 	var root *objectType
@@ -157,6 +177,11 @@ func (e *ExecutableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			return nil
 		}
 		done = true
+		if e.cacheBytes > 0 {
+			if k, ok := introspectionKey(oc); ok {
+				return &graphql.Response{Data: e.executeCached(ctx, oc, root, e.responses(), &k)}
+			}
+		}
 		return &graphql.Response{Data: e.execute(ctx, oc, root)}
 	}
 }

@@ -146,7 +146,7 @@ outer:
 		if len(info.def.Arguments) > 0 {
 			pf.args, pf.argsErr = ex.planArgs(&pf)
 		}
-		if ex.access != nil && info.root == rootNone {
+		if ex.access != nil && info.root == rootNone && !t.introspection {
 			if err := ex.checkAccess(t, &pf); err != nil {
 				if pf.op == opResolver {
 					p.resolvers--

@@ -130,6 +130,12 @@ func compile(cfg Config) *ExecutableSchema {
 		objects: make(map[string]*objectType),
 		scalars: make(map[string]*Scalar),
 	}
+	switch e.cacheBytes = cfg.IntrospectionCacheBytes; {
+	case e.cacheBytes == 0:
+		e.cacheBytes = DefaultIntrospectionCacheBytes
+	case e.cacheBytes < 0:
+		e.cacheBytes = 0
+	}
 	for name, sc := range cfg.Scalars {
 		e.scalars[name] = &sc
 	}

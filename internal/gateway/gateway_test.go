@@ -22,6 +22,7 @@ import (
 
 	"github.com/tenantgraph/tenantgraph/internal/auth"
 	"github.com/tenantgraph/tenantgraph/internal/cache"
+	"github.com/tenantgraph/tenantgraph/internal/dynamic"
 	"github.com/tenantgraph/tenantgraph/internal/fairshare"
 	"github.com/tenantgraph/tenantgraph/internal/gateway"
 	"github.com/tenantgraph/tenantgraph/internal/limits"
@@ -121,6 +122,9 @@ type testSetup struct {
 	// tracing makes spans of requests, operations and upstream calls, as
 	// server.go does. Nil: none.
 	tracing *telemetry.Tracing
+	// executable is told of every executable schema made, of tenants and
+	// of their views. Nil: none is.
+	executable func(*dynamic.ExecutableSchema)
 }
 
 func newTestGatewayWith(t testing.TB, st store.Store, dir string, setup testSetup) *testGateway {
@@ -140,7 +144,11 @@ func newTestGatewayWith(t testing.TB, st store.Store, dir string, setup testSetu
 	reg, err := loader.New(loader.Options{
 		Dir: dir,
 		NewExecutable: func(s *loader.Schema) graphql.ExecutableSchema {
-			return res.NewExecutable(s)
+			es := res.NewExecutable(s)
+			if setup.executable != nil {
+				setup.executable(es)
+			}
+			return es
 		},
 		NewHandler: func(_ string, es graphql.ExecutableSchema) http.Handler {
 			o := gateway.HandlerOptions{Logger: logger, ParserTokenLimit: 500, Suggestions: true}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tenantgraph/tenantgraph/internal/cache"
@@ -417,13 +418,53 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 }
 
 func TestParseRedisURL(t *testing.T) {
-	opts, err := cache.ParseRedisURL("redis://user:pa55word@cache.internal:6380/2")
-	require.NoError(t, err)
-	require.Equal(t, []string{"cache.internal:6380"}, opts.Addrs)
-	require.Equal(t, 2, opts.DB)
-	require.Equal(t, "pa55word", opts.Password)
+	tests := []struct {
+		name, url string
+		want      redis.UniversalOptions
+		client    string // the type of client redis.NewUniversalClient makes
+	}{
+		{"single", "redis://user:pa55word@cache.internal:6380/2",
+			redis.UniversalOptions{Addrs: []string{"cache.internal:6380"}, DB: 2, Username: "user", Password: "pa55word"},
+			"*redis.Client"},
+		{"cluster", "redis://:pa55word@node1:7000?addr=node2:7001&addr=node3:7002&pool_size=20",
+			redis.UniversalOptions{IsClusterMode: true, Addrs: []string{"node1:7000", "node2:7001", "node3:7002"}, Password: "pa55word", PoolSize: 20},
+			"*redis.ClusterClient"},
+		{"cluster with database 0", "redis://node1:7000/0?addr=node2:7001",
+			redis.UniversalOptions{IsClusterMode: true, Addrs: []string{"node1:7000", "node2:7001"}},
+			"*redis.ClusterClient"},
+		{"sentinel", "redis://sentinel:s3ntinel@sentinel1:26379/3?master_name=cache&addr=sentinel2:26379&password=pa55word",
+			redis.UniversalOptions{MasterName: "cache", Addrs: []string{"sentinel1:26379", "sentinel2:26379"}, DB: 3,
+				SentinelUsername: "sentinel", SentinelPassword: "s3ntinel", Password: "pa55word"},
+			"*redis.Client"}, // NewFailoverClient's
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts, err := cache.ParseRedisURL(tt.url)
+			require.NoError(t, err)
+			require.True(t, opts.ContextTimeoutEnabled)
+			want := tt.want
+			want.ContextTimeoutEnabled = true
+			require.Equal(t, &want, opts)
+			rdb := redis.NewUniversalClient(opts)
+			defer rdb.Close()
+			require.Equal(t, tt.client, fmt.Sprintf("%T", rdb))
+		})
+	}
 
-	for _, bad := range []string{"redis://user:pa55word@host:port/0", "http://user:pa55word@host/0", "redis://:pa55word@host/x"} {
+	for _, bad := range []string{
+		"redis://user:pa55word@host:port/0",
+		"http://user:pa55word@host/0",
+		"redis://:pa55word@host/x",
+		"redis://:pa55word@host%zz/0",
+		"redis://:pa55word@node1:7000/2?addr=node2:7001",              // a cluster has database 0 only
+		"redis://:pa55word@node1:7000?addr=node2",                     // no port
+		"redis://:pa55word@node1:7000?addr=node2:7001&db=1",           // unknown to a cluster
+		"redis://:pa55word@node1:7000?addr=node2:7001&read_only=true", // reads from replicas
+		"redis://:pa55word@node1:7000?addr=node2:7001&route_randomly=true",
+		"redis://:pa55word@sentinel1:26379?master_name=cache&replica_only=true",
+		"redis://:pa55word@sentinel1:26379?master_name=cache&route_by_latency=true",
+		"redis://sentinel1:26379?master_name=cache&password=pa55word&dial_timeout=x",
+	} {
 		_, err := cache.ParseRedisURL(bad)
 		require.Error(t, err, bad)
 		require.NotContains(t, err.Error(), "pa55word")

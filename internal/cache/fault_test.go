@@ -299,7 +299,7 @@ func checkWarnings(t *testing.T, l *logs, instances int, down, interval time.Dur
 }
 
 // resumesCaching checks that values are stored in Redis again.
-func resumesCaching(t *testing.T, c *cache.Cache, rdb *redis.Client, prefix string) {
+func resumesCaching(t *testing.T, c *cache.Cache, rdb redis.UniversalClient, prefix string) {
 	t.Helper()
 	i := 0
 	testenv.Eventually(t, 10*time.Second, func() bool {

@@ -93,7 +93,7 @@ func BenchmarkGetDuringOutage(b *testing.B) {
 			server.Cont()
 			stopped = false
 		}
-		cfg := faultConfig(b, server, &l)
+		cfg := faultConfig(b, server.URL(), &l)
 		cfg.LocalTTL = time.Nanosecond // every Get asks Redis, unless it is skipped
 		cfg.FailureThreshold = threshold
 		c := newCache(b, cfg)

@@ -123,10 +123,11 @@ func newLogger(l *logs) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
-// faultConfig returns a Config for s, tuned to notice faults quickly.
-func faultConfig(t testing.TB, s *testenv.RedisServer, l *logs) cache.Config {
+// faultConfig returns a Config for the Redis at url, such as a
+// testenv.RedisServer's or RedisCluster's, tuned to notice faults quickly.
+func faultConfig(t testing.TB, url string, l *logs) cache.Config {
 	t.Helper()
-	opts, err := cache.ParseRedisURL(s.URL())
+	opts, err := cache.ParseRedisURL(url)
 	require.NoError(t, err)
 	return cache.Config{
 		Redis:            opts,

@@ -17,7 +17,7 @@ func benchLoad(context.Context) ([]byte, error) { return benchValue, nil }
 
 // BenchmarkGet measures Get at each level, against TEST_REDIS_URL.
 func BenchmarkGet(b *testing.B) {
-	base, _ := redisConfig(b)
+	base, _ := redisConfig(b, testenv.RedisURL)
 	base.OpTimeout = 100 * time.Millisecond
 
 	b.Run("hit-process", func(b *testing.B) {
@@ -93,7 +93,7 @@ func BenchmarkGetDuringOutage(b *testing.B) {
 			server.Cont()
 			stopped = false
 		}
-		cfg := faultConfig(b, server, &l)
+		cfg := faultConfig(b, server.URL(), &l)
 		cfg.LocalTTL = time.Nanosecond // every Get asks Redis, unless it is skipped
 		cfg.FailureThreshold = threshold
 		c := newCache(b, cfg)

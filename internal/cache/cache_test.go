@@ -10,15 +10,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tenantgraph/tenantgraph/internal/cache"
 	"github.com/tenantgraph/tenantgraph/internal/testenv"
 )
 
-func TestGetResolvesThroughLevels(t *testing.T) {
+func TestGetResolvesThroughLevels(t *testing.T) { testGetResolvesThroughLevels(t, testenv.RedisURL) }
+
+func testGetResolvesThroughLevels(t *testing.T, env redisEnv) {
 	t.Parallel()
-	cfg, _ := redisConfig(t)
+	cfg, _ := redisConfig(t, env)
 	cfg.LocalTTL = time.Minute
 	src := newSource("config", `{"name":"Acme"}`)
 	a := newCache(t, cfg)
@@ -51,8 +54,12 @@ func TestGetResolvesThroughLevels(t *testing.T) {
 }
 
 func TestGetLoadsOnceForConcurrentCallers(t *testing.T) {
+	testGetLoadsOnceForConcurrentCallers(t, testenv.RedisURL)
+}
+
+func testGetLoadsOnceForConcurrentCallers(t *testing.T, env redisEnv) {
 	t.Parallel()
-	cfg, _ := redisConfig(t)
+	cfg, _ := redisConfig(t, env)
 	cfg.LocalTTL = time.Minute
 	c := newCache(t, cfg)
 
@@ -93,8 +100,12 @@ func TestGetLoadsOnceForConcurrentCallers(t *testing.T) {
 }
 
 func TestRedisHoldsNoPlaintextAndEveryKeyExpires(t *testing.T) {
+	testRedisHoldsNoPlaintextAndEveryKeyExpires(t, testenv.RedisURL)
+}
+
+func testRedisHoldsNoPlaintextAndEveryKeyExpires(t *testing.T, env redisEnv) {
 	t.Parallel()
-	cfg, url := redisConfig(t)
+	cfg, url := redisConfig(t, env)
 	rdb := testenv.RedisClient(t, url)
 	const marker = "MARKER-5f0c2a9e-s3cr3t"
 	c := newCache(t, cfg)
@@ -112,12 +123,8 @@ func TestRedisHoldsNoPlaintextAndEveryKeyExpires(t *testing.T) {
 	q.Add(t.Context(), sha256Hex(query), query)
 	require.NoError(t, c.InvalidateNamespace(t.Context(), "tenant-2"))
 
-	var keys []string
-	iter := rdb.Scan(t.Context(), 0, cfg.KeyPrefix+"*", 100).Iterator()
-	for iter.Next(t.Context()) {
-		keys = append(keys, iter.Val())
-	}
-	require.NoError(t, iter.Err())
+	keys, err := testenv.Keys(t.Context(), rdb, cfg.KeyPrefix+"*")
+	require.NoError(t, err)
 	require.GreaterOrEqual(t, len(keys), 21+3+1, "keys: %q", keys)
 	for _, key := range keys {
 		require.NotContains(t, key, "MARKER")
@@ -135,6 +142,10 @@ func TestRedisHoldsNoPlaintextAndEveryKeyExpires(t *testing.T) {
 }
 
 func TestBrokenEntriesAreDroppedAndReloaded(t *testing.T) {
+	testBrokenEntriesAreDroppedAndReloaded(t, testenv.RedisURL)
+}
+
+func testBrokenEntriesAreDroppedAndReloaded(t *testing.T, env redisEnv) {
 	t.Parallel()
 	tests := []struct {
 		name    string
@@ -162,7 +173,7 @@ func TestBrokenEntriesAreDroppedAndReloaded(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			cfg, url := redisConfig(t)
+			cfg, url := redisConfig(t, env)
 			var l logs
 			cfg.Logger = newLogger(&l)
 			rdb := testenv.RedisClient(t, url)
@@ -202,8 +213,12 @@ func TestBrokenEntriesAreDroppedAndReloaded(t *testing.T) {
 }
 
 func TestEntriesOfAnotherMasterKeyAreReloaded(t *testing.T) {
+	testEntriesOfAnotherMasterKeyAreReloaded(t, testenv.RedisURL)
+}
+
+func testEntriesOfAnotherMasterKeyAreReloaded(t *testing.T, env redisEnv) {
 	t.Parallel()
-	cfg, _ := redisConfig(t)
+	cfg, _ := redisConfig(t, env)
 	src := newSource("config", "v1")
 	_, err := newCache(t, cfg).Get(t.Context(), "acme", "config", src.load("config"))
 	require.NoError(t, err)
@@ -215,9 +230,11 @@ func TestEntriesOfAnotherMasterKeyAreReloaded(t *testing.T) {
 	require.EqualValues(t, 2, src.loads.Load())
 }
 
-func TestNotFoundIsCachedBriefly(t *testing.T) {
+func TestNotFoundIsCachedBriefly(t *testing.T) { testNotFoundIsCachedBriefly(t, testenv.RedisURL) }
+
+func testNotFoundIsCachedBriefly(t *testing.T, env redisEnv) {
 	t.Parallel()
-	cfg, url := redisConfig(t)
+	cfg, url := redisConfig(t, env)
 	cfg.NegativeTTL = 500 * time.Millisecond
 	cfg.LocalTTL = time.Minute
 	rdb := testenv.RedisClient(t, url)
@@ -245,9 +262,11 @@ func TestNotFoundIsCachedBriefly(t *testing.T) {
 	}, "the negative entry to expire")
 }
 
-func TestLoadErrorsAreNotCached(t *testing.T) {
+func TestLoadErrorsAreNotCached(t *testing.T) { testLoadErrorsAreNotCached(t, testenv.RedisURL) }
+
+func testLoadErrorsAreNotCached(t *testing.T, env redisEnv) {
 	t.Parallel()
-	cfg, _ := redisConfig(t)
+	cfg, _ := redisConfig(t, env)
 	c := newCache(t, cfg)
 	boom := errors.New("secret manager unreachable")
 	var calls atomic.Int64
@@ -265,8 +284,12 @@ func TestLoadErrorsAreNotCached(t *testing.T) {
 }
 
 func TestGetReturnsWhenCallerGivesUp(t *testing.T) {
+	testGetReturnsWhenCallerGivesUp(t, testenv.RedisURL)
+}
+
+func testGetReturnsWhenCallerGivesUp(t *testing.T, env redisEnv) {
 	t.Parallel()
-	cfg, _ := redisConfig(t)
+	cfg, _ := redisConfig(t, env)
 	cfg.LocalTTL = time.Minute
 	c := newCache(t, cfg)
 	release := make(chan struct{})
@@ -293,9 +316,11 @@ func TestGetReturnsWhenCallerGivesUp(t *testing.T) {
 	require.EqualValues(t, 1, loads.Load())
 }
 
-func TestLoadPanicReachesCaller(t *testing.T) {
+func TestLoadPanicReachesCaller(t *testing.T) { testLoadPanicReachesCaller(t, testenv.RedisURL) }
+
+func testLoadPanicReachesCaller(t *testing.T, env redisEnv) {
 	t.Parallel()
-	cfg, _ := redisConfig(t)
+	cfg, _ := redisConfig(t, env)
 	c := newCache(t, cfg)
 	defer func() {
 		r := recover()
@@ -307,6 +332,10 @@ func TestLoadPanicReachesCaller(t *testing.T) {
 }
 
 func TestInvalidateReachesOtherInstances(t *testing.T) {
+	testInvalidateReachesOtherInstances(t, testenv.RedisURL)
+}
+
+func testInvalidateReachesOtherInstances(t *testing.T, env redisEnv) {
 	t.Parallel()
 	for _, whole := range []bool{false, true} {
 		name := "keys"
@@ -315,7 +344,7 @@ func TestInvalidateReachesOtherInstances(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			cfg, url := redisConfig(t)
+			cfg, url := redisConfig(t, env)
 			cfg.LocalTTL = time.Hour // only an invalidation drops a copy
 			rdb := testenv.RedisClient(t, url)
 			src := newSource("config", "old", "signing-key", "old key")
@@ -366,8 +395,12 @@ func TestInvalidateReachesOtherInstances(t *testing.T) {
 // TestInvalidateNamespaceBeatsSlowLoad checks that a value loaded before a
 // namespace was invalidated, but stored after, is not served from Redis.
 func TestInvalidateNamespaceBeatsSlowLoad(t *testing.T) {
+	testInvalidateNamespaceBeatsSlowLoad(t, testenv.RedisURL)
+}
+
+func testInvalidateNamespaceBeatsSlowLoad(t *testing.T, env redisEnv) {
 	t.Parallel()
-	cfg, url := redisConfig(t)
+	cfg, url := redisConfig(t, env)
 	cfg.LocalTTL = time.Hour
 	rdb := testenv.RedisClient(t, url)
 	a, b := newCache(t, cfg), newCache(t, cfg)
@@ -417,13 +450,53 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 }
 
 func TestParseRedisURL(t *testing.T) {
-	opts, err := cache.ParseRedisURL("redis://user:pa55word@cache.internal:6380/2")
-	require.NoError(t, err)
-	require.Equal(t, []string{"cache.internal:6380"}, opts.Addrs)
-	require.Equal(t, 2, opts.DB)
-	require.Equal(t, "pa55word", opts.Password)
+	tests := []struct {
+		name, url string
+		want      redis.UniversalOptions
+		client    string // the type of client redis.NewUniversalClient makes
+	}{
+		{"single", "redis://user:pa55word@cache.internal:6380/2",
+			redis.UniversalOptions{Addrs: []string{"cache.internal:6380"}, DB: 2, Username: "user", Password: "pa55word"},
+			"*redis.Client"},
+		{"cluster", "redis://:pa55word@node1:7000?addr=node2:7001&addr=node3:7002&pool_size=20",
+			redis.UniversalOptions{IsClusterMode: true, Addrs: []string{"node1:7000", "node2:7001", "node3:7002"}, Password: "pa55word", PoolSize: 20},
+			"*redis.ClusterClient"},
+		{"cluster with database 0", "redis://node1:7000/0?addr=node2:7001",
+			redis.UniversalOptions{IsClusterMode: true, Addrs: []string{"node1:7000", "node2:7001"}},
+			"*redis.ClusterClient"},
+		{"sentinel", "redis://sentinel:s3ntinel@sentinel1:26379/3?master_name=cache&addr=sentinel2:26379&password=pa55word",
+			redis.UniversalOptions{MasterName: "cache", Addrs: []string{"sentinel1:26379", "sentinel2:26379"}, DB: 3,
+				SentinelUsername: "sentinel", SentinelPassword: "s3ntinel", Password: "pa55word"},
+			"*redis.Client"}, // NewFailoverClient's
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts, err := cache.ParseRedisURL(tt.url)
+			require.NoError(t, err)
+			require.True(t, opts.ContextTimeoutEnabled)
+			want := tt.want
+			want.ContextTimeoutEnabled = true
+			require.Equal(t, &want, opts)
+			rdb := redis.NewUniversalClient(opts)
+			defer rdb.Close()
+			require.Equal(t, tt.client, fmt.Sprintf("%T", rdb))
+		})
+	}
 
-	for _, bad := range []string{"redis://user:pa55word@host:port/0", "http://user:pa55word@host/0", "redis://:pa55word@host/x"} {
+	for _, bad := range []string{
+		"redis://user:pa55word@host:port/0",
+		"http://user:pa55word@host/0",
+		"redis://:pa55word@host/x",
+		"redis://:pa55word@host%zz/0",
+		"redis://:pa55word@node1:7000/2?addr=node2:7001",              // a cluster has database 0 only
+		"redis://:pa55word@node1:7000?addr=node2",                     // no port
+		"redis://:pa55word@node1:7000?addr=node2:7001&db=1",           // unknown to a cluster
+		"redis://:pa55word@node1:7000?addr=node2:7001&read_only=true", // reads from replicas
+		"redis://:pa55word@node1:7000?addr=node2:7001&route_randomly=true",
+		"redis://:pa55word@sentinel1:26379?master_name=cache&replica_only=true",
+		"redis://:pa55word@sentinel1:26379?master_name=cache&route_by_latency=true",
+		"redis://sentinel1:26379?master_name=cache&password=pa55word&dial_timeout=x",
+	} {
 		_, err := cache.ParseRedisURL(bad)
 		require.Error(t, err, bad)
 		require.NotContains(t, err.Error(), "pa55word")

@@ -200,12 +200,29 @@ func (cfg Config) LogValue() slog.Value {
 	return slog.GroupValue(attrs...)
 }
 
-// ParseRedisURL returns the options of a single Redis server given by a
-// URL such as redis://user:password@host:6379/0 or rediss://... (see
-// redis.ParseURL), for Config.Redis. For Sentinel or Cluster, fill in
-// redis.UniversalOptions directly.
+// ParseRedisURL returns the options of the Redis that rawURL names, for
+// Config.Redis (and ratelimit.Options.Redis). It reads go-redis's three
+// URL forms, by the parameters present:
+//
+//   - a single server: redis://user:password@host:6379/0, or rediss://
+//     for TLS (see redis.ParseURL);
+//   - a Redis Cluster, when an addr parameter names more nodes:
+//     redis://user:password@host1:6379?addr=host2:6379&addr=host3:6379
+//     (see redis.ParseClusterURL). Host and addr are seed nodes; the
+//     client learns the others from the cluster. A cluster has database 0
+//     only;
+//   - Redis Sentinel, when a master_name parameter names the master:
+//     redis://sentinel1:26379?master_name=mymaster&addr=sentinel2:26379&password=...
+//     (see redis.ParseFailoverURL). Host and addr are Sentinels, the URL's
+//     user information authenticates with them, and the username and
+//     password parameters with the master and its replicas.
+//
+// Options that read from replicas (read_only, route_by_latency,
+// route_randomly, replica_only) are refused: the cache and the rate
+// limits read what they have just written. Errors do not quote the URL,
+// and so no password.
 func ParseRedisURL(rawURL string) (*redis.UniversalOptions, error) {
-	o, err := redis.ParseURL(rawURL)
+	o, err := parseRedisURL(rawURL)
 	if err != nil {
 		// A *url.Error quotes the URL, and with it any password.
 		if ue := (*url.Error)(nil); errors.As(err, &ue) {
@@ -213,22 +230,99 @@ func ParseRedisURL(rawURL string) (*redis.UniversalOptions, error) {
 		}
 		return nil, fmt.Errorf("cache: invalid Redis URL: %w", err)
 	}
-	return &redis.UniversalOptions{
-		Addrs:                 []string{o.Addr},
-		ClientName:            o.ClientName,
-		DB:                    o.DB,
-		Protocol:              o.Protocol,
-		Username:              o.Username,
-		Password:              o.Password,
-		PoolSize:              o.PoolSize,
-		MinIdleConns:          o.MinIdleConns,
-		MaxIdleConns:          o.MaxIdleConns,
-		MaxActiveConns:        o.MaxActiveConns,
-		ConnMaxIdleTime:       o.ConnMaxIdleTime,
-		ConnMaxLifetime:       o.ConnMaxLifetime,
-		TLSConfig:             o.TLSConfig,
-		DisableIdentity:       o.DisableIdentity,
-		IdentitySuffix:        o.IdentitySuffix,
-		ContextTimeoutEnabled: true,
-	}, nil
+	o.ContextTimeoutEnabled = true
+	return o, nil
+}
+
+// errReplicaReads is returned for URL options that send reads to replicas.
+var errReplicaReads = errors.New("read_only, route_by_latency, route_randomly and replica_only are not supported: replicas lag behind the writes the cache and the rate limits read back")
+
+// parseRedisURL is ParseRedisURL without the clean-up of its errors.
+func parseRedisURL(rawURL string) (*redis.UniversalOptions, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	q := u.Query()
+	switch {
+	case q.Has("master_name"):
+		o, err := redis.ParseFailoverURL(rawURL)
+		if err != nil {
+			return nil, err
+		}
+		if o.RouteByLatency || o.RouteRandomly || o.ReplicaOnly {
+			return nil, errReplicaReads
+		}
+		return &redis.UniversalOptions{
+			MasterName:       o.MasterName,
+			Addrs:            o.SentinelAddrs,
+			SentinelUsername: o.SentinelUsername,
+			SentinelPassword: o.SentinelPassword,
+			ClientName:       o.ClientName,
+			DB:               o.DB,
+			Protocol:         o.Protocol,
+			Username:         o.Username,
+			Password:         o.Password,
+			PoolSize:         o.PoolSize,
+			MinIdleConns:     o.MinIdleConns,
+			MaxIdleConns:     o.MaxIdleConns,
+			MaxActiveConns:   o.MaxActiveConns,
+			ConnMaxIdleTime:  o.ConnMaxIdleTime,
+			ConnMaxLifetime:  o.ConnMaxLifetime,
+			TLSConfig:        o.TLSConfig,
+			DisableIdentity:  o.DisableIdentity,
+			IdentitySuffix:   o.IdentitySuffix,
+		}, nil
+	case q.Has("addr"):
+		o, err := redis.ParseClusterURL(rawURL)
+		if err != nil {
+			return nil, err
+		}
+		// ParseClusterURL ignores a path; a database other than 0 would
+		// be lost without a word.
+		if p := strings.Trim(u.Path, "/"); p != "" && p != "0" {
+			return nil, fmt.Errorf("database %q: a Redis Cluster has database 0 only", p)
+		}
+		if o.ReadOnly || o.RouteByLatency || o.RouteRandomly {
+			return nil, errReplicaReads
+		}
+		return &redis.UniversalOptions{
+			IsClusterMode:   true,
+			Addrs:           o.Addrs,
+			ClientName:      o.ClientName,
+			Protocol:        o.Protocol,
+			Username:        o.Username,
+			Password:        o.Password,
+			MaxRedirects:    o.MaxRedirects,
+			PoolSize:        o.PoolSize,
+			MinIdleConns:    o.MinIdleConns,
+			MaxIdleConns:    o.MaxIdleConns,
+			MaxActiveConns:  o.MaxActiveConns,
+			ConnMaxIdleTime: o.ConnMaxIdleTime,
+			ConnMaxLifetime: o.ConnMaxLifetime,
+			TLSConfig:       o.TLSConfig,
+		}, nil
+	default:
+		o, err := redis.ParseURL(rawURL)
+		if err != nil {
+			return nil, err
+		}
+		return &redis.UniversalOptions{
+			Addrs:           []string{o.Addr},
+			ClientName:      o.ClientName,
+			DB:              o.DB,
+			Protocol:        o.Protocol,
+			Username:        o.Username,
+			Password:        o.Password,
+			PoolSize:        o.PoolSize,
+			MinIdleConns:    o.MinIdleConns,
+			MaxIdleConns:    o.MaxIdleConns,
+			MaxActiveConns:  o.MaxActiveConns,
+			ConnMaxIdleTime: o.ConnMaxIdleTime,
+			ConnMaxLifetime: o.ConnMaxLifetime,
+			TLSConfig:       o.TLSConfig,
+			DisableIdentity: o.DisableIdentity,
+			IdentitySuffix:  o.IdentitySuffix,
+		}, nil
+	}
 }

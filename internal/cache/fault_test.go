@@ -25,6 +25,7 @@ type load struct {
 	c    *cache.Cache
 	src  *source
 	keys []string
+	nss  []string // namespaces, taken in turn
 
 	phase atomic.Int32
 	gets  atomic.Int64
@@ -38,8 +39,12 @@ type load struct {
 
 const workers = 4
 
-func startLoad(c *cache.Cache, src *source, keys []string) *load {
-	l := &load{c: c, src: src, keys: keys, stop: make(chan struct{}), latencies: map[int32][]time.Duration{}}
+// startLoad starts Gets of keys in namespaces (by default, "acme").
+func startLoad(c *cache.Cache, src *source, keys []string, namespaces ...string) *load {
+	if len(namespaces) == 0 {
+		namespaces = []string{"acme"}
+	}
+	l := &load{c: c, src: src, keys: keys, nss: namespaces, stop: make(chan struct{}), latencies: map[int32][]time.Duration{}}
 	for w := range workers {
 		l.wg.Go(func() {
 			var mine []time.Duration
@@ -61,9 +66,9 @@ func startLoad(c *cache.Cache, src *source, keys []string) *load {
 					flush()
 					phase = p
 				}
-				key := keys[i%len(keys)]
+				key, ns := keys[i%len(keys)], namespaces[i/len(keys)%len(namespaces)]
 				start := time.Now()
-				got, err := c.Get(context.Background(), "acme", key, src.load(key))
+				got, err := c.Get(context.Background(), ns, key, src.load(key))
 				mine = append(mine, time.Since(start))
 				l.gets.Add(1)
 				if err == nil && string(got) != "value of "+key {
@@ -121,7 +126,7 @@ const (
 func TestRedisHung(t *testing.T) {
 	server := testenv.StartRedisServer(t)
 	var l logs
-	cfg := faultConfig(t, server, &l)
+	cfg := faultConfig(t, server.URL(), &l)
 	rdb := testenv.RedisClient(t, server.URL())
 	c := newCache(t, cfg)
 	src, keys := valueSource(50)
@@ -196,7 +201,7 @@ func TestRedisHung(t *testing.T) {
 func TestRedisKilled(t *testing.T) {
 	server := testenv.StartRedisServer(t)
 	var l logs
-	cfg := faultConfig(t, server, &l)
+	cfg := faultConfig(t, server.URL(), &l)
 	rdb := testenv.RedisClient(t, server.URL())
 	c := newCache(t, cfg)
 	long := cfg
@@ -263,7 +268,7 @@ func TestRedisKilled(t *testing.T) {
 func TestRedisDownAtStart(t *testing.T) {
 	server := testenv.StartRedisServer(t)
 	var l logs
-	cfg := faultConfig(t, server, &l)
+	cfg := faultConfig(t, server.URL(), &l)
 	server.Kill()
 
 	start := time.Now()
@@ -299,7 +304,7 @@ func checkWarnings(t *testing.T, l *logs, instances int, down, interval time.Dur
 }
 
 // resumesCaching checks that values are stored in Redis again.
-func resumesCaching(t *testing.T, c *cache.Cache, rdb *redis.Client, prefix string) {
+func resumesCaching(t *testing.T, c *cache.Cache, rdb redis.UniversalClient, prefix string) {
 	t.Helper()
 	i := 0
 	testenv.Eventually(t, 10*time.Second, func() bool {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/tenantgraph/tenantgraph/internal/redisclient"
 )
 
 // State is the condition of a Cache's Redis level.
@@ -67,14 +69,17 @@ func (c *Cache) record(ctx context.Context, err error) {
 }
 
 // Ping asks Redis whether it answers, within ctx and Config.OpTimeout,
-// for a readiness probe that must not wait for requests to fail. It
-// returns nil without Redis, and does not touch the breaker: the cache
-// goes on judging Redis by its own calls.
+// for a readiness probe that must not wait for requests to fail. On a
+// Redis Cluster every master must answer: while one does not, the values
+// in its slots are out of reach (the cache serves them from process
+// memory and the source) and Ping reports it. Ping returns nil without
+// Redis, and does not touch the breaker: the cache goes on judging Redis
+// by its own calls.
 func (c *Cache) Ping(ctx context.Context) error {
 	if c.rdb == nil || c.closed.Load() {
 		return nil
 	}
-	if err := c.rdb.Ping(ctx).Err(); err != nil {
+	if err := redisclient.Ping(ctx, c.rdb); err != nil {
 		return fmt.Errorf("cache: ping redis: %w", err)
 	}
 	return nil

@@ -33,11 +33,17 @@ func newSealer(t testing.TB) *cache.Sealer {
 	return s
 }
 
-// redisConfig returns a Config for the Redis of TEST_REDIS_URL, under the
-// test's own key prefix, and the URL.
-func redisConfig(t testing.TB) (cache.Config, string) {
+// A redisEnv gives a test the URL of a Redis and a key prefix of its own,
+// as testenv.RedisURL does for the Redis of TEST_REDIS_URL and
+// RedisCluster.URLFor for a Redis Cluster: the tests that use Redis run on
+// both (see TestOnRedisCluster).
+type redisEnv func(testing.TB) (url, keyPrefix string)
+
+// redisConfig returns a Config for the Redis of env, under the test's own
+// key prefix, and the URL.
+func redisConfig(t testing.TB, env redisEnv) (cache.Config, string) {
 	t.Helper()
-	url, prefix := testenv.RedisURL(t)
+	url, prefix := env(t)
 	opts, err := cache.ParseRedisURL(url)
 	require.NoError(t, err)
 	return cache.Config{
@@ -95,12 +101,12 @@ func (s *source) load(key string) cache.LoadFunc {
 }
 
 // waitSubscribers waits until n clients listen on the cache's channel.
-func waitSubscribers(t testing.TB, rdb *redis.Client, prefix string, n int64) {
+func waitSubscribers(t testing.TB, rdb redis.UniversalClient, prefix string, n int64) {
 	t.Helper()
 	channel := prefix + "invalidations"
 	testenv.Eventually(t, 10*time.Second, func() bool {
-		m, err := rdb.PubSubNumSub(t.Context(), channel).Result()
-		return err == nil && m[channel] == n
+		m, err := testenv.Subscribers(t.Context(), rdb, channel)
+		return err == nil && m == n
 	}, "%d subscribers on %s", n, channel)
 }
 
@@ -117,10 +123,11 @@ func newLogger(l *logs) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
-// faultConfig returns a Config for s, tuned to notice faults quickly.
-func faultConfig(t testing.TB, s *testenv.RedisServer, l *logs) cache.Config {
+// faultConfig returns a Config for the Redis at url, such as a
+// testenv.RedisServer's or RedisCluster's, tuned to notice faults quickly.
+func faultConfig(t testing.TB, url string, l *logs) cache.Config {
 	t.Helper()
-	opts, err := cache.ParseRedisURL(s.URL())
+	opts, err := cache.ParseRedisURL(url)
 	require.NoError(t, err)
 	return cache.Config{
 		Redis:            opts,

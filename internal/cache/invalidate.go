@@ -155,7 +155,7 @@ func (p *pendingInvalidations) len() int {
 func (c *Cache) startSubscription(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, subscribeWait)
 	defer cancel()
-	c.sub = c.rdb.Subscribe(ctx, c.channel())
+	c.sub = c.subscribe(ctx)
 	var err error
 	confirmed := false
 	for !confirmed && err == nil {
@@ -211,6 +211,11 @@ func (c *Cache) subscriber(sub *redis.PubSub, subscribed bool) {
 			case <-time.After(backoff):
 			}
 			backoff = min(2*backoff, subMaxBackoff)
+			if _, ok := c.rdb.(*redis.ClusterClient); ok {
+				// go-redis would connect to the same node again; another
+				// master may answer.
+				sub = c.resubscribe(sub)
+			}
 			continue
 		}
 		pinged = false
@@ -232,11 +237,42 @@ func (c *Cache) subscriber(sub *redis.PubSub, subscribed bool) {
 	}
 }
 
+// subscribe returns a new subscription to the invalidation channel. On a
+// Redis Cluster, which carries a message published on any node to the
+// subscribers of every node, it subscribes on a master that answers, not
+// on the master of the channel's hash slot as go-redis would: the loss of
+// that one master then does not stop invalidations (the subscriber
+// subscribes again elsewhere).
+func (c *Cache) subscribe(ctx context.Context) *redis.PubSub {
+	cc, ok := c.rdb.(*redis.ClusterClient)
+	if !ok {
+		return c.rdb.Subscribe(ctx, c.channel())
+	}
+	var (
+		mu   sync.Mutex
+		node *redis.Client
+	)
+	cc.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
+		if m.Ping(ctx).Err() == nil {
+			mu.Lock()
+			if node == nil {
+				node = m
+			}
+			mu.Unlock()
+		}
+		return nil
+	})
+	if node == nil {
+		return cc.Subscribe(ctx, c.channel())
+	}
+	return node.Subscribe(ctx, c.channel())
+}
+
 // resubscribe replaces sub by a new subscription on a new connection.
 func (c *Cache) resubscribe(sub *redis.PubSub) *redis.PubSub {
 	sub.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.DialTimeout+c.cfg.OpTimeout)
-	sub = c.rdb.Subscribe(ctx, c.channel())
+	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.DialTimeout+2*c.cfg.OpTimeout)
+	sub = c.subscribe(ctx)
 	cancel()
 	c.subMu.Lock()
 	c.sub = sub

@@ -16,9 +16,11 @@ func sha256Hex(s string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-func TestQueryCache(t *testing.T) {
+func TestQueryCache(t *testing.T) { testQueryCache(t, testenv.RedisURL) }
+
+func testQueryCache(t *testing.T, env redisEnv) {
 	t.Parallel()
-	cfg, url := redisConfig(t)
+	cfg, url := redisConfig(t, env)
 	cfg.QueryTTL = time.Hour
 	rdb := testenv.RedisClient(t, url)
 	a, b := newCache(t, cfg), newCache(t, cfg)

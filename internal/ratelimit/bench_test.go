@@ -52,7 +52,7 @@ func BenchmarkAllowN(b *testing.B) {
 	}
 
 	b.Run("redis", func(b *testing.B) {
-		opts, _ := redisOptions(b)
+		opts, _ := redisOptions(b, testenv.RedisURL)
 		run(b, newLimiter(b, opts), false)
 	})
 	b.Run("local", func(b *testing.B) {

@@ -15,14 +15,19 @@ import (
 	"github.com/tenantgraph/tenantgraph/internal/testenv"
 )
 
-// redisOptions returns Options for the Redis of TEST_REDIS_URL, under the
-// test's own key prefix, and a plain client of that Redis to look behind
-// the Limiter's back. Every key of the prefix is deleted when the test
-// ends: testenv deletes those that begin with it, this those that begin
-// with redis_rate's "rate:" and it.
-func redisOptions(t testing.TB) (ratelimit.Options, *redis.Client) {
+// A redisEnv gives a test the URL of a Redis and a key prefix of its own,
+// as testenv.RedisURL does for the Redis of TEST_REDIS_URL and
+// RedisCluster.URLFor for a Redis Cluster (see TestOnRedisCluster).
+type redisEnv func(testing.TB) (url, keyPrefix string)
+
+// redisOptions returns Options for the Redis of env, under the test's own
+// key prefix, and a plain client of that Redis to look behind the
+// Limiter's back. Every key of the prefix is deleted when the test ends:
+// testenv deletes those that begin with it, this those that begin with
+// redis_rate's "rate:" and it.
+func redisOptions(t testing.TB, env redisEnv) (ratelimit.Options, redis.UniversalClient) {
 	t.Helper()
-	url, prefix := testenv.RedisURL(t)
+	url, prefix := env(t)
 	opts, err := cache.ParseRedisURL(url)
 	require.NoError(t, err)
 	rdb := testenv.RedisClient(t, url)
@@ -42,14 +47,10 @@ func redisOptions(t testing.TB) (ratelimit.Options, *redis.Client) {
 }
 
 // bucketKeys returns the Redis keys of the buckets under prefix, sorted.
-func bucketKeys(t testing.TB, ctx context.Context, rdb *redis.Client, prefix string) []string {
+func bucketKeys(t testing.TB, ctx context.Context, rdb redis.UniversalClient, prefix string) []string {
 	t.Helper()
-	var keys []string
-	iter := rdb.Scan(ctx, 0, "rate:"+prefix+"*", 1000).Iterator()
-	for iter.Next(ctx) {
-		keys = append(keys, iter.Val())
-	}
-	require.NoError(t, iter.Err())
+	keys, err := testenv.Keys(ctx, rdb, "rate:"+prefix+"*")
+	require.NoError(t, err)
 	slices.Sort(keys)
 	return keys
 }

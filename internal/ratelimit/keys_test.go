@@ -13,9 +13,11 @@ import (
 
 // TestKeys looks at the keys in Redis: named after the tenant as a hash
 // tag, each with a TTL, gone once the bucket is full again.
-func TestKeys(t *testing.T) {
+func TestKeys(t *testing.T) { testKeys(t, testenv.RedisURL) }
+
+func testKeys(t *testing.T, env redisEnv) {
 	t.Parallel()
-	opts, rdb := redisOptions(t)
+	opts, rdb := redisOptions(t, env)
 	l := newLimiter(t, opts)
 	ctx := t.Context()
 	rate := limits.Rate{Requests: 10, Per: time.Minute}

@@ -20,7 +20,7 @@ import (
 func backends(t *testing.T, test func(t *testing.T, l *ratelimit.Limiter, local bool)) {
 	t.Run("redis", func(t *testing.T) {
 		t.Parallel()
-		opts, _ := redisOptions(t)
+		opts, _ := redisOptions(t, testenv.RedisURL)
 		test(t, newLimiter(t, opts), false)
 	})
 	t.Run("local", func(t *testing.T) {
@@ -144,7 +144,7 @@ func TestAllowNRefills(t *testing.T) {
 
 func TestAllowNNoLimit(t *testing.T) {
 	t.Parallel()
-	opts, rdb := redisOptions(t)
+	opts, rdb := redisOptions(t, testenv.RedisURL)
 	l := newLimiter(t, opts)
 	for _, rate := range []limits.Rate{{}, {Requests: 10}, {Per: time.Second}} {
 		for range 100 {
@@ -157,9 +157,11 @@ func TestAllowNNoLimit(t *testing.T) {
 
 // TestReplicasShareOneBudget runs two Limiters, as two replicas of the
 // gateway, on one Redis: together they admit the limit and no more.
-func TestReplicasShareOneBudget(t *testing.T) {
+func TestReplicasShareOneBudget(t *testing.T) { testReplicasShareOneBudget(t, testenv.RedisURL) }
+
+func testReplicasShareOneBudget(t *testing.T, env redisEnv) {
 	t.Parallel()
-	opts, _ := redisOptions(t)
+	opts, _ := redisOptions(t, env)
 	replicas := []*ratelimit.Limiter{newLimiter(t, opts), newLimiter(t, opts)}
 	rate := limits.Rate{Requests: 100, Per: time.Hour}
 
@@ -208,7 +210,7 @@ func TestStatusWithoutRedis(t *testing.T) {
 // in process but not held against Redis.
 func TestCallerGaveUp(t *testing.T) {
 	t.Parallel()
-	opts, _ := redisOptions(t)
+	opts, _ := redisOptions(t, testenv.RedisURL)
 	l := newLimiter(t, opts)
 	rate := limits.Rate{Requests: 10, Per: time.Minute}
 	ctx, cancel := context.WithCancel(t.Context())
@@ -226,7 +228,7 @@ func TestCallerGaveUp(t *testing.T) {
 
 func TestAfterClose(t *testing.T) {
 	t.Parallel()
-	opts, _ := redisOptions(t)
+	opts, _ := redisOptions(t, testenv.RedisURL)
 	l, err := ratelimit.New(opts)
 	require.NoError(t, err)
 	require.NoError(t, l.Close())

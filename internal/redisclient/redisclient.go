@@ -6,6 +6,8 @@
 package redisclient
 
 import (
+	"context"
+	"fmt"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -33,4 +35,21 @@ func Bounded(o *redis.UniversalOptions, opTimeout, dialTimeout time.Duration) *r
 	c.MinRetryBackoff = time.Millisecond
 	c.MaxRetryBackoff = 5 * time.Millisecond
 	return &c
+}
+
+// Ping asks rdb whether it answers. On a Redis Cluster every master must
+// answer (each is asked, at once), since the keys of a master that does
+// not are out of reach; the error names the first that failed. A single
+// server or a Sentinel-managed master answers for itself.
+func Ping(ctx context.Context, rdb redis.UniversalClient) error {
+	cc, ok := rdb.(*redis.ClusterClient)
+	if !ok {
+		return rdb.Ping(ctx).Err()
+	}
+	return cc.ForEachMaster(ctx, func(ctx context.Context, master *redis.Client) error {
+		if err := master.Ping(ctx).Err(); err != nil {
+			return fmt.Errorf("cluster master %s: %w", master.Options().Addr, err)
+		}
+		return nil
+	})
 }

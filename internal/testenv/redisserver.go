@@ -19,6 +19,7 @@ type RedisServer struct {
 	t    testing.TB
 	port int
 	dir  string
+	args []string // beyond those of every server
 	cmd  *exec.Cmd
 }
 
@@ -28,16 +29,16 @@ type RedisServer struct {
 // TENANTGRAPH_REQUIRE_SERVICES=1.
 func StartRedisServer(t testing.TB) *RedisServer {
 	t.Helper()
+	return startRedisServer(t, freePort(t))
+}
+
+// startRedisServer is StartRedisServer on port, with more arguments.
+func startRedisServer(t testing.TB, port int, args ...string) *RedisServer {
+	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		unavailable(t, "redis-server", "not installed", "fault tests need a Redis of their own to kill and stop; install it with apt-get install redis-server")
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	s := &RedisServer{t: t, port: port, dir: t.TempDir()}
+	s := &RedisServer{t: t, port: port, dir: t.TempDir(), args: args}
 	s.Start()
 	t.Cleanup(func() {
 		if s.cmd != nil {
@@ -49,14 +50,29 @@ func StartRedisServer(t testing.TB) *RedisServer {
 	return s
 }
 
+// freePort returns a TCP port of the loopback interface that is free now.
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// Addr returns the server's host:port.
+func (s *RedisServer) Addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
+
 // URL returns the server's redis:// URL.
 func (s *RedisServer) URL() string { return "redis://127.0.0.1:" + strconv.Itoa(s.port) + "/0" }
 
 // Start runs redis-server (again, after Kill) and waits until it answers.
 func (s *RedisServer) Start() {
 	s.t.Helper()
-	cmd := exec.Command("redis-server", "--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", s.dir, "--logfile", "")
+	args := append([]string{"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--dir", s.dir, "--logfile", ""}, s.args...)
+	cmd := exec.Command("redis-server", args...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {

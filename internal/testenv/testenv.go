@@ -144,38 +144,44 @@ func RedisURL(t testing.TB) (url, keyPrefix string) {
 }
 
 // RedisClient returns a plain client of the Redis at url, such as that of
-// RedisURL or of a RedisServer, closed when t ends: a test looks behind
-// the back of the code under test with it.
-func RedisClient(t testing.TB, url string) *redis.Client {
+// RedisURL, of a RedisServer or of a RedisCluster, closed when t ends: a
+// test looks behind the back of the code under test with it. A URL with
+// addr parameters names a cluster (see RedisCluster.URL), and gets a
+// *redis.ClusterClient.
+func RedisClient(t testing.TB, url string) redis.UniversalClient {
 	t.Helper()
-	opt, err := redis.ParseURL(url)
-	if err != nil {
-		t.Fatalf("testenv: parse Redis URL: %v", err)
+	var client redis.UniversalClient
+	if strings.Contains(url, "?addr=") {
+		opt, err := redis.ParseClusterURL(url)
+		if err != nil {
+			t.Fatalf("testenv: parse Redis Cluster URL: %v", err)
+		}
+		client = redis.NewClusterClient(opt)
+	} else {
+		opt, err := redis.ParseURL(url)
+		if err != nil {
+			t.Fatalf("testenv: parse Redis URL: %v", err)
+		}
+		client = redis.NewClient(opt)
 	}
-	client := redis.NewClient(opt)
 	t.Cleanup(func() { client.Close() })
 	return client
 }
 
 // deleteKeys deletes the keys that begin with prefix, which must contain
 // no glob pattern characters.
-func deleteKeys(ctx context.Context, client *redis.Client, prefix string) error {
-	var keys []string
-	iter := client.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-	for iter.Next(ctx) {
-		keys = append(keys, iter.Val())
-	}
-	if err := iter.Err(); err != nil {
+func deleteKeys(ctx context.Context, client redis.UniversalClient, prefix string) error {
+	keys, err := Keys(ctx, client, prefix+"*")
+	if err != nil {
 		return err
 	}
-	for len(keys) > 0 {
-		n := min(len(keys), 1000)
-		if err := client.Unlink(ctx, keys[:n]...).Err(); err != nil {
-			return err
-		}
-		keys = keys[n:]
+	// One key per command: a cluster refuses keys of several slots in one.
+	pipe := client.Pipeline()
+	for _, key := range keys {
+		pipe.Unlink(ctx, key)
 	}
-	return nil
+	_, err = pipe.Exec(ctx)
+	return err
 }
 
 // unavailable skips t because service cannot be used, or fails it when

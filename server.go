@@ -42,6 +42,7 @@ import (
 	"github.com/tenantgraph/tenantgraph/internal/authz"
 	"github.com/tenantgraph/tenantgraph/internal/cache"
 	"github.com/tenantgraph/tenantgraph/internal/config"
+	"github.com/tenantgraph/tenantgraph/internal/dynamic"
 	"github.com/tenantgraph/tenantgraph/internal/fairshare"
 	"github.com/tenantgraph/tenantgraph/internal/gateway"
 	"github.com/tenantgraph/tenantgraph/internal/graphiql"
@@ -87,6 +88,11 @@ func main() {
 }
 
 // run executes the command named by args until ctx is done.
+// introspectionCacheBytes bounds the memory of the introspection responses
+// a replica keeps: about 400 full introspection responses of a shipped
+// tenant (30 to 40 KB each).
+const introspectionCacheBytes = 16 << 20
+
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cmd := "serve"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
@@ -200,7 +206,12 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	}
 	// Resolvers reach the store through the tenants' shares of its
 	// connections.
-	res := &resolvers.Resolver{Store: fairshare.Store(st, fairshare.New(0)), MaxPageSize: cfg.Limits.MaxPageSize}
+	res := &resolvers.Resolver{
+		Store: fairshare.Store(st, fairshare.New(0)), MaxPageSize: cfg.Limits.MaxPageSize,
+		// One budget for the introspection responses of all tenants'
+		// schemas and views, however many there are.
+		IntrospectionCache: dynamic.NewIntrospectionCache(introspectionCacheBytes),
+	}
 	// env: secrets are read through getenv, which is os.Getenv in
 	// production: an empty variable counts as unset.
 	lookupEnv := func(k string) (string, bool) { v := getenv(k); return v, v != "" }

@@ -41,6 +41,8 @@ func (r *Resolver) NewExecutable(s *loader.Schema) *dynamic.ExecutableSchema {
 		Resolvers: r.fieldResolvers(s.Ext, s.Logic),
 		Computed:  s.Logic.Computed(),
 		Batches:   upstreamBatches(s),
+
+		IntrospectionCache: r.IntrospectionCache,
 	})
 }
 

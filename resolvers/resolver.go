@@ -10,6 +10,7 @@ import (
 	"context"
 
 	"github.com/tenantgraph/tenantgraph/graph"
+	"github.com/tenantgraph/tenantgraph/internal/dynamic"
 	"github.com/tenantgraph/tenantgraph/internal/limits"
 	"github.com/tenantgraph/tenantgraph/internal/store"
 )
@@ -25,6 +26,10 @@ type Resolver struct {
 	Store store.Store
 	// MaxPageSize bounds goodsList's `first`; zero means DefaultMaxPageSize.
 	MaxPageSize int
+	// IntrospectionCache, if set, is shared by the executable schemas of
+	// all tenants (see dynamic.Config.IntrospectionCache); nil: each has
+	// its own.
+	IntrospectionCache *dynamic.IntrospectionCache
 }
 
 var _ graph.ResolverRoot = (*Resolver)(nil)

@@ -101,6 +101,10 @@ type Config struct {
 	// DefaultIntrospectionCacheBytes; a negative value turns the cache
 	// off. The cache is made on the first introspection-only operation.
 	IntrospectionCacheBytes int
+	// IntrospectionCache, if set, is the cache of responses to
+	// introspection-only operations, shared with other executable
+	// schemas; IntrospectionCacheBytes is then ignored.
+	IntrospectionCache *IntrospectionCache
 }
 
 // ExecutableSchema executes operations against a Config's schema. It is
@@ -123,6 +127,7 @@ type ExecutableSchema struct {
 	// first use (see responses); cacheBytes is its budget, <= 0 for none.
 	cache      atomic.Pointer[responseCache]
 	cacheBytes int
+	id         uint64 // tells its entries apart in a shared cache
 }
 
 var _ graphql.ExecutableSchema = (*ExecutableSchema)(nil)
@@ -178,7 +183,7 @@ func (e *ExecutableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		}
 		done = true
 		if e.cacheBytes > 0 {
-			if k, ok := introspectionKey(oc); ok {
+			if k, ok := e.introspectionKey(oc); ok {
 				return &graphql.Response{Data: e.executeCached(ctx, oc, root, e.responses(), &k)}
 			}
 		}

@@ -30,12 +30,32 @@ const DefaultIntrospectionCacheBytes = 1 << 20
 // A response is kept only if its operation ran with introspection enabled
 // and without an error; one that ran with introspection disabled is neither
 // served from the cache nor kept. A schema never changes, so entries need
-// no invalidation: the cache goes with its executable schema.
+// no invalidation: the cache goes with its executable schema. Executable
+// schemas may instead share one cache (Config.IntrospectionCache), which
+// bounds the memory of all of them together: with thousands of tenants, a
+// budget per schema would not bound the process.
+
+// IntrospectionCache is a cache of responses to introspection-only
+// operations that executable schemas share (Config.IntrospectionCache).
+// Entries of one schema are never served to another. It is safe for
+// concurrent use.
+type IntrospectionCache struct{ c *responseCache }
+
+// NewIntrospectionCache returns a cache whose entries (documents,
+// variables and response data) take at most maxBytes together.
+func NewIntrospectionCache(maxBytes int) *IntrospectionCache {
+	return &IntrospectionCache{c: newResponseCache(maxBytes)}
+}
+
+// schemaIDs numbers executable schemas, to tell their entries apart in a
+// shared cache without holding on to the schemas.
+var schemaIDs atomic.Uint64
 
 // responseKey identifies an introspection-only operation: its document's
 // text, its operation name and its variables' values as JSON (map keys
 // sorted), empty when it has none.
 type responseKey struct {
+	schema                      uint64 // ExecutableSchema.id
 	query, operation, variables string
 }
 
@@ -111,13 +131,21 @@ type IntrospectionCacheStats struct {
 }
 
 // IntrospectionCacheStats returns what the schema's cache of responses
-// to introspection-only operations served and holds: zero if it is off
-// or no such operation ran yet.
+// to introspection-only operations served and holds (all schemas' that
+// share it, for a Config.IntrospectionCache): zero if it is off or no such
+// operation ran yet.
 func (e *ExecutableSchema) IntrospectionCacheStats() IntrospectionCacheStats {
 	c := e.cache.Load()
 	if c == nil {
 		return IntrospectionCacheStats{}
 	}
+	return c.stats()
+}
+
+// Stats returns what the cache served and holds.
+func (c *IntrospectionCache) Stats() IntrospectionCacheStats { return c.c.stats() }
+
+func (c *responseCache) stats() IntrospectionCacheStats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return IntrospectionCacheStats{Hits: c.hits.Load(), Misses: c.misses.Load(), Entries: c.lru.Len(), Bytes: c.bytes}
@@ -154,12 +182,12 @@ func (e *ExecutableSchema) executeCached(ctx context.Context, oc *graphql.Operat
 // the operation is not introspection-only or its response must not come
 // from the cache: introspection is disabled, or the operation context
 // was not made from a document's text.
-func introspectionKey(oc *graphql.OperationContext) (responseKey, bool) {
+func (e *ExecutableSchema) introspectionKey(oc *graphql.OperationContext) (responseKey, bool) {
 	if oc.Operation.Operation != ast.Query || oc.DisableIntrospection || oc.RawQuery == "" || oc.Doc == nil ||
 		!introspectionOnly(oc, oc.Operation.SelectionSet, 0) {
 		return responseKey{}, false
 	}
-	k := responseKey{query: oc.RawQuery, operation: oc.OperationName}
+	k := responseKey{schema: e.id, query: oc.RawQuery, operation: oc.OperationName}
 	if len(oc.Variables) > 0 {
 		vars, err := json.Marshal(oc.Variables)
 		if err != nil {

@@ -390,3 +390,27 @@ func TestIntrospectionCacheCorpus(t *testing.T) {
 	}
 	require.GreaterOrEqual(t, cached, 15)
 }
+
+// TestIntrospectionCacheShared checks that schemas sharing one cache
+// (Config.IntrospectionCache) are each answered about themselves.
+func TestIntrospectionCacheShared(t *testing.T) {
+	shared := dynamic.NewIntrospectionCache(1 << 20)
+	schema := func(sdl string) *dynamic.ExecutableSchema {
+		s, err := gqlparser.LoadSchema(&ast.Source{Name: "test.graphqls", Input: sdl})
+		require.NoError(t, err)
+		return dynamic.New(dynamic.Config{Schema: s, IntrospectionCache: shared})
+	}
+	a := schema("type Query { a: Int }")
+	b := schema("type Query { b: String }")
+	const query = `{ __type(name: "Query") { fields { name } } }`
+	params := graphql.RawParams{Query: query}
+	for range 2 {
+		require.JSONEq(t, `{"data":{"__type":{"fields":[{"name":"a"}]}}}`, runParams(t, t.Context(), a, params, true))
+		require.JSONEq(t, `{"data":{"__type":{"fields":[{"name":"b"}]}}}`, runParams(t, t.Context(), b, params, true))
+	}
+	st := shared.Stats()
+	require.EqualValues(t, 2, st.Hits)
+	require.EqualValues(t, 2, st.Misses)
+	require.Equal(t, 2, st.Entries)
+	require.Equal(t, st, a.IntrospectionCacheStats(), "a schema reports the shared cache")
+}

@@ -136,6 +136,11 @@ func compile(cfg Config) *ExecutableSchema {
 	case e.cacheBytes < 0:
 		e.cacheBytes = 0
 	}
+	e.id = schemaIDs.Add(1)
+	if cfg.IntrospectionCache != nil {
+		e.cache.Store(cfg.IntrospectionCache.c)
+		e.cacheBytes = cfg.IntrospectionCache.c.max
+	}
 	for name, sc := range cfg.Scalars {
 		e.scalars[name] = &sc
 	}

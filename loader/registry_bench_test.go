@@ -7,9 +7,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 
+	"github.com/tenantgraph/tenantgraph/internal/dynamic"
 	"github.com/tenantgraph/tenantgraph/internal/gateway"
 	"github.com/tenantgraph/tenantgraph/loader"
 	"github.com/tenantgraph/tenantgraph/resolvers"
@@ -65,4 +67,73 @@ func BenchmarkRegistry1000Tenants(b *testing.B) {
 		runtime.KeepAlive(reg)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/tenant")
+}
+
+// BenchmarkTenThousandTenants is W8: 10,000 tenants with distinct
+// schemas, compiled as in production (dynamic executor and gqlgen
+// handler). It reports the start-up (reading and hashing every tenant
+// directory), the time to compile all of them and the live heap they take
+// once all are resident, and the added latency of a cold tenant's first
+// lookup (a compile) against a resident one's:
+//
+//	go test -run '^$' -bench TenThousand -benchtime 1x -timeout 30m ./loader
+func BenchmarkTenThousandTenants(b *testing.B) {
+	const n = 10000
+	dir := b.TempDir()
+	ids := writeDistinctTenants(b, dir, n)
+	res := &resolvers.Resolver{IntrospectionCache: dynamic.NewIntrospectionCache(16 << 20)}
+	logger := slog.New(slog.DiscardHandler)
+	opts := loader.Options{
+		Dir: dir,
+		NewExecutable: func(s *loader.Schema) graphql.ExecutableSchema {
+			return res.NewExecutable(s)
+		},
+		NewHandler: func(_ string, es graphql.ExecutableSchema) http.Handler {
+			return gateway.NewGraphQLHandler(es, gateway.HandlerOptions{Logger: logger})
+		},
+		Logger:      logger,
+		MaxResident: n,
+	}
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		start := time.Now()
+		reg, err := loader.New(opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(time.Since(start).Seconds(), "startup-s")
+		start = time.Now()
+		reg.Preload(b.Context())
+		b.ReportMetric(time.Since(start).Seconds(), "preload-s")
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		if got := len(reg.Tenants()); got != n {
+			b.Fatalf("%d tenants resident, want %d: %v", got, n, reg.Problems())
+		}
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/(1<<20), "heap-MiB")
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "heap-B/tenant")
+
+		// Cold: a new registry's first lookup of each of 200 tenants
+		// compiles it; warm: a resident tenant.
+		cold, err := loader.New(opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		const lookups = 200
+		start = time.Now()
+		for _, id := range ids[:lookups] {
+			if _, ok := cold.Lookup(id); !ok {
+				b.Fatalf("tenant %s: %v", id, cold.Problems())
+			}
+		}
+		b.ReportMetric(float64(time.Since(start).Microseconds())/lookups/1000, "cold-lookup-ms")
+		start = time.Now()
+		for range lookups {
+			reg.Lookup(ids[0])
+		}
+		b.ReportMetric(float64(time.Since(start).Nanoseconds())/lookups/1e6, "warm-lookup-ms")
+		runtime.KeepAlive(reg)
+	}
 }

@@ -68,12 +68,12 @@ func New() *Metrics {
 		loads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace,
 			Name:      "tenant_loads_total",
-			Help:      `Loads of new or changed tenant directories, by result ("ok" or "error").`,
+			Help:      `Loads of tenants (compiles, and changed tenant.yaml files that do not load), by result ("ok" or "error").`,
 		}, []string{"result"}),
 		loadDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Namespace: namespace,
 			Name:      "tenant_load_duration_seconds",
-			Help:      "Time to read and compile a new or changed tenant directory.",
+			Help:      "Time to load a tenant (see tenant_loads_total).",
 			Buckets:   []float64{0.001, 0.005, 0.025, 0.1, 0.5, 2.5},
 		}),
 	}

@@ -42,6 +42,8 @@ var diffCorpus = []diffCase{
 	// Literals.
 	{Name: "Int literal", Query: `{ goodsList(first: 5) { totalCount } }`},
 	{Name: "Int literal of 33 bits", Query: `{ goodsList(first: 2147483648) { totalCount } }`},
+	{Name: "Int literal of 33 bits as a Float", Query: `{ goodsList(filter: {price: {gte: 2147483648}}) { totalCount } }`},
+	{Name: "Int literal of 70 bits as a Float", Query: `{ goodsList(filter: {price: {gte: 1180591620717411303424}}) { totalCount } }`},
 	{Name: "Int literal fraction", Query: `{ goodsList(first: 1.5) { totalCount } }`},
 	{Name: "Int literal string", Query: `{ goodsList(first: "5") { totalCount } }`},
 	{Name: "Float literal int", Query: `{ goodsList(filter: {price: {gt: 1}}) { totalCount } }`},

@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
@@ -115,13 +114,9 @@ pidfile =
 		if t.Failed() {
 			t.Logf("testenv: pgbouncer's log:\n%s", out.String())
 		}
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
+		// It has nothing to keep: no need for a graceful shutdown.
+		cmd.Process.Kill()
+		<-exited
 	})
 
 	p := &PgBouncer{addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}

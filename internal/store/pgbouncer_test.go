@@ -3,7 +3,6 @@ package store_test
 import (
 	"log/slog"
 	"net/url"
-	"os"
 	"sync"
 	"testing"
 
@@ -19,12 +18,12 @@ import (
 // transaction of a client goes to whichever of the pooler's few server
 // connections is free.
 
-// startPgBouncer starts a PgBouncer for t in front of TEST_DATABASE_URL's
-// server.
-func startPgBouncer(t *testing.T) *testenv.PgBouncer {
+// startPgBouncer makes a database for t and starts a PgBouncer in front of
+// its server; it returns the PgBouncer and the database's direct URL.
+func startPgBouncer(t *testing.T) (*testenv.PgBouncer, string) {
 	t.Helper()
-	databaseURL(t) // skips t without Postgres
-	return testenv.StartPgBouncer(t, os.Getenv("TEST_DATABASE_URL"))
+	direct := databaseURL(t)
+	return testenv.StartPgBouncer(t, direct), direct
 }
 
 // openPooled opens a store on the database at direct through pb, with a
@@ -44,7 +43,7 @@ func openPooled(t *testing.T, pb *testenv.PgBouncer, direct string) *store.Postg
 }
 
 func TestPgBouncer(t *testing.T) {
-	pb := startPgBouncer(t)
+	pb, _ := startPgBouncer(t)
 	storetest.Run(t, func(t *testing.T) store.Store {
 		return openPooled(t, pb, databaseURL(t))
 	})
@@ -57,8 +56,7 @@ func TestPgBouncer(t *testing.T) {
 // tenant's goods.
 func TestPgBouncerStoresShareServerConnections(t *testing.T) {
 	t.Parallel()
-	pb := startPgBouncer(t)
-	direct := databaseURL(t)
+	pb, direct := startPgBouncer(t)
 	stores := []*store.Postgres{openPooled(t, pb, direct), openPooled(t, pb, direct)}
 	tenants := []string{"acme", "globex", "initech", "umbrella"}
 	const perWorker = 25
@@ -112,15 +110,13 @@ func assertNoError(t *testing.T, err error, what string) bool {
 
 func TestPgBouncerRowLevelSecurity(t *testing.T) {
 	t.Parallel()
-	pb := startPgBouncer(t)
-	direct := databaseURL(t)
+	pb, direct := startPgBouncer(t)
 	testRowLevelSecurity(t, direct, openPooled(t, pb, direct))
 }
 
 func TestPgBouncerRunsAsAppRole(t *testing.T) {
 	t.Parallel()
-	pb := startPgBouncer(t)
-	direct := databaseURL(t)
+	pb, direct := startPgBouncer(t)
 	testRunsAsAppRole(t, direct, openPooled(t, pb, direct))
 }
 
@@ -129,8 +125,7 @@ func TestPgBouncerRunsAsAppRole(t *testing.T) {
 // pooler, which passes it on to the server connection running the
 // statement.
 func TestPgBouncerDeadline(t *testing.T) {
-	pb := startPgBouncer(t)
-	direct := databaseURL(t)
+	pb, direct := startPgBouncer(t)
 	testDeadline(t, direct, openPooled(t, pb, direct))
 }
 
@@ -140,8 +135,7 @@ func TestPgBouncerDeadline(t *testing.T) {
 // default_query_exec_mode wherever it is given.
 func TestPgBouncerExecMode(t *testing.T) {
 	t.Parallel()
-	pb := startPgBouncer(t)
-	direct := databaseURL(t)
+	pb, direct := startPgBouncer(t)
 	for _, c := range []struct {
 		name, url, want string
 	}{
@@ -175,8 +169,8 @@ func TestPgBouncerExecMode(t *testing.T) {
 // migrations through a pooler: their session-level lock would not hold.
 func TestPgBouncerNeedsMigrationURL(t *testing.T) {
 	t.Parallel()
-	pb := startPgBouncer(t)
-	s, err := store.OpenPostgres(t.Context(), pb.URL(databaseURL(t)), testLogger(t))
+	pb, direct := startPgBouncer(t)
+	s, err := store.OpenPostgres(t.Context(), pb.URL(direct), testLogger(t))
 	if s != nil {
 		s.Close()
 	}

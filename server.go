@@ -466,13 +466,18 @@ func authConfig(cfg config.Config) (auth.Config, error) {
 	return ac, nil
 }
 
-// openStore opens Postgres when DATABASE_URL is set, the in-memory store
-// otherwise.
+// openStore opens Postgres when DATABASE_URL is set (migrating it through
+// DATABASE_MIGRATION_URL, if set), the in-memory store otherwise.
 func openStore(ctx context.Context, cfg config.Config, logger *slog.Logger, tracing *telemetry.Tracing) (store.Store, error) {
 	if cfg.DatabaseURL == "" {
 		return store.NewMemory(logger), nil
 	}
-	pg, err := store.OpenPostgresWithOptions(ctx, cfg.DatabaseURL, store.PostgresOptions{Logger: logger, Tracer: tracing.PgxTracer()})
+	pg, err := store.OpenPostgresWithOptions(ctx, cfg.DatabaseURL, store.PostgresOptions{
+		Logger: logger, Tracer: tracing.PgxTracer(), MigrationURL: cfg.DatabaseMigrationURL,
+	})
+	if errors.Is(err, store.ErrMigrationURLRequired) {
+		return nil, fmt.Errorf("open database: %w; set DATABASE_MIGRATION_URL to a connection string that reaches Postgres directly", err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}

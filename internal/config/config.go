@@ -31,6 +31,13 @@ type Config struct {
 	// DatabaseURL is the Postgres connection string; empty means the
 	// in-memory store. DATABASE_URL, default empty.
 	DatabaseURL string
+	// DatabaseMigrationURL is a connection string of the same database
+	// that reaches Postgres itself, for the migrations the gateway applies
+	// at start, when DatabaseURL goes through a connection pooler in
+	// transaction mode (PgBouncer), which cannot hold their lock; empty
+	// means DatabaseURL, which the gateway refuses behind a pooler.
+	// DATABASE_MIGRATION_URL, default empty.
+	DatabaseMigrationURL string
 	// RedisURL is the Redis URL (redis://, rediss://); empty means an
 	// in-process cache. REDIS_URL, default empty.
 	RedisURL string
@@ -248,6 +255,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	str("TENANTGRAPH_METRICS_ADDR", &c.MetricsAddr)
 	str("TENANTGRAPH_TENANTS_DIR", &c.TenantsDir)
 	str("DATABASE_URL", &c.DatabaseURL)
+	str("DATABASE_MIGRATION_URL", &c.DatabaseMigrationURL)
 	str("REDIS_URL", &c.RedisURL)
 	str("TENANTGRAPH_MASTER_KEY", &c.MasterKey)
 	str("TENANTGRAPH_REDIS_PREFIX", &c.RedisPrefix)
@@ -357,6 +365,9 @@ func (c Config) Validate() error {
 		}
 	default:
 		errs = append(errs, fmt.Errorf("JWT_ALG %q is not HS256, RS256 or ES256", c.JWTAlg))
+	}
+	if c.DatabaseMigrationURL != "" && c.DatabaseURL == "" {
+		errs = append(errs, errors.New("DATABASE_MIGRATION_URL is set but DATABASE_URL is not: without a database the gateway keeps its data in memory"))
 	}
 	if c.RedisURL != "" && c.MasterKey == "" {
 		errs = append(errs, errors.New("REDIS_URL is set but TENANTGRAPH_MASTER_KEY is not: secrets cached in Redis are sealed with it (make one with: openssl rand -base64 32)"))

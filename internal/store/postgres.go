@@ -49,15 +49,21 @@ var _ Store = (*Postgres)(nil)
 
 // OpenPostgres connects to the database at connString (a URL or key/value
 // string that pgxpool.ParseConfig accepts, including pool settings such as
-// pool_max_conns), applies pending migrations, and checks that row-level
-// security cannot be bypassed; it returns an error wrapping
-// ErrRowSecurityBypassed if it can. A nil logger means slog.Default().
+// pool_max_conns and pgx's default_query_exec_mode), applies pending
+// migrations, and checks that row-level security cannot be bypassed; it
+// returns an error wrapping ErrRowSecurityBypassed if it can. A nil logger
+// means slog.Default().
 //
 // The connecting role must be able to create the schema (owning the
 // database suffices), and to SET ROLE tenantgraph_app: a superuser can; the
 // first migration creates that role if it does not exist (which takes
 // CREATEROLE) and makes the connecting role a member (which takes
 // CREATEROLE on PostgreSQL 15, ADMIN OPTION on tenantgraph_app from 16 on).
+//
+// connString may lead to a connection pooler in transaction mode, such as
+// PgBouncer, rather than to Postgres itself: see
+// PostgresOptions.MigrationURL, and OpenPostgresWithOptions for what
+// changes then.
 func OpenPostgres(ctx context.Context, connString string, logger *slog.Logger) (*Postgres, error) {
 	return OpenPostgresWithOptions(ctx, connString, PostgresOptions{Logger: logger})
 }
@@ -70,20 +76,87 @@ type PostgresOptions struct {
 	// telemetry.PgxTracer); it may also implement pgx.BatchTracer. Nil:
 	// none.
 	Tracer pgx.QueryTracer
+	// MigrationURL is a connection string of the same database that
+	// leads to Postgres itself, not through a connection pooler, for
+	// the migrations: they hold a session-level advisory lock, which a
+	// pooler in transaction mode does not keep. The store opens it only
+	// while it migrates. Empty: the migrations run on the store's own
+	// connection string, which OpenPostgresWithOptions refuses when that
+	// leads to a pooler (ErrMigrationURLRequired).
+	MigrationURL string
 }
 
+// ErrMigrationURLRequired is returned by OpenPostgresWithOptions when
+// the database is reached through a connection pooler and
+// PostgresOptions.MigrationURL is empty.
+var ErrMigrationURLRequired = errors.New("store: the database is reached through a connection pooler: migrations need a direct connection string")
+
 // OpenPostgresWithOptions is OpenPostgres with options.
+//
+// Behind a connection pooler (detected at open: the server process ID
+// that the pooler reports to the client is not the one Postgres reports
+// for the session), named prepared statements are not safe: a pooler in
+// transaction mode, such as PgBouncer before 1.21, hands each transaction
+// to whichever server connection is free, where the statement may be
+// missing or another client's statement may have the same name. Unless
+// connString sets default_query_exec_mode itself, the store then uses
+// pgx's QueryExecModeCacheDescribe, which caches statement descriptions
+// in the client and sends every statement unnamed, still in one round
+// trip. Without a pooler it keeps pgx's default, cache_statement.
 func OpenPostgresWithOptions(ctx context.Context, connString string, opts PostgresOptions) (*Postgres, error) {
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.Default()
 	}
-	cfg, err := pgxpool.ParseConfig(connString)
+	cfg, err := parsePoolConfig(connString)
 	if err != nil {
 		return nil, fmt.Errorf("store: parse database URL: %w", err)
 	}
 	if opts.Tracer != nil {
 		cfg.ConnConfig.Tracer = opts.Tracer
+	}
+	switch mode := cfg.ConnConfig.DefaultQueryExecMode; mode {
+	case pgx.QueryExecModeExec, pgx.QueryExecModeSimpleProtocol:
+		// These infer parameter types from Go types, and the store
+		// passes values (jsonb) whose type only the statement's
+		// description gives.
+		return nil, fmt.Errorf("store: default_query_exec_mode %q is not supported: use cache_describe (or cache_statement, describe_exec)", mode)
+	}
+	pooler, err := behindPooler(ctx, cfg.ConnConfig)
+	if err != nil {
+		return nil, fmt.Errorf("store: connect to database: %w", err)
+	}
+	if pooler {
+		if opts.MigrationURL == "" {
+			return nil, fmt.Errorf("%w (the session's server process is not the one the connection reported)", ErrMigrationURLRequired)
+		}
+		explicit, err := execModeSet(connString)
+		if err != nil {
+			return nil, fmt.Errorf("store: parse database URL: %w", err)
+		}
+		if !explicit {
+			cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeCacheDescribe
+		}
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("store: open database pool: %w", err)
+	}
+	if err := open(ctx, pool, opts.MigrationURL, logger); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	logger.Info("store: using PostgreSQL", "host", cfg.ConnConfig.Host, "database", cfg.ConnConfig.Database,
+		"pooler", pooler, "exec_mode", cfg.ConnConfig.DefaultQueryExecMode.String())
+	return &Postgres{pool: pool}, nil
+}
+
+// parsePoolConfig parses connString with the settings every connection of
+// the store has.
+func parsePoolConfig(connString string) (*pgxpool.Config, error) {
+	cfg, err := pgxpool.ParseConfig(connString)
+	if err != nil {
+		return nil, err
 	}
 	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
 		cfg.ConnConfig.RuntimeParams["application_name"] = "tenantgraph"
@@ -91,27 +164,62 @@ func OpenPostgresWithOptions(ctx context.Context, connString string, opts Postgr
 	// When a request's context ends, ask Postgres to cancel its
 	// statement, rather than only dropping the connection (pgx's default),
 	// which leaves the statement running on the server until it next
-	// writes to the client.
+	// writes to the client. A pooler such as PgBouncer passes the cancel
+	// request on to the server connection that runs the statement.
 	cfg.ConnConfig.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
-		return &pgconn.CancelRequestContextWatcherHandler{Conn: c, DeadlineDelay: time.Second}
+		return &cancelHandler{conn: c}
 	}
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("store: open database pool: %w", err)
-	}
-	if err := open(ctx, pool, logger); err != nil {
-		pool.Close()
-		return nil, err
-	}
-	logger.Info("store: using PostgreSQL", "host", cfg.ConnConfig.Host, "database", cfg.ConnConfig.Database)
-	return &Postgres{pool: pool}, nil
+	return cfg, nil
 }
 
-func open(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) error {
+// behindPooler reports whether connections of cfg reach Postgres through a
+// connection pooler. It opens one: a pooler gives the client a process ID
+// (in BackendKeyData, for cancel requests) of its own making, which is not
+// the server process that pg_backend_pid names.
+func behindPooler(ctx context.Context, cfg *pgx.ConnConfig) (bool, error) {
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return false, err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var pid uint32
+	// The simple protocol prepares nothing, whatever the exec mode.
+	if err := conn.QueryRow(ctx, "SELECT pg_backend_pid()", pgx.QueryExecModeSimpleProtocol).Scan(&pid); err != nil {
+		return false, err
+	}
+	return pid != conn.PgConn().PID(), nil
+}
+
+// execModeSet reports whether connString sets pgx's
+// default_query_exec_mode, which pgx.ParseConfig reads and removes.
+func execModeSet(connString string) (bool, error) {
+	cfg, err := pgconn.ParseConfig(connString)
+	if err != nil {
+		return false, err
+	}
+	_, ok := cfg.RuntimeParams["default_query_exec_mode"]
+	return ok, nil
+}
+
+// open checks that the database of pool answers, applies the pending
+// migrations (on a pool of its own at migrationURL, if not empty) and
+// checks row-level security.
+func open(ctx context.Context, pool *pgxpool.Pool, migrationURL string, logger *slog.Logger) error {
 	if err := pool.Ping(ctx); err != nil {
 		return fmt.Errorf("store: connect to database: %w", err)
 	}
-	if err := migrate(ctx, pool, logger); err != nil {
+	migrations := pool
+	if migrationURL != "" {
+		cfg, err := parsePoolConfig(migrationURL)
+		if err != nil {
+			return fmt.Errorf("store: parse migration database URL: %w", err)
+		}
+		if migrations, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
+			return fmt.Errorf("store: open migration database pool: %w", err)
+		}
+		defer migrations.Close()
+	}
+	if err := migrate(ctx, migrations, logger); err != nil {
 		return err
 	}
 	return checkRowSecurity(ctx, pool)

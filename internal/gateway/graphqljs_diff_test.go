@@ -44,6 +44,7 @@ var diffCorpus = []diffCase{
 	{Name: "Int literal of 33 bits", Query: `{ goodsList(first: 2147483648) { totalCount } }`},
 	{Name: "Int literal of 33 bits as a Float", Query: `{ goodsList(filter: {price: {gte: 2147483648}}) { totalCount } }`},
 	{Name: "Int literal of 70 bits as a Float", Query: `{ goodsList(filter: {price: {gte: 1180591620717411303424}}) { totalCount } }`},
+	{Name: "Int default of 70 bits as a Float", Query: `query($v: Float = 1180591620717411303424) { goodsList(filter: {price: {gte: $v}}) { totalCount } }`},
 	{Name: "Int literal fraction", Query: `{ goodsList(first: 1.5) { totalCount } }`},
 	{Name: "Int literal string", Query: `{ goodsList(first: "5") { totalCount } }`},
 	{Name: "Float literal int", Query: `{ goodsList(filter: {price: {gt: 1}}) { totalCount } }`},

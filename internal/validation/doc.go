@@ -45,6 +45,10 @@
 //     once per operation that spreads the fragment;
 //   - ValuesOfCorrectType does not report a variable whose default value
 //     is out of range where it is used, only the default value itself;
+//     and it accepts any integer literal where a Float is expected, as
+//     the spec and graphql-js do, where gqlparser refuses one beyond 64
+//     bits (it makes such a literal the FloatValue it stands for, so that
+//     the executor and gqlparser's VariableValues build it as a float64);
 //   - NoUnusedFragments reports every fragment that no operation reaches,
 //     as graphql-js does, where gqlparser counts those that the first
 //     fragment definition reaches as used;

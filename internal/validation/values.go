@@ -42,6 +42,19 @@ func (c *valueChecker) check(v *ast.Value) (fails bool) {
 	}
 	switch v.Kind {
 	case ast.IntValue:
+		if v.Definition != nil && v.Definition.Name == "Float" {
+			// Any integer literal is a Float, as the spec's input
+			// coercion and graphql-js have it. The literal becomes the
+			// FloatValue it stands for, so that whatever builds it later
+			// (the executor's arguments, gqlparser's VariableValues for a
+			// variable's default) makes a float64 of it: ast.Value.Value
+			// makes an int64 of an IntValue, and fails beyond 64 bits.
+			_, err := strconv.ParseFloat(v.Raw, 64)
+			if fails = err != nil; !fails {
+				v.Kind = ast.FloatValue
+			}
+			break
+		}
 		_, err := strconv.ParseInt(v.Raw, 10, 64)
 		fails = err != nil
 	case ast.FloatValue:

@@ -175,9 +175,8 @@ func (r *Resolver) createGoods(ctx context.Context, in model.CreateGoodsInput, c
 //
 // check, when not nil, is given the goods as they will be stored (the
 // stored goods with the update applied), after the base rules pass; its
-// error refuses the write. The goods are read first for it, and written
-// by a second statement: a concurrent update between the two is not
-// checked against the other's result.
+// error refuses the write. The store calls it while no other update of
+// the goods can happen (store.GoodsPatch.Check).
 func (r *Resolver) updateGoods(ctx context.Context, id string, in model.UpdateGoodsInput, check func(*model.Goods) error) (*model.Goods, error) {
 	tid, err := tenantID(ctx)
 	if err != nil {
@@ -209,19 +208,7 @@ func (r *Resolver) updateGoods(ctx context.Context, id string, in model.UpdateGo
 	}
 	p.Ext = in.Ext
 
-	if check != nil {
-		cur, err := r.Store.Get(ctx, tid, id)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, notFound(id)
-		}
-		if err != nil {
-			return nil, err
-		}
-		applyPatch(cur, p)
-		if err := check(cur); err != nil {
-			return nil, err
-		}
-	}
+	p.Check = check
 	g, err := r.Store.Update(ctx, tid, id, p)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, notFound(id)
@@ -321,27 +308,4 @@ func storeOrder(orderBy []model.GoodsOrder, ext *extension.Set) ([]store.Order, 
 		out = append(out, so)
 	}
 	return out, nil
-}
-
-// applyPatch applies p to g, as the stores do.
-func applyPatch(g *model.Goods, p store.GoodsPatch) {
-	if p.Name != nil {
-		g.Name = *p.Name
-	}
-	if p.Price != nil {
-		g.Price = *p.Price
-	}
-	if p.SetDescription {
-		g.Description = p.Description
-	}
-	for k, v := range p.Ext {
-		if v == nil {
-			delete(g.Ext, k)
-			continue
-		}
-		if g.Ext == nil {
-			g.Ext = make(map[string]any, len(p.Ext))
-		}
-		g.Ext[k] = v
-	}
 }

@@ -180,6 +180,13 @@ func (m *Memory) Update(ctx context.Context, tenantID, id string, p GoodsPatch) 
 	if old == nil {
 		return nil, ErrNotFound
 	}
+	if p.Check != nil {
+		next := cloneGoods(old)
+		p.Apply(next)
+		if err := p.Check(next); err != nil {
+			return nil, err
+		}
+	}
 	g := *old
 	if p.Name != nil {
 		g.Name = *p.Name

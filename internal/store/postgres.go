@@ -308,7 +308,13 @@ func tenantBatch(ctx context.Context, tenantID string) *pgx.Batch {
 // caused by the end of ctx, or by a statement timeout that ctx's deadline
 // set, wraps context.Canceled or context.DeadlineExceeded.
 func (p *Postgres) send(ctx context.Context, b *pgx.Batch) error {
-	err := p.pool.SendBatch(ctx, b).Close()
+	return wrapContext(ctx, p.pool.SendBatch(ctx, b).Close())
+}
+
+// wrapContext returns err of a statement run under ctx, wrapping
+// context.Canceled or context.DeadlineExceeded when ctx's end, or a
+// statement timeout that its deadline set, caused it; nil if err is.
+func wrapContext(ctx context.Context, err error) error {
 	if err == nil {
 		return nil
 	}
@@ -474,22 +480,63 @@ func (p *Postgres) Update(ctx context.Context, tenantID, id string, patch GoodsP
 	if remove == nil {
 		remove = []string{} // jsonb - NULL is NULL
 	}
+	if patch.Check != nil {
+		return p.updateChecked(ctx, tenantID, id, patch, remove, set)
+	}
 	var g *model.Goods
 	b := tenantBatch(ctx, tenantID)
-	// The trigger goods_set_updated_at sets updated_at.
-	queryGoods(b, &g, `UPDATE goods SET
-			name = COALESCE($3, name),
-			price = COALESCE($4, price),
-			description = CASE WHEN $5 THEN $6 ELSE description END,
-			ext = (ext - $7::text[]) || $8::jsonb
-		WHERE tenant_id = $1 AND id = $2
-		RETURNING `+goodsColumns,
-		tenantID, id, patch.Name, patch.Price, patch.SetDescription, patch.Description, remove, set)
+	queryGoods(b, &g, updateSQL, tenantID, id, patch.Name, patch.Price, patch.SetDescription, patch.Description, remove, set)
 	if err := p.send(ctx, b); err != nil {
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil, ErrNotFound
 		}
 		return nil, fmt.Errorf("store: update goods %s: %w", id, err)
+	}
+	return g, nil
+}
+
+// updateSQL updates the goods $2 of tenant $1 with a patch (the arguments
+// of Update) and returns them. The trigger goods_set_updated_at sets
+// updated_at.
+const updateSQL = `UPDATE goods SET
+			name = COALESCE($3, name),
+			price = COALESCE($4, price),
+			description = CASE WHEN $5 THEN $6 ELSE description END,
+			ext = (ext - $7::text[]) || $8::jsonb
+		WHERE tenant_id = $1 AND id = $2
+		RETURNING ` + goodsColumns
+
+// updateChecked is Update with patch.Check: in one transaction, it locks
+// the goods' row (SELECT ... FOR UPDATE), gives Check the goods as the
+// update will leave them, and updates them if Check lets it. A concurrent
+// checked update of the same goods waits for the lock, and so is checked
+// against this one's result. Three round trips instead of one: only
+// tenants with rules pay them.
+func (p *Postgres) updateChecked(ctx context.Context, tenantID, id string, patch GoodsPatch, remove []string, set map[string]any) (*model.Goods, error) {
+	tx, err := p.pool.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: update goods %s: %w", id, wrapContext(ctx, err))
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // after Commit, a no-op
+	var cur *model.Goods
+	b := tenantBatch(ctx, tenantID)
+	queryGoods(b, &cur, "SELECT "+goodsColumns+" FROM goods WHERE tenant_id = $1 AND id = $2 FOR UPDATE", tenantID, id)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, ErrNotFound
+		}
+		return nil, fmt.Errorf("store: update goods %s: %w", id, wrapContext(ctx, err))
+	}
+	patch.Apply(cur)
+	if err := patch.Check(cur); err != nil {
+		return nil, err
+	}
+	g, err := scanGoods(tx.QueryRow(ctx, updateSQL, tenantID, id, patch.Name, patch.Price, patch.SetDescription, patch.Description, remove, set))
+	if err == nil {
+		err = tx.Commit(ctx)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: update goods %s: %w", id, wrapContext(ctx, err))
 	}
 	return g, nil
 }

@@ -73,6 +73,37 @@ type GoodsPatch struct {
 	// Ext is merged into the stored extension values key by key; a key
 	// with a nil value removes it.
 	Ext map[string]any
+	// Check, if set, is given the goods as the update will leave them
+	// (the stored goods, as Get returns them, with the patch applied by
+	// Apply) while no other write of them can happen, and refuses the
+	// update by returning an error, which Update returns. It is how rules
+	// across fields (a tenant's @validate) see the goods they judge as
+	// they will be stored, even under concurrent updates.
+	Check func(*model.Goods) error
+}
+
+// Apply applies p to g, as an update does, except that extension values
+// are set as given, not as they are stored.
+func (p *GoodsPatch) Apply(g *model.Goods) {
+	if p.Name != nil {
+		g.Name = *p.Name
+	}
+	if p.Price != nil {
+		g.Price = *p.Price
+	}
+	if p.SetDescription {
+		g.Description = p.Description
+	}
+	for k, v := range p.Ext {
+		if v == nil {
+			delete(g.Ext, k)
+			continue
+		}
+		if g.Ext == nil {
+			g.Ext = make(map[string]any, len(p.Ext))
+		}
+		g.Ext[k] = v
+	}
 }
 
 // SortField names a column that goods can be sorted by.

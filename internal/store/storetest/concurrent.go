@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tenantgraph/tenantgraph/graph/model"
 	"github.com/tenantgraph/tenantgraph/internal/store"
 )
 
@@ -71,4 +72,65 @@ func testConcurrentWriters(t *testing.T, s store.Store) {
 	}
 	require.Equal(t, want, got.Ext, "no update lost another's key")
 	require.True(t, got.UpdatedAt.After(shared.UpdatedAt))
+}
+
+// testCheckedUpdates runs pairs of updates of one goods at once, each with
+// a Check of a rule across two fields (price >= cost) that either update
+// alone keeps but the two together break: one lowers the price, the other
+// raises the cost. Each Check must see the goods as the other update left
+// them, so one of each pair is refused and the rule holds at the end.
+func testCheckedUpdates(t *testing.T, s store.Store) {
+	errRule := fmt.Errorf("price must be at least the cost")
+	rule := func(g *model.Goods) error {
+		cost, _ := g.Ext["cost"].(float64)
+		if v, ok := g.Ext["cost"].(int); ok {
+			cost = float64(v)
+		}
+		if g.Price < cost {
+			return errRule
+		}
+		return nil
+	}
+	for round := range 20 {
+		g := create(t, s, tenantA, store.NewGoods{Name: fmt.Sprintf("checked %d", round), Price: 10, Ext: map[string]any{"cost": 5.0}})
+		var wg sync.WaitGroup
+		results := make([]error, 2)
+		patches := []store.GoodsPatch{
+			{Price: ptr(6.0), Check: rule},
+			{Ext: map[string]any{"cost": 8.0}, Check: rule},
+		}
+		for i, p := range patches {
+			wg.Go(func() {
+				_, results[i] = s.Update(t.Context(), tenantA, g.ID, p)
+			})
+		}
+		wg.Wait()
+		refused := 0
+		for _, err := range results {
+			if err != nil {
+				require.ErrorIs(t, err, errRule, "round %d", round)
+				refused++
+			}
+		}
+		require.Equal(t, 1, refused, "round %d: one of the two updates is refused", round)
+		final, err := s.Get(t.Context(), tenantA, g.ID)
+		require.NoError(t, err)
+		require.NoError(t, rule(final), "round %d: the rule holds", round)
+	}
+
+	// A refused update writes nothing.
+	g := create(t, s, tenantA, store.NewGoods{Name: "refused", Price: 10})
+	_, err := s.Update(t.Context(), tenantA, g.ID, store.GoodsPatch{Price: ptr(1.0), Check: func(*model.Goods) error { return errRule }})
+	require.ErrorIs(t, err, errRule)
+	after, err := s.Get(t.Context(), tenantA, g.ID)
+	require.NoError(t, err)
+	require.Equal(t, 10.0, after.Price)
+	require.Equal(t, g.UpdatedAt, after.UpdatedAt)
+
+	// Check sees a missing goods as not found, without being called.
+	_, err = s.Update(t.Context(), tenantB, g.ID, store.GoodsPatch{Price: ptr(1.0), Check: func(*model.Goods) error {
+		t.Error("Check called for another tenant's goods")
+		return nil
+	}})
+	require.ErrorIs(t, err, store.ErrNotFound)
 }

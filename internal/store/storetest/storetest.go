@@ -61,6 +61,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ExtPaginationWithInserts", testExtPaginationWithInserts},
 		{"ExtCursor", testExtCursor},
 		{"ConcurrentWriters", testConcurrentWriters},
+		{"CheckedUpdates", testCheckedUpdates},
 		{"Ping", testPing},
 	}
 	for _, tt := range tests {

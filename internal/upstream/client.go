@@ -184,7 +184,7 @@ type representation struct {
 
 // entitiesData is the data of an _entities query.
 type entitiesData struct {
-	Entities []map[string]any `json:"_entities"`
+	Entities entityList `json:"_entities"`
 }
 
 // Entities fetches the fields sel selects of the entities of typename

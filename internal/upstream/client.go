@@ -224,8 +224,8 @@ func (c *Client) Entities(ctx context.Context, typename string, ids []string, se
 		}
 		pos[i] = j
 	}
-	results := make([]Result, len(ids))
 	if query == "" {
+		results := make([]Result, len(ids))
 		for i := range results {
 			results[i].Data = map[string]any{}
 		}
@@ -268,6 +268,10 @@ func (c *Client) Entities(ctx context.Context, typename string, ids []string, se
 	if len(resp.Errors) > 0 {
 		c.logReported(ctx, resp.Errors)
 	}
+	if len(distinct) == len(ids) {
+		return distinct, nil // pos[i] == i
+	}
+	results := make([]Result, len(ids))
 	for i := range ids {
 		results[i] = distinct[pos[i]]
 	}

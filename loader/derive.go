@@ -41,7 +41,12 @@ import (
 //     apart from the others, so every sort key of such a tenant costs it;
 //   - a tenant's object type without a @cost of its own gets
 //     @cost(weight: "0"): a value object is stored in the goods row and
-//     read with it, unlike the object types of the base schema.
+//     read with it, unlike the object types of the base schema;
+//   - an @upstream field without a @cost of its own gets
+//     @cost(weight: "1") (upstreamWeight), whatever its type: it is not
+//     read with the row but fetched from the tenant's service, one entity
+//     per goods, as a resolver-backed field of the base schema reads a
+//     goods row (Goods costs 1).
 //
 // Filter types are added only when a field needs them. Derived input fields
 // carry the description of the field they derive from; derived
@@ -68,14 +73,20 @@ func inputName(object string) string { return object + "Input" }
 // fields, as a schema document to merge after the tenant's files, and the
 // extension.Set that describes the fields. base is the base schema as
 // parsed: a filter type it defines already is used rather than derived.
-// derive adds the @cost of the tenant's object types to their definitions
-// in t, which are the tenant's, parsed for this compilation.
+// derive adds the @cost of the tenant's object types and @upstream fields
+// to their definitions in t, which are the tenant's, parsed for this
+// compilation.
 func derive(base *ast.SchemaDocument, t *declared) (*ast.SchemaDocument, *extension.Set) {
 	set := &extension.Set{}
 	d := &deriver{t: t, doc: &ast.SchemaDocument{}, added: map[string]bool{}}
 	for _, def := range t.defs {
 		if def.Kind == ast.Object && def.Directives.ForName(costName) == nil {
 			def.Directives = append(def.Directives, costDirective("0", def.Position))
+		}
+	}
+	for _, f := range t.fields {
+		if f.upstream != nil && f.def.Directives.ForName(costName) == nil {
+			f.def.Directives = append(f.def.Directives, costDirective(upstreamWeight, f.def.Position))
 		}
 	}
 	if len(t.fields) == 0 {
@@ -168,6 +179,11 @@ func requires(dir *ast.Directive) ast.DirectiveList {
 
 // costName is the name of the @cost directive.
 const costName = "cost"
+
+// upstreamWeight is the @cost of an @upstream field that has none of its
+// own: what a resolver-backed field of the base schema costs for each
+// goods row it reads.
+const upstreamWeight = "1"
 
 // scanWeight returns the weight of GoodsFilter.nameContains in the base
 // schema, the weight of a condition that PostgreSQL checks on every goods

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/tenantgraph/tenantgraph/internal/extension"
@@ -282,4 +283,40 @@ func fieldNames(def *ast.Definition) []string {
 		names = append(names, f.Name)
 	}
 	return names
+}
+
+// TestCompileWeighsUpstreamFields checks that an @upstream field costs
+// what a resolver-backed field costs for each goods (1), unless the
+// tenant weighs it, while a stored field still costs nothing.
+func TestCompileWeighsUpstreamFields(t *testing.T) {
+	s := compileSDL(t, `
+type Warehouse { code: String! city: String }
+extend type Goods {
+  code: String
+  stock: Int @upstream(name: "inventory")
+  warehouse: Warehouse @upstream(name: "inventory")
+  forecast: Int @upstream(name: "inventory") @cost(weight: "5")
+}
+`)
+	cost := func(query string) int {
+		t.Helper()
+		doc, errs := gqlparser.LoadQuery(s.AST, query)
+		require.Empty(t, errs)
+		return s.Cost.Operation(doc, doc.Operations[0], nil)
+	}
+	page := cost(`{ goodsList(first: 10) { nodes { id code } } }`)
+	require.Equal(t, page, cost(`{ goodsList(first: 10) { nodes { id code warehouse { code } } } }`)-10, "warehouse: 1 per goods")
+	require.Equal(t, page+10, cost(`{ goodsList(first: 10) { nodes { id code stock } } }`), "stock: 1 per goods")
+	require.Equal(t, page+20, cost(`{ goodsList(first: 10) { nodes { id code stock warehouse { code city } } } }`))
+	require.Equal(t, page+50, cost(`{ goodsList(first: 10) { nodes { id code forecast } } }`), "the tenant's own @cost")
+	require.Equal(t, `@cost(weight: "1")`, directiveString(s.Authoring.Types["Goods"].Fields.ForName("stock").Directives.ForName("cost")),
+		"in the authoring schema, which tenantgraph schema --authoring prints")
+}
+
+// directiveString prints d as SDL.
+func directiveString(d *ast.Directive) string {
+	if d == nil {
+		return ""
+	}
+	return "@" + d.Name + "(" + d.Arguments[0].Name + ": " + d.Arguments[0].Value.String() + ")"
 }

@@ -39,8 +39,8 @@ func upstreamBatches(s *loader.Schema) []*dynamic.Batch {
 // what it said.
 func upstreamResolver(name string) func(context.Context, []any, []graphql.CollectedField) ([]map[string]any, []error) {
 	return func(ctx context.Context, parents []any, fields []graphql.CollectedField) ([]map[string]any, []error) {
-		errs := make([]error, len(parents))
 		fail := func(err error) ([]map[string]any, []error) {
+			errs := make([]error, len(parents))
 			for i := range errs {
 				errs[i] = err
 			}
@@ -77,8 +77,16 @@ func upstreamResolver(name string) func(context.Context, []any, []graphql.Collec
 			return fail(err)
 		}
 		values := make([]map[string]any, len(parents))
+		var errs []error // made at the first error
 		for i, res := range results {
-			values[i], errs[i] = entityValues(name, res)
+			v, err := entityValues(name, res)
+			values[i] = v
+			if err != nil {
+				if errs == nil {
+					errs = make([]error, len(parents))
+				}
+				errs[i] = err
+			}
 		}
 		return values, errs
 	}

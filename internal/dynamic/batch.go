@@ -30,28 +30,28 @@ type Batch struct {
 	Resolve func(ctx context.Context, parents []any, fields []graphql.CollectedField) (values []map[string]any, errs []error)
 }
 
-// batchPlan is a batch whose fields a plan selects.
+// batchPlan is a batch whose fields a plan selects. Plans are an
+// execution's own, and so is what its batch resolved.
 type batchPlan struct {
 	batch  *Batch
 	fields []graphql.CollectedField
+	// resolved holds what the batch resolved, or is resolving, for each
+	// parent, under the execution's batchMu.
+	resolved map[any]*batchResult
 }
 
-// batchResult is what a batch resolved for one parent.
+// batchResult is what a batch resolved for one parent; until done is
+// set, under the execution's batchMu, the batch is resolving it.
 type batchResult struct {
 	values map[string]any
 	err    error
-}
-
-// batchKey identifies a parent of a plan's batch.
-type batchKey struct {
-	b      *batchPlan
-	parent any
+	done   bool
 }
 
 // prefetch resolves the batches of plan p, and of the plans below it that
 // single objects read from their parents reach (a connection's edges'
 // nodes), for the objects parents, each batch in one call. The results
-// wait in ex.batched for completeObject.
+// wait in the batch plans for completeObject.
 func (ex *execution) prefetch(ctx context.Context, p *plan, parents []any) {
 	if p == nil || !p.batchesBelow || len(parents) == 0 {
 		return
@@ -88,17 +88,17 @@ func readField(pf *planField, parent any) any {
 // resolveBatch resolves the batch bp for parents and keeps the results.
 func (ex *execution) resolveBatch(ctx context.Context, bp *batchPlan, parents []any) {
 	distinct := make([]any, 0, len(parents))
+	results := make([]batchResult, len(parents))
 	ex.batchMu.Lock()
-	if ex.batched == nil {
-		ex.batched = make(map[batchKey]*batchResult, len(parents))
+	if bp.resolved == nil {
+		bp.resolved = make(map[any]*batchResult, len(parents))
 	}
 	for _, parent := range parents {
 		if !comparable(parent) {
 			continue // resolved alone, by completeObject
 		}
-		k := batchKey{bp, parent}
-		if _, seen := ex.batched[k]; !seen {
-			ex.batched[k] = nil // being resolved
+		if _, seen := bp.resolved[parent]; !seen {
+			bp.resolved[parent] = &results[len(distinct)] // being resolved
 			distinct = append(distinct, parent)
 		}
 	}
@@ -107,7 +107,8 @@ func (ex *execution) resolveBatch(ctx context.Context, bp *batchPlan, parents []
 		return
 	}
 	values, errs := bp.batch.Resolve(ctx, distinct, bp.fields)
-	results := make([]batchResult, len(distinct))
+	ex.batchMu.Lock()
+	defer ex.batchMu.Unlock()
 	for i := range distinct {
 		r := &results[i]
 		switch {
@@ -118,27 +119,24 @@ func (ex *execution) resolveBatch(ctx context.Context, bp *batchPlan, parents []
 		default:
 			r.err = fmt.Errorf("dynamic: batch of %s resolved %d of %d values", bp.batch.Type, len(values), len(distinct))
 		}
+		r.done = true
 	}
-	ex.batchMu.Lock()
-	for i, parent := range distinct {
-		ex.batched[batchKey{bp, parent}] = &results[i]
-	}
-	ex.batchMu.Unlock()
 }
 
 // batchResultOf returns what bp resolved for parent, resolving it now if
-// no prefetch did.
+// no prefetch did (or one is still at it).
 func (ex *execution) batchResultOf(ctx context.Context, bp *batchPlan, parent any) *batchResult {
 	if comparable(parent) {
 		ex.batchMu.Lock()
-		r := ex.batched[batchKey{bp, parent}]
+		r := bp.resolved[parent]
+		done := r != nil && r.done
 		ex.batchMu.Unlock()
-		if r != nil {
+		if done {
 			return r
 		}
 	}
 	values, errs := bp.batch.Resolve(ctx, []any{parent}, bp.fields)
-	r := &batchResult{}
+	r := &batchResult{done: true}
 	switch {
 	case len(errs) > 0 && errs[0] != nil:
 		r.err = errs[0]
@@ -149,10 +147,10 @@ func (ex *execution) batchResultOf(ctx context.Context, bp *batchPlan, parent an
 	}
 	if comparable(parent) {
 		ex.batchMu.Lock()
-		if ex.batched == nil {
-			ex.batched = make(map[batchKey]*batchResult)
+		if bp.resolved == nil {
+			bp.resolved = make(map[any]*batchResult)
 		}
-		ex.batched[batchKey{bp, parent}] = r
+		bp.resolved[parent] = r
 		ex.batchMu.Unlock()
 	}
 	return r
@@ -164,11 +162,15 @@ func comparable(v any) bool {
 	return v != nil && reflect.TypeOf(v).Comparable()
 }
 
-// batchField writes the value of pf, a field of a batch, of parent, which
-// is on top of w's path. It returns false if the field is non-null and its
-// value null.
-func (ex *execution) batchField(ctx context.Context, cd int, w *writer, pf *planField, parent any) bool {
-	r := ex.batchResultOf(ctx, pf.batch, parent)
+// batchField writes the value of pf, a field of a batch, of the object
+// of st, which is on top of w's path. It returns false if the field is
+// non-null and its value null. What the batch resolved for the object is
+// looked up once for the fields of the batch that follow one another.
+func (ex *execution) batchField(ctx context.Context, cd int, w *writer, pf *planField, st *objectState) bool {
+	if st.batch != pf.batch {
+		st.batch, st.batchResult = pf.batch, ex.batchResultOf(ctx, pf.batch, st.parent.v)
+	}
+	r := st.batchResult
 	if r.err != nil {
 		addError(ctx, fieldErrorAt(pf, w.astPath(), r.err))
 		w.null()

@@ -77,6 +77,10 @@ type objectState struct {
 	valAt int
 	depth int
 	holes []hole
+	// batchResult is what batch resolved for the object, once a field
+	// of it has been written.
+	batch       *batchPlan
+	batchResult *batchResult
 }
 
 // parentValue is an object value, with its kind found once for all its
@@ -140,7 +144,7 @@ func (ex *execution) writeFields(ctx context.Context, cd int, w *writer, p *plan
 			w.buf = append(w.buf, p.typ.typename...)
 		case opBatch:
 			w.pushField(pf)
-			if !ex.batchField(ctx, cd, w, pf, st.parent.v) {
+			if !ex.batchField(ctx, cd, w, pf, st) {
 				st.valid = false
 			}
 			w.pop()

@@ -85,10 +85,9 @@ type execution struct {
 	// restricted holds the enums whose values it may refuse in results.
 	access     Access
 	restricted map[string]bool
-	// batched holds what batches resolved, by batchKey; nil while a
-	// batch resolves it.
+	// batchMu guards what the plans' batches resolved
+	// (batchPlan.resolved).
 	batchMu sync.Mutex
-	batched map[batchKey]*batchResult
 }
 
 // newPlan collects the selection set sel for the object type t and plans

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -28,6 +29,7 @@ import (
 	"github.com/tenantgraph/tenantgraph/internal/limits"
 	"github.com/tenantgraph/tenantgraph/internal/store"
 	"github.com/tenantgraph/tenantgraph/internal/testenv"
+	"github.com/tenantgraph/tenantgraph/internal/upstream"
 )
 
 // BenchmarkGoodsByID measures Query.goods by ID through the whole HTTP
@@ -230,91 +232,175 @@ func BenchmarkViews(b *testing.B) {
 //	go test -run '^$' -bench Upstream -count 10 ./internal/gateway | tee upstream.txt
 //	benchstat -col /part upstream.txt
 func BenchmarkUpstream(b *testing.B) {
+	sb := newShopBench(b)
+	serve := func(b *testing.B, query string) {
+		if rec := sb.post(b, query); rec.Code != http.StatusOK || bytes.Contains(rec.Body.Bytes(), []byte(`"errors"`)) {
+			b.Fatalf("status %d: %s", rec.Code, rec.Body)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if rec := sb.post(b, query); rec.Code != http.StatusOK {
+				b.Fatalf("status %d: %s", rec.Code, rec.Body)
+			}
+		}
+	}
+	for _, upstream := range []string{"inventory", "canned"} {
+		sb.useCanned(upstream == "canned")
+		require.Equal(b, sb.want, sb.post(b, shopWithFields).Body.String(), "the canned answer is the service's")
+		b.Run("upstream="+upstream+"/part=page", func(b *testing.B) {
+			serve(b, shopPage)
+		})
+		b.Run("upstream="+upstream+"/part=page+upstream", func(b *testing.B) {
+			serve(b, shopWithFields)
+		})
+		b.Run("upstream="+upstream+"/part=call", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				sb.call(b)
+			}
+		})
+	}
+}
+
+// BenchmarkStitchingInterleaved measures BenchmarkUpstream's three parts
+// with the canned upstream, one after another in every iteration, and
+// reports the 10th percentile of each one's latency (page-µs,
+// page+upstream-µs, call-µs) and what the page with the upstream's fields
+// costs over the page and the call, as a percentage of the page
+// (extra-%; the issue's target is under 20). On a machine shared with
+// other work, a part's latency varies with the load more than between
+// the parts; interleaved, the parts meet the same load, and a low
+// percentile is what each costs when the machine lets it run.
+//
+//	go test -run '^$' -bench StitchingInterleaved -count 5 ./internal/gateway | tee stitching.txt
+//	benchstat stitching.txt
+func BenchmarkStitchingInterleaved(b *testing.B) {
+	sb := newShopBench(b)
+	sb.useCanned(true)
+	parts := []func(){
+		func() { sb.post(b, shopPage) },
+		func() { sb.post(b, shopWithFields) },
+		func() { sb.call(b) },
+	}
+	var took [3][]time.Duration
+	for i := range 20 {
+		parts[i%3]()
+	}
+	for b.Loop() {
+		for k, part := range parts {
+			start := time.Now()
+			part()
+			took[k] = append(took[k], time.Since(start))
+		}
+	}
+	var p10 [3]float64
+	for k := range took {
+		slices.Sort(took[k])
+		p10[k] = float64(took[k][len(took[k])/10].Nanoseconds()) / 1e3
+	}
+	b.ReportMetric(p10[0], "page-µs")
+	b.ReportMetric(p10[1], "page+upstream-µs")
+	b.ReportMetric(p10[2], "call-µs")
+	b.ReportMetric(100*(p10[1]-p10[2]-p10[0])/p10[0], "extra-%")
+}
+
+// The queries of the upstream benchmarks: a page of goods, and the page
+// with fields of the shop's upstream.
+const (
+	shopPage       = `{ goodsList(first: 100) { nodes { id name price } } }`
+	shopWithFields = `{ goodsList(first: 100) { nodes { id name price stock warehouse { code city } } } }`
+)
+
+// shopBench is the setup of the upstream benchmarks: a gateway on the
+// in-memory store serving the tenant shop, 100 goods, and its upstream on
+// loopback, in this process: the example inventory service (gqlgen's
+// federation runtime, whose work is most of a call), or a server that
+// answers with that service's response, made once (canned), which leaves
+// the gateway's own cost.
+type shopBench struct {
+	g    *testGateway
+	tok  string
+	ids  []string
+	sel  ast.SelectionSet // of shopWithFields, for the call alone
+	want string           // shopWithFields's response
+
+	client *upstream.Client
+
+	canned atomic.Pointer[[]byte]
+	record atomic.Bool // record the inventory's next answer as canned
+	saved  *[]byte
+}
+
+func newShopBench(b *testing.B) *shopBench {
 	b.Setenv("SHOP_INVENTORY_TOKEN", "token-1")
 	inv := inventory.NewHandler(&inventory.Inventory{}, inventory.Options{Token: "token-1"})
-	var canned atomic.Pointer[[]byte]
-	var record atomic.Bool
+	sb := &shopBench{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if body := canned.Load(); body != nil {
+		if body := sb.canned.Load(); body != nil {
 			io.Copy(io.Discard, r.Body)
 			w.Header().Set("Content-Type", "application/json")
 			w.Write(*body)
 			return
 		}
-		if !record.Load() {
+		if !sb.record.Load() {
 			inv.ServeHTTP(w, r)
 			return
 		}
 		rec := httptest.NewRecorder()
 		inv.ServeHTTP(rec, r)
 		body := rec.Body.Bytes()
-		canned.Store(&body)
+		sb.canned.Store(&body)
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(body)
 	}))
 	b.Cleanup(srv.Close)
 	dir := b.TempDir()
 	shopTenant(b, dir, "shop", []string{srv.URL + "/graphql"}, "", "")
-	g := newTestGatewayIn(b, store.NewMemory(slog.New(slog.DiscardHandler)), dir)
-	tok := g.token(b, "shop")
-	ids := make([]string, 100)
-	for i := range ids {
-		ids[i] = g.create(b, tok, fmt.Sprintf("Goods %03d", i), 1).ID
+	sb.g = newTestGatewayIn(b, store.NewMemory(slog.New(slog.DiscardHandler)), dir)
+	sb.tok = sb.g.token(b, "shop")
+	sb.ids = make([]string, 100)
+	for i := range sb.ids {
+		sb.ids[i] = sb.g.create(b, sb.tok, fmt.Sprintf("Goods %03d", i), 1).ID
 	}
-	const withFields = `{ goodsList(first: 100) { nodes { id name price stock warehouse { code city } } } }`
-	post := func(b *testing.B, query string) *httptest.ResponseRecorder {
-		body, err := json.Marshal(map[string]any{"query": query})
-		require.NoError(b, err)
-		r := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
-		r.Header.Set("Content-Type", "application/json")
-		r.Header.Set("Authorization", "Bearer "+tok)
-		rec := httptest.NewRecorder()
-		g.handler.ServeHTTP(rec, r)
-		return rec
+	sb.record.Store(true)
+	sb.want = sb.post(b, shopWithFields).Body.String()
+	require.NotNil(b, sb.canned.Load())
+	sb.saved = sb.canned.Load()
+	sb.record.Store(false)
+	shop, ok := sb.g.registry.Lookup("shop")
+	require.True(b, ok)
+	sb.client = shop.Upstreams["inventory"]
+	doc, err := gqlparser.LoadQuery(shop.Runtime.Schema.AST, `{ goodsList { nodes { stock warehouse { code city } } } }`)
+	require.Nil(b, err)
+	sb.sel = doc.Operations[0].SelectionSet[0].(*ast.Field).SelectionSet[0].(*ast.Field).SelectionSet
+	return sb
+}
+
+// useCanned makes the upstream the canned answer, or the inventory.
+func (sb *shopBench) useCanned(canned bool) {
+	if canned {
+		sb.canned.Store(sb.saved)
+	} else {
+		sb.canned.Store(nil)
 	}
-	record.Store(true)
-	want := post(b, withFields).Body.String()
-	require.NotNil(b, canned.Load())
-	saved := canned.Load()
-	serve := func(b *testing.B, query string) {
-		if rec := post(b, query); rec.Code != http.StatusOK || bytes.Contains(rec.Body.Bytes(), []byte(`"errors"`)) {
-			b.Fatalf("status %d: %s", rec.Code, rec.Body)
-		}
-		b.ReportAllocs()
-		for b.Loop() {
-			if rec := post(b, query); rec.Code != http.StatusOK {
-				b.Fatalf("status %d: %s", rec.Code, rec.Body)
-			}
-		}
-	}
-	for _, upstream := range []string{"inventory", "canned"} {
-		if upstream == "inventory" {
-			canned.Store(nil)
-			record.Store(false)
-		} else {
-			canned.Store(saved)
-		}
-		require.Equal(b, want, post(b, withFields).Body.String(), "the canned answer is the service's")
-		b.Run("upstream="+upstream+"/part=page", func(b *testing.B) {
-			serve(b, `{ goodsList(first: 100) { nodes { id name price } } }`)
-		})
-		b.Run("upstream="+upstream+"/part=page+upstream", func(b *testing.B) {
-			serve(b, withFields)
-		})
-		b.Run("upstream="+upstream+"/part=call", func(b *testing.B) {
-			shop, ok := g.registry.Lookup("shop")
-			require.True(b, ok)
-			c := shop.Upstreams["inventory"]
-			doc, err := gqlparser.LoadQuery(shop.Runtime.Schema.AST, `{ goodsList { nodes { stock warehouse { code city } } } }`)
-			require.Nil(b, err)
-			sel := doc.Operations[0].SelectionSet[0].(*ast.Field).SelectionSet[0].(*ast.Field).SelectionSet
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := c.Entities(b.Context(), "Goods", ids, sel, nil); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
+}
+
+// post sends query to the gateway as the shop.
+func (sb *shopBench) post(b *testing.B, query string) *httptest.ResponseRecorder {
+	body, err := json.Marshal(map[string]any{"query": query})
+	require.NoError(b, err)
+	r := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Set("Authorization", "Bearer "+sb.tok)
+	rec := httptest.NewRecorder()
+	sb.g.handler.ServeHTTP(rec, r)
+	return rec
+}
+
+// call makes the upstream's _entities call of shopWithFields alone.
+func (sb *shopBench) call(b *testing.B) {
+	if _, err := sb.client.Entities(b.Context(), "Goods", sb.ids, sb.sel, nil); err != nil {
+		b.Fatal(err)
 	}
 }
 

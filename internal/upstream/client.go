@@ -176,15 +176,9 @@ type Result struct {
 	Errors []*EntityError
 }
 
-// representation is an entity's key, as _entities takes it.
-type representation struct {
-	Typename string `json:"__typename"`
-	ID       string `json:"id"`
-}
-
 // entitiesData is the data of an _entities query.
 type entitiesData struct {
-	Entities []map[string]any `json:"_entities"`
+	Entities entityList `json:"_entities"`
 }
 
 // Entities fetches the fields sel selects of the entities of typename
@@ -220,32 +214,31 @@ func (c *Client) Entities(ctx context.Context, typename string, ids []string, se
 	}
 	pos := make([]int, len(ids))
 	first := make(map[string]int, len(ids))
-	reps := make([]representation, 0, len(ids))
+	distinctIDs := make([]string, 0, len(ids))
 	for i, id := range ids {
 		j, ok := first[id]
 		if !ok {
-			j = len(reps)
+			j = len(distinctIDs)
 			first[id] = j
-			reps = append(reps, representation{Typename: typename, ID: id})
+			distinctIDs = append(distinctIDs, id)
 		}
 		pos[i] = j
 	}
-	results := make([]Result, len(ids))
 	if query == "" {
+		results := make([]Result, len(ids))
 		for i := range results {
 			results[i].Data = map[string]any{}
 		}
 		return results, nil
 	}
-	args["representations"] = reps
-	body, err := json.Marshal(request{Query: query, Variables: args})
+	body, err := entitiesRequest(query, args, typename, distinctIDs)
 	if err != nil {
 		return nil, selectionError("encode the arguments: %v", err)
 	}
 
 	resp, err := call(c, ctx, body, func(d *entitiesData) error {
-		if len(d.Entities) != len(reps) {
-			return fmt.Errorf("%w: _entities has %d entries for %d representations", errMalformed, len(d.Entities), len(reps))
+		if len(d.Entities) != len(distinctIDs) {
+			return fmt.Errorf("%w: _entities has %d entries for %d representations", errMalformed, len(d.Entities), len(distinctIDs))
 		}
 		return nil
 	})
@@ -253,13 +246,13 @@ func (c *Client) Entities(ctx context.Context, typename string, ids []string, se
 		return nil, err
 	}
 
-	distinct := make([]Result, len(reps))
+	distinct := make([]Result, len(distinctIDs))
 	for j, e := range resp.Data.Entities {
 		distinct[j].Data = e
 	}
 	unattributed := false
 	for _, e := range resp.Errors {
-		if k, rel, ok := entityPath(e.Path, len(reps)); ok {
+		if k, rel, ok := entityPath(e.Path, len(distinctIDs)); ok {
 			distinct[k].Errors = append(distinct[k].Errors, &EntityError{Upstream: c.name, Path: rel})
 		} else {
 			unattributed = true
@@ -275,6 +268,10 @@ func (c *Client) Entities(ctx context.Context, typename string, ids []string, se
 	if len(resp.Errors) > 0 {
 		c.logReported(ctx, resp.Errors)
 	}
+	if len(distinct) == len(ids) {
+		return distinct, nil // pos[i] == i
+	}
+	results := make([]Result, len(ids))
 	for i := range ids {
 		results[i] = distinct[pos[i]]
 	}

@@ -1,0 +1,98 @@
+package upstream
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"reflect"
+	"testing"
+)
+
+// decodeBoth decodes a response whose _entities are text with
+// encoding/json alone and with entityList, as attempt does (a Decoder
+// with UseNumber).
+func decodeBoth(text string) (want []map[string]any, wantErr error, got entityList, gotErr error) {
+	body := []byte(`{"data":{"_entities":` + text + `}}`)
+	var std response[struct {
+		Entities []map[string]any `json:"_entities"`
+	}]
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	wantErr = dec.Decode(&std)
+	var ours response[entitiesData]
+	dec = json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	gotErr = dec.Decode(&ours)
+	if std.Data != nil {
+		want = std.Data.Entities
+	}
+	if ours.Data != nil {
+		got = ours.Data.Entities
+	}
+	return want, wantErr, got, gotErr
+}
+
+// entityCases are _entities texts, good and bad, that entityList must
+// decode as encoding/json does; they seed FuzzEntityList.
+var entityCases = []string{
+	`[]`,
+	`null`,
+	` [ null , {} ] `,
+	`[{"stock":435,"warehouse":{"code":"AMS1","city":"Amsterdam"}},{"stock":null,"warehouse":{"code":"WAW1","city":null}}]`,
+	`[{"n":-1.5e+10,"z":0,"f":false,"t":true,"l":[1,"two",[3],{"four":4}],"e":[],"o":{}}]`,
+	`[{"a":1,"a":2,"b":{"x":1},"b":{"y":2}}]`,
+	`[{"s":"tab\there \"quoted\" \\ \/ \u00e9 \ud83d\ude00 \ud800 end"}]`,
+	`[{"s":"caf` + "\xc3\xa9" + `","k` + "\xe2\x82\xac" + `":"€"}]`,
+	`[{"s":"bad ` + "\xff\xfe" + ` utf-8"}]`,
+	`[{"\u0073tock":1}]`,
+	`[1]`,
+	`["x"]`,
+	`[[]]`,
+	`{}`,
+	`"entities"`,
+	`42`,
+	`[{"a":1},]`,
+	`[{"a":1}`,
+	`[{"a" 1}]`,
+	`[{"a":01}]`,
+	`[{"a":tru}]`,
+	`[{"a":"` + "\x01" + `"}]`,
+}
+
+func TestEntityListDecodesAsEncodingJSON(t *testing.T) {
+	for _, text := range entityCases {
+		want, wantErr, got, gotErr := decodeBoth(text)
+		if (wantErr == nil) != (gotErr == nil) {
+			t.Errorf("%s: encoding/json: %v; entityList: %v", text, wantErr, gotErr)
+			continue
+		}
+		if wantErr == nil && !reflect.DeepEqual(want, []map[string]any(got)) {
+			t.Errorf("%s:\n got %#v\nwant %#v", text, got, want)
+		}
+	}
+}
+
+// FuzzEntityList checks that entityList decodes any text as
+// encoding/json does, or fails where it fails.
+func FuzzEntityList(f *testing.F) {
+	for _, text := range entityCases {
+		f.Add(text)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		want, wantErr, got, gotErr := decodeBoth(text)
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(wantErr, &typeErr) && gotErr == nil {
+			t.Fatalf("%q: entityList decodes what encoding/json refuses: %v", text, wantErr)
+		}
+		if wantErr != nil {
+			// Not JSON: encoding/json never gives entityList such text.
+			return
+		}
+		if gotErr != nil {
+			t.Fatalf("%q: entityList fails where encoding/json decodes: %v", text, gotErr)
+		}
+		if !reflect.DeepEqual(want, []map[string]any(got)) {
+			t.Fatalf("%q:\n got %#v\nwant %#v", text, got, want)
+		}
+	})
+}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/cors"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/tenantgraph/tenantgraph/internal/apperr"
 	"github.com/tenantgraph/tenantgraph/internal/auth"
@@ -93,9 +94,11 @@ type Options struct {
 	// Observer is told of every request's tenant, operation type,
 	// outcome and duration, for metrics. Nil: no one is.
 	Observer Observer
-	// Tracing wraps every request, outside the access log, to make a
-	// span of it (telemetry.HTTPMiddleware). Nil: no spans.
-	Tracing func(http.Handler) http.Handler
+	// TracerProvider makes a server span of each request, a child of the
+	// client's W3C traceparent when it sends a valid one, named after its
+	// GraphQL operation (see endRequestSpan); the access log line carries
+	// its trace ID. Nil: no spans.
+	TracerProvider trace.TracerProvider
 }
 
 // CORSDefaultHeaders are the request headers that browsers on
@@ -127,12 +130,12 @@ func New(opts Options) http.Handler {
 	}
 	g := &gateway{opts: opts, ready: newReadiness(opts)}
 
-	r := chi.NewRouter()
-	if opts.Tracing != nil {
-		// Outside the access log, which logs the span's trace ID.
-		r.Use(opts.Tracing)
+	var tracer trace.Tracer
+	if opts.TracerProvider != nil {
+		tracer = opts.TracerProvider.Tracer(tracerName)
 	}
-	r.Use(requestID, accessLog(opts.Logger, opts.Refusals, opts.Observer, opts.Registry.Known), recoverer(opts.Logger))
+	r := chi.NewRouter()
+	r.Use(requestID, accessLog(opts.Logger, opts.Refusals, opts.Observer, opts.Registry.Known, tracer), recoverer(opts.Logger))
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
 		apperr.Write(w, http.StatusNotFound, &apperr.Error{Code: apperr.NotFound, Message: "no such endpoint; GraphQL is served at /graphql"})
 	})
@@ -268,7 +271,6 @@ func (g *gateway) tenant(w http.ResponseWriter, r *http.Request) (*loader.Tenant
 		panic("gateway: authenticated request without a tenant")
 	}
 	logTenant(r.Context(), id)
-	traceTenant(r.Context(), id)
 	t, ok := g.opts.Registry.Lookup(id)
 	switch {
 	case !ok && g.opts.Registry.Known(id):

@@ -125,6 +125,9 @@ type testSetup struct {
 	// executable is told of every executable schema made, of tenants and
 	// of their views. Nil: none is.
 	executable func(*dynamic.ExecutableSchema)
+	// cache changes the configuration of the cache of tenants'
+	// configurations and secrets (in process only unless it sets Redis).
+	cache func(*cache.Config)
 }
 
 func newTestGatewayWith(t testing.TB, st store.Store, dir string, setup testSetup) *testGateway {
@@ -175,7 +178,11 @@ func newTestGatewayWith(t testing.TB, st store.Store, dir string, setup testSetu
 		},
 	})
 	require.NoError(t, err)
-	c, err := cache.New(t.Context(), cache.Config{Logger: logger})
+	cc := cache.Config{Logger: logger}
+	if setup.cache != nil {
+		setup.cache(&cc)
+	}
+	c, err := cache.New(t.Context(), cc)
 	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
 	configs = tenantcfg.New(reg, sources, c, logger)
@@ -190,13 +197,13 @@ func newTestGatewayWith(t testing.TB, st store.Store, dir string, setup testSetu
 	verifier, err := auth.NewVerifierWithOptions(cfg, vo)
 	require.NoError(t, err)
 	opts := gateway.Options{
-		Registry:     reg,
-		Store:        st,
-		Auth:         verifier.Middleware,
-		Logger:       logger,
-		MaxBodyBytes: 64 << 10,
-		AdminToken:   testAdminToken,
-		Tracing:      setup.tracing.HTTPMiddleware(),
+		Registry:       reg,
+		Store:          st,
+		Auth:           verifier.Middleware,
+		Logger:         logger,
+		MaxBodyBytes:   64 << 10,
+		AdminToken:     testAdminToken,
+		TracerProvider: setup.tracing.Provider(),
 	}
 	for _, o := range setup.gateway {
 		o(&opts)

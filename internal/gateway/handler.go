@@ -49,7 +49,9 @@ type HandlerOptions struct {
 	// handler of each schema may share them. Nil: not counted.
 	QueryCacheCounts, PersistedQueryCounts *CacheCounts
 	// Tracing makes spans of each operation and its parsing, validation
-	// and execution (telemetry.NewGraphQLTracer). Nil: no spans.
+	// and execution (telemetry.NewGraphQLTracer). If it has a method
+	// TraceQueryCache (see queryCacheTracer), the handler's query cache
+	// goes through it. Nil: no spans.
 	Tracing graphql.HandlerExtension
 }
 
@@ -73,7 +75,11 @@ func NewGraphQLHandler(es graphql.ExecutableSchema, o HandlerOptions) http.Handl
 	tc := &transportConfig{exposeCost: o.ExposeCost, rateLimiter: o.RateLimiter}
 	srv.AddTransport(postTransport{tc})
 	srv.AddTransport(getTransport{tc})
-	srv.SetQueryCache(counted[*ast.QueryDocument](lru.New[*ast.QueryDocument](o.QueryCacheSize), o.QueryCacheCounts))
+	queryCache := counted[*ast.QueryDocument](lru.New[*ast.QueryDocument](o.QueryCacheSize), o.QueryCacheCounts)
+	if t, ok := o.Tracing.(queryCacheTracer); ok {
+		queryCache = t.TraceQueryCache(queryCache)
+	}
+	srv.SetQueryCache(queryCache)
 	srv.SetParserTokenLimit(o.ParserTokenLimit)
 	// gqlparser's rules, with those that grow faster than the document
 	// replaced: with the limits checked first, validation stays cheap.
@@ -99,6 +105,15 @@ func NewGraphQLHandler(es graphql.ExecutableSchema, o HandlerOptions) http.Handl
 		return next(ctx)
 	})
 	return srv
+}
+
+// queryCacheTracer is a HandlerOptions.Tracing that needs to know which
+// operations parsed and validated their document rather than found it in
+// the query cache (telemetry.GraphQLTracer, which traces the parsing and
+// validation of those only).
+type queryCacheTracer interface {
+	// TraceQueryCache returns the query cache c, wrapped.
+	TraceQueryCache(c graphql.Cache[*ast.QueryDocument]) graphql.Cache[*ast.QueryDocument]
 }
 
 // observed returns present, which also records the code of each error it

@@ -17,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5/middleware"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/tenantgraph/tenantgraph/internal/apperr"
 )
@@ -120,19 +121,30 @@ const statusClientClosedRequest = 499
 // accessLog logs one line per request when it completes, counts it in
 // refusals if the gateway refused it, and tells observer, if not nil, of
 // its outcome (see Observer.ObserveRequest; known says which tenant IDs
-// are the registry's). A request refused to protect other tenants
+// are the registry's). With a tracer, it makes a server span of each
+// request (see startRequestSpan and endRequestSpan), whose trace ID the
+// line carries. A request refused to protect other tenants
 // (timeout, overload) is a warning, not an error of the gateway; a client
 // that went away is information.
-func accessLog(logger *slog.Logger, refusals *Refusals, observer Observer, known func(string) bool) func(http.Handler) http.Handler {
+func accessLog(logger *slog.Logger, refusals *Refusals, observer Observer, known func(string) bool, tracer trace.Tracer) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
 			var rl requestLog
+			ctx := r.Context()
+			var span trace.Span
+			if tracer != nil {
+				ctx, span = startRequestSpan(tracer, r)
+			}
+			r = r.WithContext(context.WithValue(ctx, requestLogKey{}, &rl))
 			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
-			next.ServeHTTP(ww, r.WithContext(context.WithValue(r.Context(), requestLogKey{}, &rl)))
+			next.ServeHTTP(ww, r)
 			status := ww.Status()
 			if status == 0 {
 				status = http.StatusOK
+			}
+			if span != nil {
+				defer endRequestSpan(span, r, status, &rl)
 			}
 			rl.mu.Lock()
 			refusal, errCode := rl.refusal, rl.errCode
@@ -146,7 +158,10 @@ func accessLog(logger *slog.Logger, refusals *Refusals, observer Observer, known
 			case status >= 500:
 				level = slog.LevelError
 			}
-			attrs := []slog.Attr{
+			// Room for the optional attributes too, so that appending
+			// them does not move the slice to the heap.
+			attrs := make([]slog.Attr, 0, 10)
+			attrs = append(attrs,
 				slog.String("request_id", RequestIDFrom(r.Context())),
 				slog.String("method", r.Method),
 				slog.String("path", truncate(r.URL.Path)),
@@ -155,7 +170,7 @@ func accessLog(logger *slog.Logger, refusals *Refusals, observer Observer, known
 				slog.Duration("duration", duration),
 				slog.String("tenant", rl.tenant),
 				slog.String("operation", rl.operation),
-			}
+			)
 			if refusal != "" {
 				attrs = append(attrs, slog.String("code", string(refusal)))
 				if rl.tenant != "" && refusal != apperr.RequestCancelled {

@@ -3,9 +3,13 @@ package gateway_test
 import (
 	"context"
 	"log/slog"
+	"net/http"
+	"syscall"
 	"testing"
+	"time"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/tenantgraph/tenantgraph/internal/gateway"
 	"github.com/tenantgraph/tenantgraph/internal/store"
@@ -24,12 +28,16 @@ func (discardExporter) Shutdown(context.Context) error                          
 // own cost is what is compared) with telemetry off (as with no OTEL_* variable and no
 // TENANTGRAPH_METRICS_ADDR), with tracing on (every request sampled, its
 // spans batched and dropped: no exporter endpoint), with metrics on
-// (TENANTGRAPH_METRICS_ADDR), and with both. Compare with
+// (TENANTGRAPH_METRICS_ADDR), with both, and, as the floor of tracing's
+// cost, with tracing off but two bare spans around each request (see
+// bareSpans). Besides ns/op it reports
+// cpu-ns/op, the CPU time of the whole process per request, which counts
+// the batch span processor's goroutine too. Compare with
 //
 //	go test -run '^$' -bench Telemetry -count 10 ./internal/gateway | tee telemetry.txt
 //	benchstat -col /telemetry telemetry.txt
 func BenchmarkTelemetry(b *testing.B) {
-	for _, name := range []string{"off", "metrics", "tracing", "tracing+metrics"} {
+	for _, name := range []string{"off", "metrics", "tracing", "tracing+metrics", "bare-spans"} {
 		var setup testSetup
 		if name == "tracing" || name == "tracing+metrics" {
 			tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(discardExporter{}))
@@ -41,6 +49,44 @@ func BenchmarkTelemetry(b *testing.B) {
 			setup.handler = func(o *gateway.HandlerOptions) { o.Observer = m }
 			setup.gateway = []func(*gateway.Options){func(o *gateway.Options) { o.Observer = m }}
 		}
-		b.Run("telemetry="+name, benchW1(b, newTestGatewayWith(b, store.NewMemory(slog.New(slog.DiscardHandler)), writeTenants(b, defaultTenants), setup)))
+		g := newTestGatewayWith(b, store.NewMemory(slog.New(slog.DiscardHandler)), writeTenants(b, defaultTenants), setup)
+		if name == "bare-spans" {
+			g.handler = bareSpans(b, g.handler)
+		}
+		w1 := benchW1(b, g)
+		b.Run("telemetry="+name, func(b *testing.B) {
+			cpu := processCPU()
+			w1(b)
+			b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")
+		})
 	}
+}
+
+// bareSpans returns h with tracing off inside, wrapped in as many spans
+// as tracing makes of a W1 request (the request's and its execution's),
+// without attributes, with the same processor: the floor of what the SDK
+// costs per request.
+func bareSpans(b *testing.B, h http.Handler) http.Handler {
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(discardExporter{}))
+	b.Cleanup(func() { tp.Shutdown(context.Background()) })
+	tracer := tp.Tracer("bare")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, request := tracer.Start(r.Context(), "request", trace.WithSpanKind(trace.SpanKindServer))
+		_, execute := tracer.Start(ctx, "execute")
+		h.ServeHTTP(w, r)
+		execute.End()
+		request.End()
+	})
+}
+
+// processCPU is the CPU time the process has used, in user and system
+// mode: unlike ns/op, it counts the work of every goroutine (the batch
+// span processor's, the garbage collector's) and not the time spent
+// waiting for a CPU on a busy machine.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		panic(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

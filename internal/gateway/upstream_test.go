@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,13 +23,15 @@ import (
 )
 
 // inventoryServer is the example inventory service on loopback, counting
-// the requests it gets and remembering their Authorization headers.
+// the requests it gets and remembering their Authorization and
+// Traceparent headers.
 type inventoryServer struct {
 	*httptest.Server
-	inv   *inventory.Inventory
-	calls atomic.Int64
-	mu    sync.Mutex
-	auth  []string
+	inv          *inventory.Inventory
+	calls        atomic.Int64
+	mu           sync.Mutex
+	auth         []string
+	traceparents []string
 }
 
 func startInventory(t *testing.T, token string) *inventoryServer {
@@ -39,6 +42,7 @@ func startInventory(t *testing.T, token string) *inventoryServer {
 		s.calls.Add(1)
 		s.mu.Lock()
 		s.auth = append(s.auth, r.Header.Get("Authorization"))
+		s.traceparents = append(s.traceparents, r.Header.Get("Traceparent"))
 		s.mu.Unlock()
 		h.ServeHTTP(w, r)
 	}))
@@ -53,6 +57,13 @@ func (s *inventoryServer) lastAuth() string {
 		return ""
 	}
 	return s.auth[len(s.auth)-1]
+}
+
+// traceparentsSeen returns the Traceparent headers of the requests so far.
+func (s *inventoryServer) traceparentsSeen() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.traceparents)
 }
 
 // shopTenant writes tenant id with customerC's extension fields and the

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -12,7 +11,6 @@ import (
 	"github.com/redis/go-redis/v9"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
-	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
@@ -153,27 +151,14 @@ func (t *Tracing) Shutdown(ctx context.Context) error {
 	return nil
 }
 
-// propagator is how trace context travels in HTTP headers: W3C Trace
-// Context (traceparent, tracestate). Baggage from clients is not taken.
-var propagator propagation.TextMapPropagator = propagation.TraceContext{}
-
 // otelTracer returns tp's tracer of tenantgraph's instrumentation.
 func otelTracer(tp trace.TracerProvider) trace.Tracer {
 	return tp.Tracer(instrumentationName)
 }
 
-// HTTPMiddleware returns the middleware that makes a span of each
-// request (see the package function HTTPMiddleware), or nil when tracing
-// is off.
-func (t *Tracing) HTTPMiddleware() func(http.Handler) http.Handler {
-	if !t.Enabled() {
-		return nil
-	}
-	return HTTPMiddleware(t.provider)
-}
-
-// GraphQLExtension returns the gqlgen extension that makes spans of each
-// operation (see GraphQLTracer), or nil when tracing is off.
+// GraphQLExtension returns the gqlgen extension that makes spans of the
+// phases of each operation (see GraphQLTracer), or nil when tracing is
+// off.
 func (t *Tracing) GraphQLExtension() graphql.HandlerExtension {
 	if !t.Enabled() {
 		return nil

@@ -8,10 +8,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
-	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
-
-	"github.com/tenantgraph/tenantgraph/internal/tenant"
 )
 
 // Span names of a GraphQL operation's phases.
@@ -24,13 +21,17 @@ const (
 // GraphQLErrorsKey is the number of errors in an operation's response.
 const GraphQLErrorsKey = attribute.Key("graphql.errors.count")
 
-// GraphQLTracer is a gqlgen handler extension that makes a span of each
-// GraphQL operation, named "query Name" (the operation type, then its
-// name if it has one), with children for its parsing, validation and
-// execution. It follows the OpenTelemetry GraphQL conventions:
-// graphql.operation.type and graphql.operation.name, plus tenant.id. It
-// never records the document, variables or error messages, which may
-// hold values from the client. Its methods may be called concurrently.
+// GraphQLTracer is a gqlgen handler extension that traces the phases of
+// GraphQL operations, as children of the span of the operation's context,
+// the request's (which the gateway names after the operation, with the
+// operation's attributes): a span of the execution of each response, and
+// spans of parsing and validation when the operation did parse and
+// validate its document. A document found in the query cache was parsed
+// and validated by an earlier request, so its request has no such spans
+// (see TraceQueryCache). Nothing is traced below a span that is not
+// recording. It never records the document, variables or error
+// messages, which may hold values from the client. Its methods may be
+// called concurrently.
 type GraphQLTracer struct {
 	tracer trace.Tracer
 }
@@ -53,47 +54,48 @@ func (*GraphQLTracer) ExtensionName() string { return "OpenTelemetryTracing" }
 // Validate implements graphql.HandlerExtension.
 func (*GraphQLTracer) Validate(graphql.ExecutableSchema) error { return nil }
 
-// InterceptOperation starts the operation's span and records parsing and
-// validation, which gqlgen has finished by now, as its children, from the
-// timings of the operation's stats. The span ends with the operation's
-// last response.
+// documentParsed is the key of the operation statistic that says the
+// operation parsed and validated its document (see TraceQueryCache).
+const documentParsed = "OpenTelemetryTracing.documentParsed"
+
+// TraceQueryCache returns c, wrapped so that g knows which operations
+// parsed and validated their document: gqlgen adds a document to its
+// query cache once it has parsed and validated it, and only then. Set it
+// as the query cache of the handler g traces; without it, g makes no
+// parse and validate spans.
+func (*GraphQLTracer) TraceQueryCache(c graphql.Cache[*ast.QueryDocument]) graphql.Cache[*ast.QueryDocument] {
+	return parsedDocuments{c}
+}
+
+// parsedDocuments is a query cache that marks the operation that adds a
+// document to it, if it is traced, as having parsed it.
+type parsedDocuments struct {
+	graphql.Cache[*ast.QueryDocument]
+}
+
+// Add implements graphql.Cache.
+func (c parsedDocuments) Add(ctx context.Context, key string, doc *ast.QueryDocument) {
+	if graphql.HasOperationContext(ctx) && trace.SpanFromContext(ctx).IsRecording() {
+		graphql.GetOperationContext(ctx).Stats.SetExtension(documentParsed, true)
+	}
+	c.Cache.Add(ctx, key, doc)
+}
+
+// InterceptOperation records the parsing and validation of the
+// operation's document, if it parsed and validated it, as children of
+// ctx's span, from the timings of the operation's stats: gqlgen has
+// finished both by now.
 func (g *GraphQLTracer) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 	if !trace.SpanFromContext(ctx).IsRecording() {
 		// Not sampled: make no spans below the request's.
 		return next(ctx)
 	}
 	oc := graphql.GetOperationContext(ctx)
-	opType := "query"
-	if oc.Operation != nil {
-		opType = string(oc.Operation.Operation)
+	if parsed, _ := oc.Stats.GetExtension(documentParsed).(bool); parsed {
+		g.phase(ctx, SpanParse, oc.Stats.Parsing)
+		g.phase(ctx, SpanValidate, oc.Stats.Validation)
 	}
-	attrs := make([]attribute.KeyValue, 0, 3)
-	attrs = append(attrs, semconv.GraphQLOperationTypeKey.String(opType))
-	name := opType
-	if oc.Operation != nil && oc.Operation.Name != "" {
-		attrs = append(attrs, semconv.GraphQLOperationName(oc.Operation.Name))
-		name += " " + oc.Operation.Name
-	}
-	if id, ok := tenant.IDFrom(ctx); ok {
-		attrs = append(attrs, TenantIDKey.String(id))
-	}
-	start := oc.Stats.OperationStart
-	if start.IsZero() {
-		start = oc.Stats.Parsing.Start
-	}
-	ctx, span := g.tracer.Start(ctx, name, trace.WithTimestamp(start), trace.WithAttributes(attrs...))
-	g.phase(ctx, SpanParse, oc.Stats.Parsing)
-	g.phase(ctx, SpanValidate, oc.Stats.Validation)
-
-	h := next(ctx)
-	subscription := oc.Operation != nil && oc.Operation.Operation == ast.Subscription
-	return func(ctx context.Context) *graphql.Response {
-		resp := h(ctx)
-		if resp == nil || !subscription {
-			span.End()
-		}
-		return resp
-	}
+	return next(ctx)
 }
 
 // phase records a finished phase of an operation as a child span of ctx's.

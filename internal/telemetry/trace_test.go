@@ -42,7 +42,6 @@ func TestNewTracing(t *testing.T) {
 			require.Equal(t, c.enabled, tr.Enabled())
 			if !c.enabled {
 				require.Nil(t, tr.Provider())
-				require.Nil(t, tr.HTTPMiddleware())
 				require.Nil(t, tr.GraphQLExtension())
 				require.Nil(t, tr.PgxTracer())
 				require.Nil(t, tr.RedisHooks())

@@ -85,7 +85,7 @@ var (
 	redisStates          = []string{"ok", "degraded", "local"}
 	sourceCollectorDescs = []*prometheus.Desc{
 		refusalsDesc, cacheLookupsDesc, tokenEntriesDesc, redisStateDesc,
-		tenantsServingDesc, tenantsFailingDesc,
+		tenantsServingDesc, tenantsFailingDesc, tenantsResidentDesc,
 		poolConnsDesc, poolMaxDesc, poolAcquiresDesc, poolAcquireTimeDesc,
 		poolEmptyDesc, poolEmptyWaitDesc, poolCanceledDesc, poolNewConnsDesc,
 	}

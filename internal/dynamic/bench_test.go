@@ -15,11 +15,11 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/executor"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/tenantgraph/tenantgraph/graph"
+	"github.com/tenantgraph/tenantgraph/graph/model"
 	"github.com/tenantgraph/tenantgraph/internal/authz"
 	"github.com/tenantgraph/tenantgraph/internal/dynamic"
 	"github.com/tenantgraph/tenantgraph/internal/gateway"
@@ -33,7 +33,9 @@ import (
 // one on the same queries (goods by ID, a page of 100 goods, the full
 // introspection query), both behind gateway.NewGraphQLHandler over the
 // same in-memory store (parse and validation are cached, as in
-// production). Compare them with
+// production). The dynamic executor's introspection cache is off, so
+// that introspection is executed (W3), not answered from the cache
+// (BenchmarkIntrospectionCache measures that). Compare them with
 //
 //	go test -run '^$' -bench Executor -count 10 ./internal/dynamic | tee bench.txt
 //	benchstat -col /executor bench.txt
@@ -66,13 +68,33 @@ func BenchmarkExecutor(b *testing.B) {
 		handler http.Handler
 	}{
 		{"generated", gateway.NewGraphQLHandler(graph.NewExecutableSchema(graph.Config{Resolvers: res}), opts)},
-		{"dynamic", gateway.NewGraphQLHandler(dynamic.New(dynamic.Config{Schema: schema, Resolvers: res.FieldResolvers(nil)}), opts)},
+		{"dynamic", gateway.NewGraphQLHandler(dynamic.New(dynamic.Config{
+			Schema:                  schema,
+			Resolvers:               res.FieldResolvers(nil),
+			IntrospectionCacheBytes: -1,
+		}), opts)},
+	}
+
+	// What GraphiQL sends on every load, and what each executor answers:
+	// generated code its reference bytes, the dynamic executor the
+	// spec's (null, not [], for fields of __Type that do not apply to a
+	// kind), as TestDifferential holds them.
+	introspection, err := loadCase("introspection_graphiql_default")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if introspection.want == nil || introspection.spec == nil {
+		b.Fatalf("case %s needs a .want.json and a .spec.json", introspection.name)
 	}
 
 	queries := []struct {
-		name      string
-		query     string
-		variables map[string]any
+		name          string
+		query         string
+		operationName string
+		variables     map[string]any
+		// want holds the response each executor owes, by name; without
+		// it, both must answer the same.
+		want map[string][]byte
 	}{
 		{
 			name:      "byID",
@@ -88,25 +110,30 @@ func BenchmarkExecutor(b *testing.B) {
 			} }`,
 		},
 		{
-			// What GraphiQL sends on every load.
-			name:  "introspection",
-			query: introspection.Query,
+			name:          "introspection",
+			query:         introspection.query,
+			operationName: introspection.operationName,
+			want:          map[string][]byte{"generated": introspection.want, "dynamic": introspection.spec},
 		},
 	}
 	for _, q := range queries {
-		body, err := json.Marshal(map[string]any{"query": q.query, "variables": q.variables})
+		body, err := json.Marshal(map[string]any{"query": q.query, "operationName": q.operationName, "variables": q.variables})
 		if err != nil {
 			b.Fatal(err)
 		}
 		serve := func(h http.Handler) *httptest.ResponseRecorder { return post(ctx, h, body) }
-		// Both must answer the same, and without errors, or the
+		// Both must answer what they owe, and without errors, or the
 		// comparison means nothing.
-		want := serve(executors[0].handler).Body.Bytes()
-		if bytes.Contains(want, []byte(`"errors"`)) {
-			b.Fatalf("query %s: %s", q.name, want)
+		same := serve(executors[0].handler).Body.Bytes()
+		if bytes.Contains(same, []byte(`"errors"`)) {
+			b.Fatalf("query %s: %s", q.name, same)
 		}
 		b.Run("query="+q.name, func(b *testing.B) {
 			for _, ex := range executors {
+				want, ok := q.want[ex.name]
+				if !ok {
+					want = same
+				}
 				if got := serve(ex.handler).Body.Bytes(); !bytes.Equal(got, want) {
 					b.Fatalf("executor %s answers\n%s\nwant\n%s", ex.name, got, want)
 				}
@@ -186,13 +213,26 @@ func post(ctx context.Context, h http.Handler, body []byte) *httptest.ResponseRe
 // of its goods.
 func customerABench(b *testing.B) (context.Context, *loader.Schema, http.Handler) {
 	b.Helper()
-	logger := slog.New(slog.DiscardHandler)
-	st := store.NewMemory(logger)
+	ctx, s, st := customerAStore(b, false)
+	res := &resolvers.Resolver{Store: st}
+	return ctx, s, gateway.NewGraphQLHandler(res.NewExecutable(s), gateway.HandlerOptions{Logger: slog.New(slog.DiscardHandler)})
+}
+
+// customerAStore returns a context of tenant customerA, its compiled
+// schema, and a memory store with 100 of its goods, each with every
+// stored extension field set, and a description if withDescription.
+func customerAStore(b *testing.B, withDescription bool) (context.Context, *loader.Schema, store.Store) {
+	b.Helper()
+	st := store.NewMemory(slog.New(slog.DiscardHandler))
 	ctx := tenant.WithID(context.Background(), "customerA")
 	for i := range 100 {
 		in := store.NewGoods{Name: fmt.Sprintf("Goods %03d", i), Price: 10 + float64(i)/4, Ext: map[string]any{
 			"categoryCode": "C", "vendorCode": fmt.Sprint("V", i%7), "taxRate": 0.07, "purchasePrice": 5.5,
 		}}
+		if withDescription {
+			d := fmt.Sprintf("Description of goods %d, \"quoted\".", i)
+			in.Description = &d
+		}
 		if _, err := st.Create(ctx, "customerA", in); err != nil {
 			b.Fatal(err)
 		}
@@ -213,8 +253,7 @@ func customerABench(b *testing.B) (context.Context, *loader.Schema, http.Handler
 	if err != nil {
 		b.Fatal(err)
 	}
-	res := &resolvers.Resolver{Store: st}
-	return ctx, s, gateway.NewGraphQLHandler(res.NewExecutable(s), gateway.HandlerOptions{Logger: logger})
+	return ctx, s, st
 }
 
 // BenchmarkComputed measures a @computed field (customerA's priceWithTax,
@@ -328,6 +367,92 @@ func BenchmarkIntrospectionCache(b *testing.B) {
 					}
 				}
 			})
+		}
+	})
+}
+
+// BenchmarkWideList is workload W2: a page of 100 of customerA's goods
+// with every base and every stored extension field set and selected,
+// executed by the dynamic executor (part=executor: Exec on a parsed and
+// validated operation, resolvers and memory store included), set against
+// the store's List call alone (part=store) and against encoding/json
+// marshalling the very values that List returns (part=json: each goods
+// with its base fields and its extension values, the Ext map, as a
+// nested object). The executor's own allocations per item are
+// (executor - store) / 100.
+//
+//	go test -run '^$' -bench WideList -count 10 ./internal/dynamic > widelist.txt
+//	benchstat -col /part widelist.txt
+func BenchmarkWideList(b *testing.B) {
+	ctx, s, st := customerAStore(b, true)
+	const query = `{ goodsList(first: 100) { nodes {
+		id name price description createdAt updatedAt
+		categoryCode vendorCode taxRate purchasePrice
+	} } }`
+	res := &resolvers.Resolver{Store: st}
+	es := res.NewExecutable(s)
+	oc, errs := executor.New(es).CreateOperationContext(graphql.StartOperationTrace(ctx), &graphql.RawParams{Query: query})
+	if errs != nil {
+		b.Fatal(errs)
+	}
+	octx := graphql.WithOperationContext(ctx, oc)
+	exec := func() []byte {
+		rctx := graphql.WithResponseContext(octx, graphql.DefaultErrorPresenter, graphql.DefaultRecover)
+		data := es.Exec(rctx)(rctx).Data
+		if errs := graphql.GetErrors(rctx); errs != nil {
+			b.Fatal(errs)
+		}
+		return data
+	}
+	// The parameters the goodsList resolver passes for this query.
+	params := store.ListParams{First: 100, NoCursors: true}
+	list := func() *store.Page {
+		page, err := st.List(ctx, "customerA", params)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return page
+	}
+
+	// encoding/json's view of the same goods: the base fields by their
+	// json tags, the extension values as they are.
+	type jsonGoods struct {
+		*model.Goods
+		Ext map[string]any `json:"ext"`
+	}
+	page := list()
+	nodes := make([]jsonGoods, len(page.Edges))
+	for i, e := range page.Edges {
+		nodes[i] = jsonGoods{e.Node, e.Node.Ext}
+	}
+	encoded, err := json.Marshal(nodes)
+	if err != nil {
+		b.Fatal(err)
+	}
+	data := exec()
+	if len(page.Edges) != 100 || !bytes.Contains(data, []byte(`"Goods 099"`)) || !bytes.Contains(data, []byte(`"purchasePrice":5.5`)) {
+		b.Fatalf("unexpected page:\n%s", data)
+	}
+	b.Logf("response data %d bytes, encoding/json %d bytes", len(data), len(encoded))
+
+	b.Run("part=store", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			list()
+		}
+	})
+	b.Run("part=executor", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			exec()
+		}
+	})
+	b.Run("part=json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := json.Marshal(nodes); err != nil {
+				b.Fatal(err)
+			}
 		}
 	})
 }

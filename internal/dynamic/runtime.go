@@ -58,32 +58,39 @@ func errorOnPath(path ast.Path, err error) error {
 // backslash and quote, nothing else. Bytes that are not valid UTF-8 pass
 // unchanged, as there.
 func appendQuoted(buf []byte, s string) []byte {
-	buf = append(buf, '"')
+	appendQuotedTo(&buf, s)
+	return buf
+}
+
+// appendQuotedTo is appendQuoted appending to *buf in place, which costs
+// a store of the length alone unless the buffer grows (see writer).
+func appendQuotedTo(buf *[]byte, s string) {
+	*buf = append(*buf, '"')
 	start := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c >= 0x20 && c != '\\' && c != '"' {
 			continue
 		}
-		buf = append(buf, s[start:i]...)
+		*buf = append(*buf, s[start:i]...)
 		switch c {
 		case '\t':
-			buf = append(buf, '\\', 't')
+			*buf = append(*buf, '\\', 't')
 		case '\r':
-			buf = append(buf, '\\', 'r')
+			*buf = append(*buf, '\\', 'r')
 		case '\n':
-			buf = append(buf, '\\', 'n')
+			*buf = append(*buf, '\\', 'n')
 		case '\\':
-			buf = append(buf, '\\', '\\')
+			*buf = append(*buf, '\\', '\\')
 		case '"':
-			buf = append(buf, '\\', '"')
+			*buf = append(*buf, '\\', '"')
 		default:
-			buf = append(buf, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			*buf = append(*buf, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
 		}
 		start = i + 1
 	}
-	buf = append(buf, s[start:]...)
-	return append(buf, '"')
+	*buf = append(*buf, s[start:]...)
+	*buf = append(*buf, '"')
 }
 
 const hexDigits = "0123456789ABCDEF"

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strconv"
 	"time"
 
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -24,10 +23,10 @@ func (ex *execution) writeScalar(ctx context.Context, w *writer, t *typeRef, v a
 			if s == nil {
 				return ex.writeNull(ctx, w, t)
 			}
-			w.buf = appendQuoted(w.buf, *s)
+			w.quoted(*s)
 			return true
 		case string:
-			w.buf = appendQuoted(w.buf, s)
+			w.quoted(s)
 			return true
 		}
 	case scalarID:
@@ -36,16 +35,16 @@ func (ex *execution) writeScalar(ctx context.Context, w *writer, t *typeRef, v a
 			if s == nil {
 				return ex.writeNull(ctx, w, t)
 			}
-			w.buf = appendQuoted(w.buf, *s)
+			w.quoted(*s)
 			return true
 		case string:
-			w.buf = appendQuoted(w.buf, s)
+			w.quoted(s)
 			return true
 		case int:
-			w.buf = append(strconv.AppendInt(append(w.buf, '"'), int64(s), 10), '"')
+			w.quotedInt(int64(s))
 			return true
 		case int64:
-			w.buf = append(strconv.AppendInt(append(w.buf, '"'), s, 10), '"')
+			w.quotedInt(s)
 			return true
 		}
 	case scalarInt:
@@ -54,7 +53,7 @@ func (ex *execution) writeScalar(ctx context.Context, w *writer, t *typeRef, v a
 			return ex.writeNull(ctx, w, t)
 		}
 		if ok {
-			w.buf = strconv.AppendInt(w.buf, i, 10)
+			w.int(i)
 			return true
 		}
 	case scalarFloat:
@@ -70,19 +69,19 @@ func (ex *execution) writeScalar(ctx context.Context, w *writer, t *typeRef, v a
 				w.null()
 				return true
 			}
-			w.buf = appendFloat(w.buf, f)
+			w.float(f)
 			return true
 		}
 	case scalarBoolean:
 		switch b := v.(type) {
 		case bool:
-			w.buf = strconv.AppendBool(w.buf, b)
+			w.bool(b)
 			return true
 		case *bool:
 			if b == nil {
 				return ex.writeNull(ctx, w, t)
 			}
-			w.buf = strconv.AppendBool(w.buf, *b)
+			w.bool(*b)
 			return true
 		}
 	case scalarDateTime:
@@ -106,7 +105,7 @@ func (ex *execution) writeScalar(ctx context.Context, w *writer, t *typeRef, v a
 		}
 		// model.MarshalDateTime, without its strconv.Quote: the RFC 3339
 		// text has nothing to escape.
-		w.buf = append(tm.UTC().AppendFormat(append(w.buf, '"'), time.RFC3339Nano), '"')
+		w.time(tm)
 		return true
 	case scalarCustom:
 		// gqlgen's MarshalAny, the default, panics if v is not JSON: the
@@ -233,7 +232,7 @@ func (ex *execution) writeEnum(ctx context.Context, w *writer, t *typeRef, v any
 		w.null()
 		return !t.nonNull
 	}
-	w.buf = appendQuoted(w.buf, s)
+	w.quoted(s)
 	return true
 }
 

@@ -2,7 +2,9 @@ package dynamic
 
 import (
 	"slices"
+	"strconv"
 	"sync"
+	"time"
 
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -59,6 +61,51 @@ func putWriter(w *writer) {
 func (w *writer) Write(p []byte) (int, error) {
 	w.buf = append(w.buf, p...)
 	return len(p), nil
+}
+
+// The methods below append values to the text in place: the compiler
+// makes w.buf = append(w.buf, ...) a store of the length alone unless the
+// buffer grows, where w.buf = f(w.buf) stores the slice, with a write
+// barrier each time while the GC runs. Values are formatted in a scratch
+// array on the stack first.
+
+// quoted appends s as a JSON string (appendQuoted).
+func (w *writer) quoted(s string) { appendQuotedTo(&w.buf, s) }
+
+// int appends i.
+func (w *writer) int(i int64) {
+	var t [20]byte
+	w.buf = append(w.buf, strconv.AppendInt(t[:0], i, 10)...)
+}
+
+// quotedInt appends i as a JSON string.
+func (w *writer) quotedInt(i int64) {
+	w.buf = append(w.buf, '"')
+	w.int(i)
+	w.buf = append(w.buf, '"')
+}
+
+// float appends the finite f (appendFloat).
+func (w *writer) float(f float64) {
+	var t [32]byte
+	w.buf = append(w.buf, appendFloat(t[:0], f)...)
+}
+
+// bool appends b.
+func (w *writer) bool(b bool) {
+	if b {
+		w.buf = append(w.buf, "true"...)
+	} else {
+		w.buf = append(w.buf, "false"...)
+	}
+}
+
+// time appends t in UTC, in RFC 3339 with nanoseconds, as a JSON string.
+func (w *writer) time(t time.Time) {
+	var s [40]byte
+	w.buf = append(w.buf, '"')
+	w.buf = append(w.buf, t.UTC().AppendFormat(s[:0], time.RFC3339Nano)...)
+	w.buf = append(w.buf, '"')
 }
 
 func (w *writer) pushField(pf *planField) { w.path = append(w.path, pathElem{field: pf}) }

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/tenantgraph/tenantgraph/internal/extension"
@@ -40,19 +42,129 @@ func orderNames(keys []sortKey) []string {
 
 // encodeCursor returns the cursor of the position p in the order of keys.
 func encodeCursor(p *position, keys []sortKey) (string, error) {
-	c := cursorData{Order: orderNames(keys), ID: p.id}
-	for _, v := range p.values {
-		b, err := json.Marshal(v)
-		if err != nil {
+	e, err := newCursorEncoder(keys)
+	if err != nil {
+		return "", err
+	}
+	return e.encode(p)
+}
+
+// cursorEncoder makes the cursors of one order, the bytes that
+// json.Marshal of a cursorData gives, base64url-encoded, without
+// encoding/json's reflection and allocations for each: a page of goods
+// costs one string per cursor. A cursorEncoder is not safe for
+// concurrent use.
+type cursorEncoder struct {
+	// prefix is the JSON of the cursor up to its values:
+	// {"o":[names],"v":
+	prefix []byte
+	// buf and out are the JSON and base64 text of the last cursor,
+	// kept for the next one's.
+	buf, out []byte
+}
+
+func newCursorEncoder(keys []sortKey) (*cursorEncoder, error) {
+	names, err := json.Marshal(orderNames(keys))
+	if err != nil {
+		return nil, fmt.Errorf("store: encode cursor: %w", err)
+	}
+	prefix := append(append([]byte(`{"o":`), names...), `,"v":`...)
+	return &cursorEncoder{prefix: prefix}, nil
+}
+
+// encode returns the cursor of the position p.
+func (e *cursorEncoder) encode(p *position) (string, error) {
+	b := append(e.buf[:0], e.prefix...)
+	if len(p.values) == 0 {
+		b = append(b, "null"...) // as json.Marshal writes a nil Values
+	}
+	for i, v := range p.values {
+		if i == 0 {
+			b = append(b, '[')
+		} else {
+			b = append(b, ',')
+		}
+		var err error
+		if b, err = appendCursorJSON(b, v); err != nil {
 			return "", fmt.Errorf("store: encode cursor: %w", err)
 		}
-		c.Values = append(c.Values, b)
 	}
-	b, err := json.Marshal(c)
+	if len(p.values) > 0 {
+		b = append(b, ']')
+	}
+	b = append(b, `,"id":`...)
+	b, err := appendCursorJSON(b, p.id)
 	if err != nil {
 		return "", fmt.Errorf("store: encode cursor: %w", err)
 	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
+	e.buf = append(b, '}')
+	e.out = base64.RawURLEncoding.AppendEncode(e.out[:0], e.buf)
+	return string(e.out), nil
+}
+
+// appendCursorJSON appends v as json.Marshal writes it, in place for the
+// values of sort keys (nil, string, float64, bool and time.Time), through
+// json.Marshal for anything else.
+func appendCursorJSON(b []byte, v any) ([]byte, error) {
+	switch v := v.(type) {
+	case nil:
+		return append(b, "null"...), nil
+	case bool:
+		return strconv.AppendBool(b, v), nil
+	case time.Time:
+		// What Time.MarshalJSON writes, and refuses.
+		b = append(b, '"')
+		b, err := v.AppendText(b)
+		if err != nil {
+			return nil, err
+		}
+		return append(b, '"'), nil
+	case float64:
+		if !math.IsInf(v, 0) && !math.IsNaN(v) {
+			return appendJSONFloat(b, v), nil
+		}
+	case string:
+		if plainJSONString(v) {
+			return append(append(append(b, '"'), v...), '"'), nil
+		}
+	}
+	j, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, j...), nil
+}
+
+// plainJSONString reports whether json.Marshal writes s as it is, in
+// quotes: printable ASCII without the characters it escapes.
+func plainJSONString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c >= 0x7f, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			return false
+		}
+	}
+	return true
+}
+
+// appendJSONFloat appends the finite f as encoding/json writes a float64
+// (encode.go, floatEncoder): like ES6, 'f' unless the exponent is small
+// or large, and then 'e' with at least a two-digit exponent cleaned of
+// its leading zero.
+func appendJSONFloat(b []byte, f float64) []byte {
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// Clean up e-09 to e-9.
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
 }
 
 // decodeCursor returns the position that cursor s stands for. s must have

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"math"
 	"slices"
 	"testing"
 	"time"
@@ -174,4 +175,60 @@ func FuzzDecodeCursor(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestCursorEncoderIsJSONMarshal checks that cursorEncoder writes the
+// bytes of encoding/json's cursorData, which cursors were before it and
+// which clients hold: for every test goods and order, and for values of
+// every kind a position may hold, those json.Marshal escapes or formats
+// in a special way included.
+func TestCursorEncoderIsJSONMarshal(t *testing.T) {
+	marshal := func(p *position, keys []sortKey) string {
+		c := cursorData{Order: orderNames(keys), ID: p.id}
+		for _, v := range p.values {
+			b, err := json.Marshal(v)
+			require.NoError(t, err)
+			c.Values = append(c.Values, b)
+		}
+		b, err := json.Marshal(c)
+		require.NoError(t, err)
+		return base64.RawURLEncoding.EncodeToString(b)
+	}
+	check := func(p *position, keys []sortKey) {
+		t.Helper()
+		got, err := encodeCursor(p, keys)
+		require.NoError(t, err)
+		require.Equal(t, marshal(p, keys), got, "position %#v", p)
+	}
+
+	for _, g := range cursorGoods {
+		for _, order := range cursorOrders {
+			keys := mustCompileOrder(t, order)
+			check(positionOf(g, keys), keys)
+		}
+	}
+
+	zone := time.FixedZone("odd", -(3*3600 + 25*60 + 17))
+	values := []any{
+		nil, true, false,
+		"", "plain", "a\"b", `back\slash`, "<&>", "tab\t", "\x00", "\x7f", "é", "\u2028", "\xff",
+		0.0, math.Copysign(0, -1), 1.0, -0.1, 1e-6, 9.99e-7, 1e-7, 1e20, 1e21, 123456789.125, math.MaxFloat64, math.SmallestNonzeroFloat64,
+		time.Date(2024, 7, 1, 12, 0, 0, 123456000, time.UTC),
+		time.Date(2024, 7, 1, 12, 0, 0, 0, zone),
+		time.Date(1, 1, 1, 0, 0, 0, 0, time.Local),
+		time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
+		json.Number("12"),
+	}
+	keys := mustCompileOrder(t, []Order{{Field: SortName}})
+	for _, v := range values {
+		check(&position{values: []any{v}, id: "0190b1a2-7c3d-7e4f-8a9b-0c1d2e3f4a5b"}, keys)
+	}
+	check(&position{values: []any{"x"}, id: "<not a uuid>"}, keys)
+	check(&position{id: "0190b1a2-7c3d-7e4f-8a9b-0c1d2e3f4a5b"}, keys)
+
+	// What json.Marshal refuses, the encoder refuses.
+	for _, v := range []any{math.Inf(1), math.NaN(), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)} {
+		_, err := encodeCursor(&position{values: []any{v}, id: "x"}, keys)
+		require.Error(t, err, "%v", v)
+	}
 }

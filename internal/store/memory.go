@@ -81,6 +81,10 @@ func (m *Memory) Get(ctx context.Context, tenantID, id string) (*model.Goods, er
 }
 
 // List implements Store.
+//
+// A page costs a few allocations in all, and those of each goods' copy of
+// its extension values: positions, copies of goods and their
+// descriptions are allocated together.
 func (m *Memory) List(ctx context.Context, tenantID string, p ListParams) (*Page, error) {
 	plan, err := planList(tenantID, &p)
 	if err != nil {
@@ -88,32 +92,60 @@ func (m *Memory) List(ctx context.Context, tenantID string, p ListParams) (*Page
 	}
 	type match struct {
 		g   *model.Goods
-		pos *position
+		pos position
 	}
 	keep := matcher(&p.Filter, plan.ext)
+	nkeys := len(plan.keys)
 	m.mu.RLock()
-	var matches []match
-	for _, g := range m.goods[tenantID] {
+	stored := m.goods[tenantID]
+	matches := make([]match, 0, len(stored))
+	values := make([]any, len(stored)*nkeys)
+	for _, g := range stored {
 		if !keep(g) {
 			continue
 		}
-		pos := positionOf(g, plan.keys)
-		if plan.after == nil || comparePositions(pos, plan.after, plan.keys) > 0 {
+		n := len(matches)
+		pos := position{values: values[n*nkeys : (n+1)*nkeys : (n+1)*nkeys], id: g.ID}
+		pos.fill(g, plan.keys)
+		if plan.after == nil || comparePositions(&pos, plan.after, plan.keys) > 0 {
 			matches = append(matches, match{g, pos})
 		}
 	}
 	m.mu.RUnlock()
 
-	slices.SortFunc(matches, func(a, b match) int { return comparePositions(a.pos, b.pos, plan.keys) })
-	page := &Page{Edges: []Edge{}, HasNextPage: len(matches) > p.First}
-	for _, mt := range matches[:min(p.First, len(matches))] {
-		e := Edge{Node: cloneGoods(mt.g)}
-		if !p.NoCursors {
-			if e.Cursor, err = encodeCursor(mt.pos, plan.keys); err != nil {
+	slices.SortFunc(matches, func(a, b match) int { return comparePositions(&a.pos, &b.pos, plan.keys) })
+	more := len(matches) > p.First
+	matches = matches[:min(p.First, len(matches))]
+	page := &Page{Edges: make([]Edge, len(matches)), HasNextPage: more}
+	copies := make([]model.Goods, len(matches))
+	ndesc := 0
+	for _, mt := range matches {
+		if mt.g.Description != nil {
+			ndesc++
+		}
+	}
+	descs := make([]string, 0, ndesc)
+	var enc *cursorEncoder
+	if !p.NoCursors {
+		if enc, err = newCursorEncoder(plan.keys); err != nil {
+			return nil, err
+		}
+	}
+	for i := range matches {
+		mt := &matches[i]
+		c := &copies[i]
+		*c = *mt.g
+		if d := mt.g.Description; d != nil {
+			descs = append(descs, *d)
+			c.Description = &descs[len(descs)-1]
+		}
+		c.Ext = cloneExt(mt.g.Ext)
+		page.Edges[i].Node = c
+		if enc != nil {
+			if page.Edges[i].Cursor, err = enc.encode(&mt.pos); err != nil {
 				return nil, err
 			}
 		}
-		page.Edges = append(page.Edges, e)
 	}
 	return page, nil
 }

@@ -96,10 +96,16 @@ type position struct {
 // positionOf returns the position of g in the order of keys.
 func positionOf(g *model.Goods, keys []sortKey) *position {
 	p := &position{values: make([]any, len(keys)), id: g.ID}
+	p.fill(g, keys)
+	return p
+}
+
+// fill sets p's values to those of g for keys; p.values must have room
+// for them.
+func (p *position) fill(g *model.Goods, keys []sortKey) {
 	for i := range keys {
 		p.values[i] = keys[i].value(g)
 	}
-	return p
 }
 
 // comparePositions compares a and b in the order of keys and then by ID,

@@ -416,10 +416,16 @@ func (p *Postgres) List(ctx context.Context, tenantID string, params ListParams)
 	}
 
 	page := &Page{Edges: []Edge{}, HasNextPage: len(goods) > params.First}
+	var enc *cursorEncoder
+	if !params.NoCursors {
+		if enc, err = newCursorEncoder(plan.keys); err != nil {
+			return nil, err
+		}
+	}
 	for _, g := range goods[:min(params.First, len(goods))] {
 		e := Edge{Node: g}
-		if !params.NoCursors {
-			if e.Cursor, err = encodeCursor(positionOf(g, plan.keys), plan.keys); err != nil {
+		if enc != nil {
+			if e.Cursor, err = enc.encode(positionOf(g, plan.keys)); err != nil {
 				return nil, err
 			}
 		}

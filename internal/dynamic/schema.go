@@ -145,8 +145,13 @@ func compile(cfg Config) *ExecutableSchema {
 		e.scalars[name] = &sc
 	}
 
+	shared := sharedIntrospection(s)
 	for name, def := range s.Types {
 		if def.Kind != ast.Object {
+			continue
+		}
+		if o := shared[name]; o != nil {
+			e.objects[name] = o
 			continue
 		}
 		e.objects[name] = &objectType{
@@ -161,6 +166,9 @@ func compile(cfg Config) *ExecutableSchema {
 	for _, def := range s.Types {
 		switch def.Kind {
 		case ast.Object:
+			if shared[def.Name] != nil {
+				continue
+			}
 			o := e.objects[def.Name]
 			o.satisfies = append(o.satisfies, def.Interfaces...)
 		case ast.Union:
@@ -174,6 +182,9 @@ func compile(cfg Config) *ExecutableSchema {
 
 	refs := make(map[string]*typeRef) // named, nullable types
 	for _, o := range e.objects {
+		if shared[o.name] != nil {
+			continue
+		}
 		for _, fd := range o.def.Fields {
 			o.fields[fd.Name] = &fieldInfo{
 				name:   fd.Name,
@@ -198,7 +209,7 @@ func compile(cfg Config) *ExecutableSchema {
 
 	for key, get := range introspectionFields {
 		typeName, fieldName, _ := strings.Cut(key, ".")
-		if o := e.objects[typeName]; o != nil {
+		if o := e.objects[typeName]; o != nil && shared[typeName] == nil {
 			if f := o.fields[fieldName]; f != nil {
 				f.get = get
 			}
@@ -239,6 +250,10 @@ func compile(cfg Config) *ExecutableSchema {
 			continue // a view of a schema without the field
 		}
 		o.fields[fieldName].resolve = r
+	}
+
+	if shared == nil {
+		keepIntrospection(s, e.objects)
 	}
 
 	// callsResolvers is a fixed point over the type graph.

@@ -40,6 +40,7 @@ start_bg gateway env -i PATH="$PATH" HOME="$HOME" \
   TENANTGRAPH_LOG_LEVEL="${GATEWAY_LOG_LEVEL:-info}" TENANTGRAPH_LOG_FORMAT=json \
   ${GATEWAY_ENV:-} "$WORK/tenantgraph"
 wait_ok "http://$GW_ADDR/readyz"
+GW_PID=${PIDS[-1]}
 
 TOKEN=$(env -i PATH="$PATH" JWT_SECRET="$JWT_SECRET" TENANTGRAPH_TENANTS_DIR="$WORK/tenants" \
   "$WORK/tenantgraph" token --tenant bench --ttl 2h)
@@ -52,6 +53,7 @@ fi
 start_bg baseline env -i PATH="$PATH" JWT_SECRET="$JWT_SECRET" \
   "$WORK/baseline" -addr "$BASE_ADDR" -goods "$WORK/goods.json" -tenant bench "${baseline_flags[@]}"
 wait_ok "http://$BASE_ADDR/healthz"
+BASE_PID=${PIDS[-1]}
 
 # Both must answer the same bytes (but for the trailing newline
 # encoding/json adds).
@@ -71,20 +73,28 @@ echo "wrk ${wrk_args[*]} -d $DURATION, $ROUNDS rounds of gateway (A) then baseli
 run_wrk "$BENCH/w1.lua" "http://$GW_ADDR/graphql" "${wrk_args[@]}" -d "$WARMUP" >/dev/null
 run_wrk "$BENCH/w1.lua" "http://$BASE_ADDR/graphql" "${wrk_args[@]}" -d "$WARMUP" >/dev/null
 
-printf '%-5s %-9s %10s %9s %9s %9s %7s\n' round server req/s p50_ms p99_ms errors ratio
+# Besides wrk's figures, each round reads the CPU time the server used
+# (/proc/PID/stat), so as to give its CPU time per request, which other
+# work on the machine disturbs far less than throughput.
+tck=$(getconf CLK_TCK)
+printf '%-5s %-9s %10s %9s %9s %11s %7s %7s\n' round server req/s p50_ms p99_ms cpu_us/req errors ratio
 : >"$WORK/rounds"
 for ((i = 1; i <= ROUNDS; i++)); do
   declare -A rps=()
   for server in gateway baseline; do
-    addr=$GW_ADDR
-    [[ $server == baseline ]] && addr=$BASE_ADDR
+    addr=$GW_ADDR pid=$GW_PID
+    [[ $server == baseline ]] && addr=$BASE_ADDR pid=$BASE_PID
+    t0=$(cpu_ticks "$pid")
     line=$(run_wrk "$BENCH/w1.lua" "http://$addr/graphql" "${wrk_args[@]}" -d "$DURATION")
+    t1=$(cpu_ticks "$pid")
+    cpu=$(awk -v t="$((t1 - t0))" -v hz="$tck" -v n="$(result_field "$line" requests)" 'BEGIN{printf "%.1f", t / hz * 1e6 / n}')
+    line="$line cpu_us=$cpu"
     r=$(result_field "$line" rps)
     errors=$(($(result_field "$line" non2xx) + $(result_field "$line" gql_errors) + $(result_field "$line" socket_errors)))
     rps[$server]=$r
     ratio=""
     [[ $server == baseline ]] && ratio=$(awk -v a="${rps[gateway]}" -v b="$r" 'BEGIN{printf "%.3f", a/b}')
-    printf '%-5s %-9s %10s %9s %9s %9s %7s\n' "$i" "$server" "$r" "$(result_field "$line" p50_ms)" "$(result_field "$line" p99_ms)" "$errors" "$ratio"
+    printf '%-5s %-9s %10s %9s %9s %11s %7s %7s\n' "$i" "$server" "$r" "$(result_field "$line" p50_ms)" "$(result_field "$line" p99_ms)" "$cpu" "$errors" "$ratio"
     echo "$i $server $line" >>"$WORK/rounds"
   done
 done
@@ -92,8 +102,15 @@ done
 echo
 for server in gateway baseline; do
   m() { grep " $server RESULT" "$WORK/rounds" | while read -r l; do result_field "$l" "$1"; done | median; }
-  printf 'median %-9s %10s req/s   p50 %s ms   p99 %s ms\n' "$server" "$(m rps)" "$(m p50_ms)" "$(m p99_ms)"
+  printf 'median %-9s %10s req/s   p50 %s ms   p99 %s ms   %s CPU-us/request\n' "$server" "$(m rps)" "$(m p50_ms)" "$(m p99_ms)" "$(m cpu_us)"
 done
-ratios=$(awk '$2=="gateway"{for(i=3;i<=NF;i++) if ($i ~ /^rps=/) {split($i,kv,"="); a[$1]=kv[2]}}
-              $2=="baseline"{for(i=3;i<=NF;i++) if ($i ~ /^rps=/) {split($i,kv,"="); printf "%.4f\n", a[$1]/kv[2]}}' "$WORK/rounds")
-echo "median ratio gateway/baseline (of the rounds' throughputs): $(median <<<"$ratios")  (rounds: $(tr '\n' ' ' <<<"$ratios"))"
+# ratios KEY [inverse]: per round, the gateway's KEY over the baseline's,
+# or the baseline's over the gateway's.
+ratios() {
+  awk -v k="$1" -v inv="${2:-}" '{for (i = 3; i <= NF; i++) if (index($i, k "=") == 1) v = substr($i, length(k) + 2)}
+    $2 == "gateway" {a[$1] = v} $2 == "baseline" {printf "%.4f\n", inv ? v / a[$1] : a[$1] / v}' "$WORK/rounds"
+}
+r=$(ratios rps)
+echo "throughput, gateway/baseline:       median $(median <<<"$r")  (rounds: $(tr '\n' ' ' <<<"$r"))"
+r=$(ratios cpu_us inverse)
+echo "CPU per request, baseline/gateway:  median $(median <<<"$r")  (rounds: $(tr '\n' ' ' <<<"$r"))"

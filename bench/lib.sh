@@ -99,6 +99,12 @@ result_field() {
   sed -n "s/.* $key=\([^ ]*\).*/\1/p" <<<" ${line#RESULT}"
 }
 
+# cpu_ticks PID: user plus system CPU time of process PID so far, in clock
+# ticks (getconf CLK_TCK a second), all its threads together.
+cpu_ticks() {
+  awk '{sub(/.*\) /, ""); print $12 + $13}' "/proc/$1/stat"
+}
+
 median() {
   sort -g | awk '{v[NR]=$1} END {if (NR==0) exit 1; if (NR%2) print v[(NR+1)/2]; else printf "%.6g\n", (v[NR/2]+v[NR/2+1])/2}'
 }

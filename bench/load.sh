@@ -60,6 +60,7 @@ start_bg gateway env -i PATH="$PATH" HOME="$HOME" \
   TENANTGRAPH_LOG_LEVEL="${GATEWAY_LOG_LEVEL:-info}" TENANTGRAPH_LOG_FORMAT=json \
   ${GATEWAY_ENV:-} "$WORK/tenantgraph"
 wait_ok "http://$GW_ADDR/readyz"
+GW_PID=${PIDS[-1]}
 
 echo "minting $TENANTS tokens, creating $PER_TENANT goods per tenant ..." >&2
 for dir in "$WORK"/tenants/*/; do
@@ -78,7 +79,9 @@ cache_counts >"$WORK/cache.before"
 
 echo "wrk -t $THREADS -c $CONNS -d $DURATION across $TENANTS tenants; pinned: server ${PIN_SERVER:-no}, wrk ${PIN_WRK:-no}" >&2
 export BENCH_DATA="$WORK/data.lua"
+t0=$(cpu_ticks "$GW_PID")
 line=$(run_wrk "$BENCH/load.lua" "http://$GW_ADDR/graphql" -t "$THREADS" -c "$CONNS" -d "$DURATION" --timeout 5s)
+t1=$(cpu_ticks "$GW_PID")
 cache_counts >"$WORK/cache.after"
 
 echo "$line"
@@ -86,6 +89,8 @@ f() { result_field "$line" "$1"; }
 echo
 printf 'throughput   %s req/s (%s requests in %s s)\n' "$(f rps)" "$(f requests)" "$(f duration_s)"
 printf 'latency      p50 %s ms   p90 %s ms   p99 %s ms   max %s ms\n' "$(f p50_ms)" "$(f p90_ms)" "$(f p99_ms)" "$(f max_ms)"
+printf 'gateway CPU  %s us per request (its own process only: not Postgres, Redis or wrk)\n' \
+  "$(awk -v t="$((t1 - t0))" -v hz="$(getconf CLK_TCK)" -v n="$(f requests)" 'BEGIN{printf "%.0f", t / hz * 1e6 / n}')"
 printf 'errors       non-2xx %s   200 with errors %s   socket %s\n' "$(f non2xx)" "$(f gql_errors)" "$(f socket_errors)"
 printf 'sent         byId %s   persisted %s   list %s   create %s   update %s\n' \
   "$(f sent_byId)" "$(f sent_persisted)" "$(f sent_list)" "$(f sent_create)" "$(f sent_update)"

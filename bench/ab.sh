@@ -5,7 +5,7 @@
 # Prints each round, then the medians and the median ratio A/B of the
 # rounds' throughputs. See bench/README.md.
 #
-# Settings (environment): ROUNDS (5), DURATION (10s), WARMUP (3s),
+# Settings (environment): ROUNDS (10), DURATION (5s), WARMUP (3s),
 # THREADS (2), CONNS (32), GW_ADDR (127.0.0.1:18480), BASE_ADDR
 # (127.0.0.1:18481), PIN_SERVER and PIN_WRK (CPU lists for taskset, unset:
 # no pinning), BASELINE_JWT (1: the baseline verifies each token),
@@ -13,7 +13,7 @@
 # gateway, space-separated), KEEP_WORK (1: keep the temporary directory).
 source "$(dirname "$0")/lib.sh"
 
-ROUNDS=${ROUNDS:-5} DURATION=${DURATION:-10s} WARMUP=${WARMUP:-3s}
+ROUNDS=${ROUNDS:-10} DURATION=${DURATION:-5s} WARMUP=${WARMUP:-3s}
 THREADS=${THREADS:-2} CONNS=${CONNS:-32}
 GW_ADDR=${GW_ADDR:-127.0.0.1:18480} BASE_ADDR=${BASE_ADDR:-127.0.0.1:18481}
 

@@ -11,11 +11,11 @@
 # tenant first), DURATION (60s), THREADS (2), CONNS (64), PG_URL
 # (postgres://postgres@127.0.0.1:5432, where a database of its own is
 # created and dropped), PG_POOL (pool_max_conns; unset: pgx's default),
-# REDIS_ADDR (127.0.0.1:6379), REDIS_DB (9, flushed first), GW_ADDR
+# REDIS_ADDR (127.0.0.1:6379), REDIS_DB (9, flushed first and last), GW_ADDR
 # (127.0.0.1:18482), METRICS_ADDR (127.0.0.1:18492), PIN_SERVER and PIN_WRK
 # (CPU lists for taskset), GATEWAY_LOG_LEVEL (info), GATEWAY_ENV (more
 # VAR=value settings of the gateway, space-separated), KEEP_WORK (1: keep
-# the temporary directory and the database).
+# the temporary directory, the database and Redis's keys).
 source "$(dirname "$0")/lib.sh"
 
 TENANTS=${TENANTS:-100} PER_TENANT=${PER_TENANT:-20} DURATION=${DURATION:-60s}
@@ -33,8 +33,9 @@ DB=tenantgraph_load_$$
 bench_cleanup_hook() {
   if [[ -z "${KEEP_WORK:-}" ]]; then
     psql -q "$PG_URL/postgres?sslmode=disable" -c "DROP DATABASE IF EXISTS $DB" || true
+    redis-cli -h "${REDIS_ADDR%:*}" -p "${REDIS_ADDR##*:}" -n "$REDIS_DB" flushdb >/dev/null || true
   else
-    echo "kept database $DB" >&2
+    echo "kept database $DB and Redis database $REDIS_DB" >&2
   fi
 }
 bench_build

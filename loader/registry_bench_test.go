@@ -17,6 +17,24 @@ import (
 	"github.com/tenantgraph/tenantgraph/resolvers"
 )
 
+// productionOptions are the options of a registry of dir that compiles
+// tenants as the gateway does: the dynamic executor of package resolvers
+// (with a shared introspection cache) behind the gateway's gqlgen handler.
+func productionOptions(dir string) loader.Options {
+	res := &resolvers.Resolver{IntrospectionCache: dynamic.NewIntrospectionCache(16 << 20)}
+	logger := slog.New(slog.DiscardHandler)
+	return loader.Options{
+		Dir: dir,
+		NewExecutable: func(s *loader.Schema) graphql.ExecutableSchema {
+			return res.NewExecutable(s)
+		},
+		NewHandler: func(_ string, es graphql.ExecutableSchema) http.Handler {
+			return gateway.NewGraphQLHandler(es, gateway.HandlerOptions{Logger: logger})
+		},
+		Logger: logger,
+	}
+}
+
 // BenchmarkRegistry1000Tenants loads 1,000 tenants with distinct schemas,
 // each compiled into a runtime of its own as in production (dynamic
 // executor and gqlgen handler), and reports the live heap per tenant:
@@ -36,18 +54,7 @@ func BenchmarkRegistry1000Tenants(b *testing.B) {
 }
 `, i, i))
 	}
-	res := &resolvers.Resolver{}
-	logger := slog.New(slog.DiscardHandler)
-	opts := loader.Options{
-		Dir: dir,
-		NewExecutable: func(s *loader.Schema) graphql.ExecutableSchema {
-			return res.NewExecutable(s)
-		},
-		NewHandler: func(_ string, es graphql.ExecutableSchema) http.Handler {
-			return gateway.NewGraphQLHandler(es, gateway.HandlerOptions{Logger: logger})
-		},
-		Logger: logger,
-	}
+	opts := productionOptions(dir)
 	b.ReportAllocs()
 	for b.Loop() {
 		var before, after runtime.MemStats
@@ -81,19 +88,8 @@ func BenchmarkTenThousandTenants(b *testing.B) {
 	const n = 10000
 	dir := b.TempDir()
 	ids := writeDistinctTenants(b, dir, n)
-	res := &resolvers.Resolver{IntrospectionCache: dynamic.NewIntrospectionCache(16 << 20)}
-	logger := slog.New(slog.DiscardHandler)
-	opts := loader.Options{
-		Dir: dir,
-		NewExecutable: func(s *loader.Schema) graphql.ExecutableSchema {
-			return res.NewExecutable(s)
-		},
-		NewHandler: func(_ string, es graphql.ExecutableSchema) http.Handler {
-			return gateway.NewGraphQLHandler(es, gateway.HandlerOptions{Logger: logger})
-		},
-		Logger:      logger,
-		MaxResident: n,
-	}
+	opts := productionOptions(dir)
+	opts.MaxResident = n
 	for b.Loop() {
 		var before, after runtime.MemStats
 		runtime.GC()

@@ -519,7 +519,9 @@ func (r *Registry) Reload() error {
 	}
 	next := &snapshot{versions: make(map[string]*version, len(dirs))}
 	now := time.Now()
-	var replaced []*version
+	// replaced are the versions this reload replaces or removes; carried
+	// those whose tenant a new version keeps serving.
+	var replaced, carried []*version
 	for _, d := range dirs {
 		id := filepath.Base(d)
 		old := prev.versions[id]
@@ -540,8 +542,9 @@ func (r *Registry) Reload() error {
 		if old != nil {
 			replaced = append(replaced, old)
 			v.good = old.lastGood()
-			if t := old.tenant.Swap(nil); t != nil {
-				r.reloadResident(v, t)
+			// Requests keep being served by old's tenant until the swap.
+			if t := old.tenant.Load(); t != nil && r.reloadResident(v, t) {
+				carried = append(carried, old)
 			}
 		}
 		if err != nil {
@@ -560,9 +563,12 @@ func (r *Registry) Reload() error {
 	}
 	indexIssuers(next)
 	r.snap.Store(next)
+	for _, old := range carried {
+		old.tenant.Store(nil) // the new version's now: not to be closed
+	}
 	for _, old := range replaced {
 		old.replaced.Store(true)
-		r.resident.Remove(old)
+		r.resident.Remove(old) // closes the idle connections of its tenant's upstreams
 	}
 
 	var problems []error
@@ -596,26 +602,26 @@ func sameError(a, b error) bool {
 // reloadResident gives v, the new version of a tenant whose previous
 // version was resident with t, a resident tenant: t itself if v's files
 // are t's (an edit undone), else one compiled from them, or, if they
-// fail, t, which keeps serving.
-func (r *Registry) reloadResident(v *version, t *Tenant) {
+// fail, t, which keeps serving. It reports whether v keeps t.
+func (r *Registry) reloadResident(v *version, t *Tenant) (kept bool) {
 	if v.src != nil && v.src.inputHash == t.ConfigHash {
 		v.compiled(v.src)
 		r.keep(v, t)
-		return
+		return true
 	}
 	if v.src != nil {
 		nt, err := r.compile(v.src)
 		if err == nil {
 			v.compiled(v.src)
 			r.keep(v, nt)
-			closeAll(t.Upstreams) // requests in flight keep using them
 			r.opts.Logger.Info("tenant reloaded", "tenant", v.id, "schema", shortHash(nt.Runtime.Hash))
-			return
+			return false
 		}
 		v.failed(&v.srcFailed, err)
 		r.logFailure(v, err, true)
 	}
 	r.keep(v, t)
+	return true
 }
 
 // compile compiles the tenant of src.

@@ -200,6 +200,7 @@ var diffDataCorpus = []diffCase{
 	{Name: "data: filter by Boolean and Int", Query: `query($h: Boolean, $q: Int) { goodsList(filter: {hazardous: $h, minOrderQuantity: {gte: $q}}) { nodes { name } } }`, Variables: map[string]any{"h": true, "q": 2}},
 	{Name: "data: filter by DateTime", Query: `query($t: DateTime) { goodsList(filter: {restockAt: {lt: $t}}) { nodes { name restockAt } } }`, Variables: map[string]any{"t": "2027-03-01T00:00:00Z"}},
 	{Name: "data: filter matching nothing", Query: `{ goodsList(filter: {shipping: {in: []}}) { totalCount nodes { id } pageInfo { startCursor endCursor hasNextPage } } }`},
+	{Name: "data: aliased lists with different arguments", Query: `query($f: GoodsFilter) { all: goodsList(first: 1) { nodes { name } } some: goodsList(filter: $f, after: "@cursor0@") { totalCount nodes { name tags } } }`, Variables: map[string]any{"f": map[string]any{"nameContains": "u", "minOrderQuantity": map[string]any{"lt": 1000}}}},
 	{Name: "data: not a cursor", Query: `{ goods(id: "@id0@") { name } goodsList(after: "nope") { totalCount } }`},
 	{Name: "data: cursor of goods the filter leaves out", Query: `{ goodsList(filter: {hazardous: true}, after: "@cursor1@") { totalCount nodes { name } pageInfo { hasPreviousPage } } }`},
 	{Name: "data: totalCount with orderBy", Query: `{ goodsList(filter: {price: {lt: 200}}, orderBy: [{field: SHIPPING, direction: DESC}]) { totalCount } }`},

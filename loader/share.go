@@ -25,7 +25,10 @@ var baseSchema = sync.OnceValues(func() (*Schema, error) { return compile(nil, n
 // base's by base's, in place: s must be the caller's own, not yet in use.
 func share(s, base *ast.Schema) {
 	for name, def := range s.Types {
-		s.Types[name] = shared(def, base.Types[name])
+		b := base.Types[name]
+		if s.Types[name] = shared(def, b); s.Types[name] == def && b != nil {
+			shareMembers(def, b)
+		}
 	}
 	for name, d := range s.Directives {
 		s.Directives[name] = shared(d, base.Directives[name])
@@ -43,6 +46,20 @@ func share(s, base *ast.Schema) {
 				defs[i] = rebind(def)
 			}
 		}
+	}
+}
+
+// shareMembers replaces, in place, every field and enum value of def, a
+// definition of the tenant's own (its Goods, the inputs, filter and sort
+// enum derived from it), that is deeply equal to base's member of the same
+// name by base's: the base fields that every tenant's version of the type
+// repeats.
+func shareMembers(def, base *ast.Definition) {
+	for i, f := range def.Fields {
+		def.Fields[i] = shared(f, base.Fields.ForName(f.Name))
+	}
+	for i, v := range def.EnumValues {
+		def.EnumValues[i] = shared(v, base.EnumValues.ForName(v.Name))
 	}
 }
 

@@ -33,6 +33,14 @@ func TestCompileSharesBaseDefinitions(t *testing.T) {
 	}
 	require.Same(t, a.AST.Directives["deprecated"], b.AST.Directives["deprecated"])
 	require.NotSame(t, a.AST.Types["Goods"], b.AST.Types["Goods"])
+	for _, schema := range []func(*Schema) *ast.Schema{
+		func(s *Schema) *ast.Schema { return s.AST },
+		func(s *Schema) *ast.Schema { return s.Authoring },
+	} {
+		ga, gb := schema(a).Types["Goods"], schema(b).Types["Goods"]
+		require.Same(t, gb.Fields.ForName("name"), ga.Fields.ForName("name"), "the base fields of a tenant's own Goods are shared")
+		require.Same(t, schema(b).Types["GoodsSortField"].EnumValues.ForName("PRICE"), schema(a).Types["GoodsSortField"].EnumValues.ForName("PRICE"))
+	}
 	require.Nil(t, b.AST.Types["Goods"].Fields.ForName("taxRate"), "customerA's fields stay its own")
 	require.Same(t, a.AST.Query, a.AST.Types["Query"], "roots point into the schema's own types")
 

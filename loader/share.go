@@ -2,6 +2,7 @@ package loader
 
 import (
 	"reflect"
+	"slices"
 	"sync"
 
 	"github.com/vektah/gqlparser/v2/ast"
@@ -24,14 +25,24 @@ var baseSchema = sync.OnceValues(func() (*Schema, error) { return compile(nil, n
 // share replaces every definition of s that is deeply equal to one of
 // base's by base's, in place: s must be the caller's own, not yet in use.
 func share(s, base *ast.Schema) {
-	for name, def := range s.Types {
-		b := base.Types[name]
-		if s.Types[name] = shared(def, b); s.Types[name] == def && b != nil {
-			shareMembers(def, b)
-		}
-	}
 	for name, d := range s.Directives {
 		s.Directives[name] = shared(d, base.Directives[name])
+	}
+	for name, def := range s.Types {
+		b := base.Types[name]
+		if def == b {
+			continue // shared already (the client schema keeps what the authoring one shares)
+		}
+		if s.Types[name] = shared(def, b); s.Types[name] != def {
+			continue
+		}
+		// One of the tenant's own definitions: the uses of directives in
+		// it point to the definitions they were checked against, those
+		// now shared, and its members equal to base's become base's.
+		rebindDirectives(def, s.Directives)
+		if b != nil {
+			shareMembers(def, b)
+		}
 	}
 	rebind := func(def *ast.Definition) *ast.Definition {
 		if def == nil {
@@ -49,17 +60,61 @@ func share(s, base *ast.Schema) {
 	}
 }
 
+// rebindDirectives points every use of a directive in def (on it, its
+// fields, their arguments and its enum values) to the definition of the
+// same name in defs. It writes only where that changes the pointer: what
+// def shares with other schemas already points to defs' definitions.
+func rebindDirectives(def *ast.Definition, defs map[string]*ast.DirectiveDefinition) {
+	rebind := func(dirs ast.DirectiveList) {
+		for _, d := range dirs {
+			if dd := defs[d.Name]; dd != nil && d.Definition != dd {
+				d.Definition = dd
+			}
+		}
+	}
+	rebind(def.Directives)
+	for _, f := range def.Fields {
+		rebind(f.Directives)
+		for _, a := range f.Arguments {
+			rebind(a.Directives)
+		}
+	}
+	for _, v := range def.EnumValues {
+		rebind(v.Directives)
+	}
+}
+
 // shareMembers replaces, in place, every field and enum value of def, a
 // definition of the tenant's own (its Goods, the inputs, filter and sort
 // enum derived from it), that is deeply equal to base's member of the same
 // name by base's: the base fields that every tenant's version of the type
 // repeats.
 func shareMembers(def, base *ast.Definition) {
+	// Copy a list before the first change: it may be shared with another
+	// definition (clientDefinition keeps the lists it does not change).
+	fields := def.Fields
 	for i, f := range def.Fields {
-		def.Fields[i] = shared(f, base.Fields.ForName(f.Name))
+		if sh := shared(f, base.Fields.ForName(f.Name)); sh != f {
+			if sameSlice(fields, def.Fields) {
+				fields = slices.Clone(def.Fields)
+			}
+			fields[i] = sh
+		}
 	}
+	values := def.EnumValues
 	for i, v := range def.EnumValues {
-		def.EnumValues[i] = shared(v, base.EnumValues.ForName(v.Name))
+		if sh := shared(v, base.EnumValues.ForName(v.Name)); sh != v {
+			if sameSlice(values, def.EnumValues) {
+				values = slices.Clone(def.EnumValues)
+			}
+			values[i] = sh
+		}
+	}
+	if !sameSlice(fields, def.Fields) {
+		def.Fields = fields
+	}
+	if !sameSlice(values, def.EnumValues) {
+		def.EnumValues = values
 	}
 }
 

@@ -208,6 +208,7 @@ type version struct {
 	err        error
 	errAt      time.Time
 	errorShown bool
+	shownErr   error // the error logged, when errorShown
 }
 
 // New reads every tenant directory under opts.Dir, without compiling any
@@ -369,6 +370,12 @@ func (r *Registry) load(v *version) *Tenant {
 	t := r.compileVersion(v)
 	if t != nil {
 		r.keep(v, t)
+		if v.replaced.Load() {
+			// A reload replaced v while it compiled: v is no longer
+			// reachable, so it must not hold a resident slot. Reload sets
+			// replaced before it removes v, so one of the two does.
+			r.resident.Remove(v)
+		}
 	}
 	return t
 }
@@ -417,8 +424,8 @@ func (r *Registry) keep(v *version, t *Tenant) {
 // logFailure logs a tenant's failure to load, once per version.
 func (r *Registry) logFailure(v *version, err error, stillServing bool) {
 	v.mu.Lock()
-	shown := v.errorShown
-	v.errorShown = true
+	shown := v.errorShown && sameError(v.shownErr, err)
+	v.errorShown, v.shownErr = true, err
 	v.mu.Unlock()
 	switch {
 	case shown:
@@ -433,6 +440,9 @@ func (r *Registry) logFailure(v *version, err error, stillServing bool) {
 func (v *version) compiled(src *tenantSource) {
 	v.mu.Lock()
 	v.served = src
+	if src == v.src {
+		v.err = nil // an earlier version's, shown until this one compiled
+	}
 	v.mu.Unlock()
 }
 
@@ -441,6 +451,14 @@ func (v *version) failed(flag *bool, err error) {
 	*flag = true
 	v.err, v.errAt = err, time.Now()
 	v.mu.Unlock()
+}
+
+// compileFailed reports whether v's sources or its last good ones failed
+// to compile.
+func (v *version) compileFailed() bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.srcFailed || v.goodFailed
 }
 
 // lastGood returns the sources of the latest version of the tenant known
@@ -527,9 +545,9 @@ func (r *Registry) Reload() error {
 		old := prev.versions[id]
 		start := time.Now()
 		src, err := readTenant(d)
-		if err == nil && old != nil && old.src != nil && old.src.inputHash == src.inputHash ||
+		if err == nil && old != nil && old.src != nil && old.src.inputHash == src.inputHash && !old.compileFailed() ||
 			err != nil && old != nil && old.src == nil && sameError(old.problem(), err) {
-			next.versions[id] = old // unchanged, or failing as before
+			next.versions[id] = old // unchanged, or failing to read as before
 			continue
 		}
 		if err == nil {
@@ -538,6 +556,13 @@ func (r *Registry) Reload() error {
 		v := &version{id: id, src: src}
 		if err != nil {
 			v.src, v.err, v.errAt = nil, err, now
+		}
+		if old != nil && err == nil && old.src != nil && old.src.inputHash == src.inputHash {
+			// The same files, which failed to compile: a new version
+			// tries again on its next lookup (an upstream may have been
+			// down), and until then shows the error, said already.
+			v.err, v.errAt = old.problem(), now
+			v.errorShown, v.shownErr = true, v.err
 		}
 		if old != nil {
 			replaced = append(replaced, old)
@@ -638,6 +663,7 @@ func (r *Registry) compile(src *tenantSource) (*Tenant, error) {
 	if err != nil {
 		return nil, err
 	}
+	src.typesChecked.Store(true)
 	t := &Tenant{
 		ID: src.id, Config: src.config, Limits: r.opts.Limits.Override(src.config.Limits),
 		Runtime: rt, LoadedAt: src.readAt, ConfigHash: src.inputHash,
@@ -676,14 +702,19 @@ func (r *Registry) runtime(src *tenantSource) (*Runtime, error) {
 	if rt := r.runtimes.get(src.schemaHash); rt != nil {
 		return rt, nil
 	}
-	r.compiling <- struct{}{}
-	s, err := Compile(src.files)
-	<-r.compiling
+	s, err := r.compileSchema(src.files)
 	if err != nil {
 		return nil, err
 	}
 	rt := &Runtime{Hash: src.schemaHash, Schema: s, Handler: r.opts.NewHandler(src.schemaHash, r.opts.NewExecutable(s))}
 	return r.runtimes.add(rt), nil
+}
+
+// compileSchema is Compile, holding one of the r.compiling slots.
+func (r *Registry) compileSchema(files []*ast.Source) (*Schema, error) {
+	r.compiling <- struct{}{}
+	defer func() { <-r.compiling }()
+	return Compile(files)
 }
 
 // runtimeSet holds the runtimes of tenants by schema hash, so that
@@ -869,6 +900,9 @@ type tenantSource struct {
 	inputHash string
 	// readAt is when the directory was read.
 	readAt time.Time
+	// typesChecked is set once the sources compiled, their upstreams'
+	// types checked (see Registry.upstreams).
+	typesChecked atomic.Bool
 }
 
 // readTenant reads a tenant directory: its tenant.yaml and its .graphqls

@@ -2,6 +2,7 @@ package loader_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tenantgraph/tenantgraph/internal/dynamic"
+	"github.com/tenantgraph/tenantgraph/internal/upstream"
 	"github.com/tenantgraph/tenantgraph/loader"
 )
 
@@ -178,4 +180,46 @@ func TestRegistryPreload(t *testing.T) {
 	small.Preload(context.Background())
 	require.Len(t, small.Tenants(), 2, "preloading stops when the registry is full")
 	require.EqualValues(t, 2, compiles.Load())
+}
+
+// TestRegistryReloadRetriesFailedCompile checks that a tenant whose
+// compile failed for a reason outside its files (here, its upstream's
+// client could not be made) is compiled again after a reload, though its
+// files did not change.
+func TestRegistryReloadRetriesFailedCompile(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "shop", "tenant.yaml"), `name: Shop
+upstreams:
+  inventory:
+    urls: [http://127.0.0.1:1/graphql]
+`)
+	writeFile(t, filepath.Join(dir, "shop", "goods.graphqls"), `extend type Goods { stock: Int @upstream(name: "inventory") }`)
+	var fail atomic.Bool
+	fail.Store(true)
+	reg, err := loader.New(loader.Options{
+		Dir: dir,
+		NewExecutable: func(s *loader.Schema) graphql.ExecutableSchema {
+			return dynamic.New(dynamic.Config{Schema: s.AST})
+		},
+		NewHandler: func(string, graphql.ExecutableSchema) http.Handler { return http.NotFoundHandler() },
+		Logger:     slog.New(slog.DiscardHandler),
+		NewUpstream: func(_ string, _ map[string]string, name string, spec upstream.Spec) (*upstream.Client, error) {
+			if fail.Load() {
+				return nil, errors.New("no client today")
+			}
+			return upstream.New(name, spec, upstream.Options{})
+		},
+	})
+	require.NoError(t, err)
+	_, ok := reg.Lookup("shop")
+	require.False(t, ok)
+	require.Contains(t, reg.States()[0].Error, "no client today")
+
+	fail.Store(false)
+	_, ok = reg.Lookup("shop")
+	require.False(t, ok, "without a reload, a failed compile is not tried on every lookup")
+	require.ErrorContains(t, reg.Reload(), "no client today", "shown until it compiles")
+	_, ok = reg.Lookup("shop")
+	require.True(t, ok, "a reload tries the same files again")
+	require.Empty(t, reg.States()[0].Error)
 }

@@ -93,9 +93,14 @@ func (r *Registry) upstreams(src *tenantSource, rt *Runtime) (map[string]*upstre
 		closeAll(clients)
 		return nil, err
 	}
-	if err := r.checkUpstreamTypes(src.id, rt.Schema.Authoring, used, clients); err != nil {
-		closeAll(clients)
-		return nil, err
+	// Sources that compiled before were checked then: an upstream that
+	// answers otherwise for a moment (a rolling deploy) must not take a
+	// tenant that compiles again after an eviction out of service.
+	if !src.typesChecked.Load() {
+		if err := r.checkUpstreamTypes(src.id, rt.Schema.Authoring, used, clients); err != nil {
+			closeAll(clients)
+			return nil, err
+		}
 	}
 	return clients, nil
 }

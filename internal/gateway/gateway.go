@@ -271,6 +271,12 @@ func (g *gateway) tenant(w http.ResponseWriter, r *http.Request) (*loader.Tenant
 		panic("gateway: authenticated request without a tenant")
 	}
 	logTenant(r.Context(), id)
+	if e, ok := g.opts.Registry.Entry(id); ok && e.Config.Status != loader.StatusActive {
+		// Without compiling its schema, which it may not use.
+		logError(r.Context(), apperr.TenantSuspended)
+		apperr.Write(w, http.StatusForbidden, &apperr.Error{Code: apperr.TenantSuspended, Message: "tenant " + strconv.Quote(id) + " is suspended"})
+		return nil, false
+	}
 	t, ok := g.opts.Registry.Lookup(id)
 	switch {
 	case !ok && g.opts.Registry.Known(id):
@@ -280,10 +286,6 @@ func (g *gateway) tenant(w http.ResponseWriter, r *http.Request) (*loader.Tenant
 	case !ok:
 		logError(r.Context(), apperr.TenantUnknown)
 		apperr.Write(w, http.StatusForbidden, &apperr.Error{Code: apperr.TenantUnknown, Message: "tenant " + strconv.Quote(id) + " is not registered"})
-		return nil, false
-	case t.Config.Status != loader.StatusActive:
-		logError(r.Context(), apperr.TenantSuspended)
-		apperr.Write(w, http.StatusForbidden, &apperr.Error{Code: apperr.TenantSuspended, Message: "tenant " + strconv.Quote(id) + " is suspended"})
 		return nil, false
 	}
 	return t, true

@@ -321,11 +321,18 @@ func wrapContext(ctx context.Context, err error) error {
 	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
 		return fmt.Errorf("%w: %w", cerr, err)
 	}
-	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.Code == queryCanceled {
+	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.Code == queryCanceled && hasDeadline(ctx) {
 		// The statement timeout fired a moment before ctx's deadline.
 		return fmt.Errorf("%w: %w", context.DeadlineExceeded, err)
 	}
 	return err
+}
+
+// hasDeadline reports whether ctx has a deadline, which set a statement
+// timeout (see tenantBatch).
+func hasDeadline(ctx context.Context) bool {
+	_, ok := ctx.Deadline()
+	return ok
 }
 
 // queryCanceled is the SQLSTATE of a statement cancelled by a statement

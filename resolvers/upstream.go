@@ -17,6 +17,10 @@ import (
 	"github.com/tenantgraph/tenantgraph/loader"
 )
 
+// The executor reads the fields of an upstream's answer through
+// dynamic.Object.
+var _ dynamic.Object = (*upstream.Object)(nil)
+
 // upstreamBatches returns a batch for each upstream that fields of s are
 // resolved by: the goods of a request level are sent to the upstream in
 // one _entities query, with the fields they select. The upstream's client

@@ -177,7 +177,7 @@ type member struct {
 }
 
 // jsonDecoder decodes JSON text s into the values encoding/json gives
-// for any, with numbers as json.Number. The members and elements of the
+// for any, with numbers as json.Number and objects as *Object. The members and elements of the
 // objects and arrays being decoded wait on stacks shared by all levels,
 // so that each slice is made once, at its size; objects and their fields
 // are taken from slabs.

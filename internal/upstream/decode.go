@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -123,6 +124,10 @@ type entityList []*Object
 // never a panic.
 func (l *entityList) UnmarshalJSON(b []byte) error {
 	d := jsonDecoder{s: string(b)}
+	// The first slabs are made for as many objects as the text has '{'
+	// and fields as it has ':' (more if strings hold some), which is
+	// all of them in most answers.
+	d.slabs = [2]int{min(strings.Count(d.s, "{"), maxSlab), min(strings.Count(d.s, ":"), maxSlab)}
 	d.space()
 	if d.literal("null") {
 		*l = nil
@@ -177,10 +182,10 @@ type member struct {
 }
 
 // jsonDecoder decodes JSON text s into the values encoding/json gives
-// for any, with numbers as json.Number and objects as *Object. The members and elements of the
-// objects and arrays being decoded wait on stacks shared by all levels,
-// so that each slice is made once, at its size; objects and their fields
-// are taken from slabs.
+// for any, with numbers as json.Number and objects as *Object. The
+// members and elements of the objects and arrays being decoded wait on
+// stacks shared by all levels, so that each slice is made once, at its
+// size; objects and their fields are taken from slabs.
 type jsonDecoder struct {
 	s        string
 	i        int
@@ -188,7 +193,7 @@ type jsonDecoder struct {
 	elements []any
 	objects  []Object // the slab the next objects are taken from
 	fields   []Field  // the slab the next objects' fields are taken from
-	// slabs is the size of the last slab of objects, and of fields:
+	// slabs is the size of the next slab of objects, and of fields:
 	// each slab is twice the last, up to maxSlab.
 	slabs [2]int
 }
@@ -197,11 +202,18 @@ type jsonDecoder struct {
 // object has more fields.
 const maxSlab = 1024
 
+// slab returns the size of the next slab of objects (k = 0) or fields
+// (k = 1), at least 16.
+func (d *jsonDecoder) slab(k int) int {
+	n := max(d.slabs[k], 16)
+	d.slabs[k] = min(2*n, maxSlab)
+	return n
+}
+
 // object returns an Object of ms, from the decoder's slabs.
 func (d *jsonDecoder) object(ms []member) *Object {
 	if len(d.objects) == 0 {
-		d.slabs[0] = min(max(2*d.slabs[0], 16), maxSlab)
-		d.objects = make([]Object, d.slabs[0])
+		d.objects = make([]Object, d.slab(0))
 	}
 	o := &d.objects[0]
 	d.objects = d.objects[1:]
@@ -210,8 +222,7 @@ func (d *jsonDecoder) object(ms []member) *Object {
 		return o
 	}
 	if len(d.fields) < n {
-		d.slabs[1] = min(max(2*d.slabs[1], 32), maxSlab)
-		d.fields = make([]Field, max(n, d.slabs[1]))
+		d.fields = make([]Field, max(n, d.slab(1)))
 	}
 	fs := d.fields[:n:n]
 	d.fields = d.fields[n:]

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -69,6 +71,31 @@ func TestEntityListDecodesAsEncodingJSON(t *testing.T) {
 		if wantErr == nil && !reflect.DeepEqual(want, asMaps(got)) {
 			t.Errorf("%s:\n got %#v\nwant %#v", text, got, want)
 		}
+	}
+}
+
+// Lists longer than a slab decode as encoding/json decodes them, with
+// objects of all sizes and strings that hold '{' and ':'.
+func TestEntityListAcrossSlabs(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("[")
+	for i := range 3000 {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"stock":%d,"note":"{a:b}","warehouse":{"code":"W%d","tags":[{}, {"x":%d}]}`, i, i, i)
+		for k := range i % 40 {
+			fmt.Fprintf(&b, `,"f%d":%d`, k, k)
+		}
+		b.WriteString("}")
+	}
+	b.WriteString("]")
+	want, wantErr, got, gotErr := decodeBoth(b.String())
+	if wantErr != nil || gotErr != nil {
+		t.Fatalf("encoding/json: %v; entityList: %v", wantErr, gotErr)
+	}
+	if !reflect.DeepEqual(want, asMaps(got)) {
+		t.Error("entityList decodes a long list differently from encoding/json")
 	}
 }
 

@@ -17,6 +17,10 @@ import (
 	"github.com/tenantgraph/tenantgraph/loader"
 )
 
+// The executor reads the fields of an upstream's answer through
+// dynamic.Object.
+var _ dynamic.Object = (*upstream.Object)(nil)
+
 // upstreamBatches returns a batch for each upstream that fields of s are
 // resolved by: the goods of a request level are sent to the upstream in
 // one _entities query, with the fields they select. The upstream's client
@@ -37,9 +41,9 @@ func upstreamBatches(s *loader.Schema) []*dynamic.Batch {
 // upstream reports for a goods or one of its fields fails that goods or
 // that field alone. Clients learn the upstream's name, never its URL or
 // what it said.
-func upstreamResolver(name string) func(context.Context, []any, []graphql.CollectedField) ([]map[string]any, []error) {
-	return func(ctx context.Context, parents []any, fields []graphql.CollectedField) ([]map[string]any, []error) {
-		fail := func(err error) ([]map[string]any, []error) {
+func upstreamResolver(name string) func(context.Context, []any, []graphql.CollectedField) ([]dynamic.Object, []error) {
+	return func(ctx context.Context, parents []any, fields []graphql.CollectedField) ([]dynamic.Object, []error) {
+		fail := func(err error) ([]dynamic.Object, []error) {
 			errs := make([]error, len(parents))
 			for i := range errs {
 				errs[i] = err
@@ -76,17 +80,18 @@ func upstreamResolver(name string) func(context.Context, []any, []graphql.Collec
 		case err != nil:
 			return fail(err)
 		}
-		values := make([]map[string]any, len(parents))
+		values := make([]dynamic.Object, len(parents))
 		var errs []error // made at the first error
 		for i, res := range results {
 			v, err := entityValues(name, res)
-			values[i] = v
 			if err != nil {
 				if errs == nil {
 					errs = make([]error, len(parents))
 				}
 				errs[i] = err
+				continue
 			}
+			values[i] = v
 		}
 		return values, errs
 	}
@@ -95,7 +100,7 @@ func upstreamResolver(name string) func(context.Context, []any, []graphql.Collec
 // entityValues returns the values of an entity's fields, with the error of
 // a field the upstream reported one for in its place (the executor makes
 // it a field error), or the error of the whole entity.
-func entityValues(name string, res upstream.Result) (map[string]any, error) {
+func entityValues(name string, res upstream.Result) (*upstream.Object, error) {
 	var whole bool
 	for _, e := range res.Errors {
 		if len(e.Path) == 0 {
@@ -108,10 +113,10 @@ func entityValues(name string, res upstream.Result) (map[string]any, error) {
 	if len(res.Errors) == 0 {
 		return res.Data, nil
 	}
-	values := maps.Clone(res.Data) // res.Data is shared by equal ids
+	values := res.Data // shared by equal ids: With copies it
 	for _, e := range res.Errors {
 		if field, ok := e.Path[0].(string); ok {
-			values[field] = unavailable(name, e)
+			values = values.With(field, unavailable(name, e))
 		}
 	}
 	return values, nil

@@ -20,14 +20,15 @@ type Batch struct {
 	Type   string
 	Fields []string
 	// Resolve returns, for each of parents (values of Type, in order,
-	// distinct), the values of the fields by name, completed like values
-	// read from an object (a value that is an error is that field's
-	// error); or, in errs, an error for that parent, which
+	// distinct), an Object whose FieldValue gives the values of the
+	// fields, completed like values read from an object (a value that is
+	// an error is that field's error; a nil Object has only nulls); or,
+	// in errs, an error for that parent, which
 	// is reported at the path of each of its fields that fields selects,
 	// with null. fields are the batch's fields that the request selects of
 	// the parents, with their selection sets; a field selected under two
 	// aliases appears twice. Resolve may be called concurrently.
-	Resolve func(ctx context.Context, parents []any, fields []graphql.CollectedField) (values []map[string]any, errs []error)
+	Resolve func(ctx context.Context, parents []any, fields []graphql.CollectedField) (values []Object, errs []error)
 }
 
 // batchPlan is a batch whose fields a plan selects. Plans are an
@@ -43,7 +44,7 @@ type batchPlan struct {
 // batchResult is what a batch resolved for one parent; until done is
 // set, under the execution's batchMu, the batch is resolving it.
 type batchResult struct {
-	values map[string]any
+	values Object
 	err    error
 	done   bool
 }
@@ -176,7 +177,10 @@ func (ex *execution) batchField(ctx context.Context, cd int, w *writer, pf *plan
 		w.null()
 		return !pf.nonNull
 	}
-	v := r.values[pf.info.name]
+	var v any
+	if r.values != nil {
+		v = r.values.FieldValue(pf.info.name)
+	}
 	if err, ok := v.(error); ok {
 		addError(ctx, fieldErrorAt(pf, w.astPath(), err))
 		w.null()

@@ -42,14 +42,19 @@ type batchCalls struct {
 	names [][]string // the names of each call's fields
 }
 
-func (c *batchCalls) resolve(_ context.Context, parents []any, fields []graphql.CollectedField) ([]map[string]any, []error) {
+// fieldMap is a dynamic.Object of its entries.
+type fieldMap map[string]any
+
+func (m fieldMap) FieldValue(name string) any { return m[name] }
+
+func (c *batchCalls) resolve(_ context.Context, parents []any, fields []graphql.CollectedField) ([]dynamic.Object, []error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var ss, names []string
 	for _, f := range fields {
 		names = append(names, f.Alias+":"+f.Name)
 	}
-	values := make([]map[string]any, len(parents))
+	values := make([]dynamic.Object, len(parents))
 	errs := make([]error, len(parents))
 	for i, p := range parents {
 		n := p.(*node)
@@ -58,7 +63,7 @@ func (c *batchCalls) resolve(_ context.Context, parents []any, fields []graphql.
 			errs[i] = errors.New("no value for bad")
 			continue
 		}
-		values[i] = map[string]any{"resolved": "r-" + n.s, "nresolved": "n-" + n.s}
+		values[i] = fieldMap{"resolved": "r-" + n.s, "nresolved": "n-" + n.s}
 	}
 	c.calls = append(c.calls, ss)
 	c.names = append(c.names, names)

@@ -73,6 +73,9 @@ type memo struct {
 
 	resolved []byte // the resolved configuration issuer was built from; nil if none was
 	issuer   *auth.TenantIssuer
+
+	decodedFrom []byte    // the resolved configuration decoded is of; nil if none was
+	decoded     *Resolved // shared by the callers of Resolver.shared: read-only
 }
 
 var _ auth.Issuers = (*Resolver)(nil)
@@ -106,6 +109,41 @@ func (r *Resolver) Resolve(ctx context.Context, tenantID string) (*Resolved, err
 	return decode(t.ID, raw)
 }
 
+// shared returns the resolved configuration of the tenant, as Resolve
+// does, but decoded once per version of the cached configuration and
+// shared by every caller, who must not modify it: the per-call path of
+// Secret, which otherwise would check and decode the configuration's
+// JSON at every upstream call.
+func (r *Resolver) shared(ctx context.Context, tenantID string) (*Resolved, error) {
+	t, ok := r.registry.Entry(tenantID)
+	if !ok {
+		return nil, fmt.Errorf("%w %q", ErrUnknownTenant, tenantID)
+	}
+	m := r.memo(t)
+	raw, err := r.cache.Get(ctx, t.ID, m.key, m.load)
+	if err == nil && m.decoded != nil && bytes.Equal(m.decodedFrom, raw) {
+		return m.decoded, nil // the common case: nothing to check or decode
+	}
+	if err == nil {
+		raw, err = r.checked(ctx, m, raw)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("resolve configuration of tenant %q: %w", t.ID, err)
+	}
+	res, err := decode(t.ID, raw)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if cur := r.tenants[t.ID]; cur.tenant.ConfigHash == t.ConfigHash {
+		next := *cur
+		next.decodedFrom, next.decoded = raw, res
+		r.tenants[t.ID] = &next
+	}
+	return res, nil
+}
+
 // memo returns the memo of t, making one if t is new or was reloaded.
 func (r *Resolver) memo(t loader.Entry) *memo {
 	r.mu.Lock()
@@ -119,6 +157,7 @@ func (r *Resolver) memo(t loader.Entry) *memo {
 		// The issuer stays valid as long as the resolved configuration,
 		// which names the files' hash, is the same.
 		next.resolved, next.issuer = m.resolved, m.issuer
+		next.decodedFrom, next.decoded = m.decodedFrom, m.decoded
 	}
 	r.tenants[t.ID] = next
 	return next
@@ -249,7 +288,7 @@ func (r *Resolver) Refresh(ctx context.Context, tenantID string) error {
 // tenant's upstream clients resolve the secrets of their headers with.
 func Secret(ctx context.Context, configs *Resolver, sources *secrets.Resolver, tenantID, name, ref string) (string, error) {
 	if configs != nil {
-		res, err := configs.Resolve(ctx, tenantID)
+		res, err := configs.shared(ctx, tenantID)
 		if err == nil {
 			v, ok := res.Secrets[name]
 			if !ok {

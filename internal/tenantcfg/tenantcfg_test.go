@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -47,6 +48,7 @@ func setup(t testing.TB) (*tenantcfg.Resolver, *atomic.Int64) {
 type fixture struct {
 	r        *tenantcfg.Resolver
 	calls    *atomic.Int64 // calls of the secret provider
+	rotation *atomic.Int64 // the provider's secrets' version: 0, then rotated
 	reg      *loader.Registry
 	cacheCfg cache.Config // of the Resolver's cache
 	logs     *bytes.Buffer
@@ -65,11 +67,15 @@ func newFixture(t testing.TB) *fixture {
 	})
 	require.NoError(t, err)
 
-	var calls atomic.Int64
+	var calls, rotation atomic.Int64
 	sr := secrets.NewResolver(func(string) (string, bool) { return "", false })
 	sr.Register("count", secrets.ProviderFunc(func(_ context.Context, name string) (secrets.Value, error) {
 		calls.Add(1)
-		return secrets.Value(name + "-secret-of-at-least-32-bytes-long!"), nil
+		v := name + "-secret-of-at-least-32-bytes-long!"
+		if n := rotation.Load(); n > 0 {
+			v += "-rotated-" + strconv.FormatInt(n, 10)
+		}
+		return secrets.Value(v), nil
 	}))
 
 	url, prefix := testenv.RedisURL(t)
@@ -83,7 +89,7 @@ func newFixture(t testing.TB) *fixture {
 	t.Cleanup(func() { c.Close() })
 	var logs bytes.Buffer
 	r := tenantcfg.New(reg, sr, c, slog.New(slog.NewTextHandler(&logs, nil)))
-	return &fixture{r: r, calls: &calls, reg: reg, cacheCfg: cfg, logs: &logs}
+	return &fixture{r: r, calls: &calls, rotation: &rotation, reg: reg, cacheCfg: cfg, logs: &logs}
 }
 
 func TestConcurrentFirstRequestsResolveOnce(t *testing.T) {
@@ -120,7 +126,7 @@ func TestConcurrentFirstRequestsResolveOnce(t *testing.T) {
 // A cached configuration that opens but does not decode (written by
 // another version, say) is dropped and resolved again, never served.
 func TestUndecodableCachedConfigIsResolvedAgain(t *testing.T) {
-	for _, via := range []string{"Resolve", "Issuer"} {
+	for _, via := range []string{"Resolve", "Issuer", "Secret"} {
 		t.Run(via, func(t *testing.T) {
 			f := newFixture(t)
 			globex, ok := f.reg.Lookup("globex")
@@ -135,11 +141,16 @@ func TestUndecodableCachedConfigIsResolvedAgain(t *testing.T) {
 			})
 			require.NoError(t, err)
 
-			if via == "Resolve" {
+			switch via {
+			case "Resolve":
 				res, err := f.r.Resolve(t.Context(), "globex")
 				require.NoError(t, err)
 				require.Equal(t, "erp-secret-of-at-least-32-bytes-long!", string(res.Secrets["erp"]))
-			} else {
+			case "Secret":
+				v, err := tenantcfg.Secret(t.Context(), f.r, nil, "globex", "erp", "count:erp")
+				require.NoError(t, err)
+				require.Equal(t, "erp-secret-of-at-least-32-bytes-long!", v)
+			default:
 				ti, err := f.r.Issuer(t.Context(), "https://id.globex.example/")
 				require.NoError(t, err)
 				require.Equal(t, "globex", ti.TenantID())
@@ -183,4 +194,34 @@ func TestResolve(t *testing.T) {
 	require.NoError(t, err)
 	require.EqualValues(t, 4, calls.Load(), "a refresh resolves the secrets again")
 	require.Equal(t, a.Issuer(), c.Issuer())
+}
+
+// Secret serves a tenant's secrets from its resolved configuration,
+// decoded once and then shared, and a secret rotated at its source from
+// the refresh on.
+func TestSecret(t *testing.T) {
+	f := newFixture(t)
+	secret := func(name string) (string, error) {
+		return tenantcfg.Secret(t.Context(), f.r, nil, "globex", name, "count:"+name)
+	}
+	for range 3 {
+		v, err := secret("erp")
+		require.NoError(t, err)
+		require.Equal(t, "erp-secret-of-at-least-32-bytes-long!", v)
+	}
+	require.EqualValues(t, 2, f.calls.Load(), "the secrets are resolved once")
+	_, err := secret("missing")
+	require.ErrorContains(t, err, `tenant "globex" has no secret "missing"`)
+
+	f.rotation.Store(1)
+	v, err := secret("erp")
+	require.NoError(t, err)
+	require.Equal(t, "erp-secret-of-at-least-32-bytes-long!", v, "served from the cache until a refresh")
+	require.NoError(t, f.r.Refresh(t.Context(), "globex"))
+	v, err = secret("erp")
+	require.NoError(t, err)
+	require.Equal(t, "erp-secret-of-at-least-32-bytes-long!-rotated-1", v, "the rotated secret from the refresh on")
+	res, err := f.r.Resolve(t.Context(), "globex")
+	require.NoError(t, err)
+	require.Equal(t, "signing-secret-of-at-least-32-bytes-long!-rotated-1", string(res.Secrets["signingKey"]))
 }

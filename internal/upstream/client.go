@@ -167,10 +167,11 @@ type Result struct {
 	// Data holds the entity's selected fields, by field name (not by
 	// the client's alias): JSON values as encoding/json decodes them
 	// into any, but with numbers as json.Number, so that an Int stays
-	// exact and a Float keeps its digits. Data is nil when the upstream
-	// answered null for the entity. The results of equal ids share Data
-	// and Errors: treat them as read-only.
-	Data map[string]any
+	// exact and a Float keeps its digits, and objects as *Object. Data
+	// is nil when the upstream answered null for the entity. The
+	// results of equal ids share Data and Errors: treat them as
+	// read-only.
+	Data *Object
 	// Errors are the errors the upstream reported for the entity or its
 	// fields, each an *EntityError.
 	Errors []*EntityError
@@ -195,7 +196,7 @@ type entitiesData struct {
 // forwarded. Arguments are forwarded as variables of the upstream
 // request, typed as their definitions say, so sel must come from a
 // validated document. The same field selected twice with different
-// arguments can't be forwarded (Result.Data is keyed by field name).
+// arguments can't be forwarded (Result.Data is read by field name).
 // Each distinct id is sent once, in order of first appearance.
 //
 // Entities returns an error matching ErrSelection if sel can't be
@@ -227,7 +228,7 @@ func (c *Client) Entities(ctx context.Context, typename string, ids []string, se
 	if query == "" {
 		results := make([]Result, len(ids))
 		for i := range results {
-			results[i].Data = map[string]any{}
+			results[i].Data = &Object{}
 		}
 		return results, nil
 	}

@@ -28,7 +28,7 @@ func TestEntitiesBatchesInOneRequest(t *testing.T) {
 	require.Equal(t, 1, s.Hits(), "one request for 100 entities")
 	require.Len(t, res, 100)
 	for i, id := range in {
-		require.Equal(t, want(id), res[i].Data, id)
+		require.Equal(t, want(id), upstream.AsMap(res[i].Data), id)
 		require.Empty(t, res[i].Errors, id)
 	}
 	req, _ := s.Last()
@@ -44,7 +44,7 @@ func TestEntitiesOrderAndDuplicates(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, res, len(in))
 	for i, id := range in {
-		require.Equal(t, want(id), res[i].Data, "result %d", i)
+		require.Equal(t, want(id), upstream.AsMap(res[i].Data), "result %d", i)
 	}
 	req, _ := s.Last()
 	require.Equal(t, []any{
@@ -65,7 +65,7 @@ func TestEntitiesNumbersStayExact(t *testing.T) {
 	c := newClient(t, upstream.Spec{URLs: []string{s.URL()}}, upstream.Options{})
 	res, err := c.Entities(context.Background(), "Goods", []string{"big"}, selection(t, `{ goodsList(ids: []) { stock } }`), nil)
 	require.NoError(t, err)
-	require.Equal(t, json.Number("2147483647"), res[0].Data["stock"])
+	require.Equal(t, json.Number("2147483647"), res[0].Data.FieldValue("stock"))
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -84,9 +84,9 @@ func TestEntitiesPerEntityErrors(t *testing.T) {
 	res, err := c.Entities(context.Background(), "Goods", in, selection(t, stockAndWarehouse), nil)
 	require.NoError(t, err, "errors of some entities are no failure of the call")
 
-	require.Equal(t, want("a"), res[0].Data)
+	require.Equal(t, want("a"), upstream.AsMap(res[0].Data))
 	require.Empty(t, res[0].Errors)
-	require.Equal(t, want("b"), res[4].Data)
+	require.Equal(t, want("b"), upstream.AsMap(res[4].Data))
 	require.Empty(t, res[4].Errors)
 
 	// gqlgen reports an entity it can't resolve at ["_entities"], with
@@ -101,7 +101,7 @@ func TestEntitiesPerEntityErrors(t *testing.T) {
 
 	// A field's error, at ["_entities", 2, "warehouse"], goes to that
 	// field of that entity.
-	require.Equal(t, map[string]any{"stock": json.Number("3"), "warehouse": nil}, res[2].Data)
+	require.Equal(t, map[string]any{"stock": json.Number("3"), "warehouse": nil}, upstream.AsMap(res[2].Data))
 	require.Len(t, res[2].Errors, 1)
 	require.Equal(t, []any{"warehouse"}, res[2].Errors[0].Path)
 	require.Equal(t, `upstream "inventory" reported an error at warehouse`, res[2].Errors[0].Error())
@@ -137,8 +137,8 @@ func TestFailover(t *testing.T) {
 			defer cancel()
 			res, err := c.Entities(ctx, "Goods", []string{"a", "b"}, selection(t, stockAndWarehouse), nil)
 			require.NoError(t, err)
-			require.Equal(t, want("a"), res[0].Data)
-			require.Equal(t, want("b"), res[1].Data)
+			require.Equal(t, want("a"), upstream.AsMap(res[0].Data))
+			require.Equal(t, want("b"), upstream.AsMap(res[1].Data))
 			require.Equal(t, 1, good.Hits())
 			require.Contains(t, logs.Text(), "upstream attempt failed")
 			require.Contains(t, logs.Text(), "url="+bad)
@@ -335,7 +335,7 @@ func TestAttemptTimeout(t *testing.T) {
 	start := time.Now()
 	res, err := c.Entities(ctx, "Goods", []string{"a"}, selection(t, stockAndWarehouse), nil)
 	require.NoError(t, err)
-	require.Equal(t, want("a"), res[0].Data)
+	require.Equal(t, want("a"), upstream.AsMap(res[0].Data))
 	require.Less(t, time.Since(start), 5*time.Second)
 	require.Equal(t, 1, c.Status()[0].Failures, "the URL's own timeout counts against it")
 }
@@ -472,7 +472,7 @@ func TestDocument(t *testing.T) {
 	  goodsList(ids: []) { stock @skip(if: $no) }
 	}`), map[string]any{"no": true})
 	require.NoError(t, err)
-	require.Equal(t, []upstream.Result{{Data: map[string]any{}}, {Data: map[string]any{}}}, res)
+	require.Equal(t, []upstream.Result{{Data: upstream.NewObject()}, {Data: upstream.NewObject()}}, res)
 	require.Equal(t, 2, s.Hits())
 }
 

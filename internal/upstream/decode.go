@@ -4,28 +4,130 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"unicode/utf8"
 )
 
+// Object is an object of an upstream's answer: an entity, or the value
+// of a field of an object type. It holds its fields in a slice, read by
+// name: an entity has the few fields a request selects, where a map would
+// cost two allocations and a hash per read. It implements
+// dynamic.Object. An Object is read-only: the results of equal ids share
+// it.
+type Object struct {
+	fields []Field
+}
+
+// Field is a field of an Object: its name (the field's, never an alias)
+// and its value, a JSON value as encoding/json decodes it into any but
+// with numbers as json.Number and objects as *Object.
+type Field struct {
+	Name  string
+	Value any
+}
+
+// NewObject returns an Object of fields, which it keeps; of fields with
+// the same name, the last is the Object's.
+func NewObject(fields ...Field) *Object {
+	return &Object{fields: dedupe(fields)}
+}
+
+// FieldValue returns the value of the field name of o, or nil if o has
+// no such field (or o is nil).
+func (o *Object) FieldValue(name string) any {
+	if o == nil {
+		return nil
+	}
+	for i := range o.fields {
+		if o.fields[i].Name == name {
+			return o.fields[i].Value
+		}
+	}
+	return nil
+}
+
+// Fields returns the fields of o, in the order their names first
+// appeared in the answer. The slice is o's: don't modify it.
+func (o *Object) Fields() []Field {
+	if o == nil {
+		return nil
+	}
+	return o.fields
+}
+
+// With returns a copy of o whose field name has the value v, added if o
+// has no such field.
+func (o *Object) With(name string, v any) *Object {
+	fs := make([]Field, len(o.Fields()), len(o.Fields())+1)
+	copy(fs, o.Fields())
+	for i := range fs {
+		if fs[i].Name == name {
+			fs[i].Value = v
+			return &Object{fields: fs}
+		}
+	}
+	return &Object{fields: append(fs, Field{name, v})}
+}
+
+// dedupe keeps the first position and last value of each name in fs, as
+// encoding/json's map keeps the last of equal keys, and returns what is
+// left of fs.
+func dedupe(fs []Field) []Field {
+	if len(fs) < 2 {
+		return fs
+	}
+	out := fs[:0]
+	if len(fs) <= 16 {
+	next:
+		for _, f := range fs {
+			for i := range out {
+				if out[i].Name == f.Name {
+					out[i].Value = f.Value
+					continue next
+				}
+			}
+			out = append(out, f)
+		}
+	} else {
+		index := make(map[string]int, len(fs))
+		for _, f := range fs {
+			if i, ok := index[f.Name]; ok {
+				out[i].Value = f.Value
+				continue
+			}
+			index[f.Name] = len(out)
+			out = append(out, f)
+		}
+	}
+	clear(fs[len(out):])
+	return out
+}
+
 // entityList is the _entities of a response. It decodes as encoding/json
-// decodes into []map[string]any with UseNumber (objects as
-// map[string]any, arrays as []any, numbers as json.Number, strings,
-// bools and nil), at a fraction of the cost: encoding/json builds every
-// map through reflection, grows it entry by entry and allocates every
-// key, string and number, while entityList makes each map at its size
-// and takes keys, strings and numbers as substrings of one copy of the
-// list's text. A string with escapes or non-ASCII bytes is unquoted by
-// encoding/json itself, so every value is exactly what it would give.
+// decodes into []map[string]any with UseNumber (arrays as []any, numbers
+// as json.Number, strings, bools and nil), but with objects as *Object,
+// at a fraction of the cost: encoding/json builds every map through
+// reflection, grows it entry by entry and allocates every key, string
+// and number, while entityList takes the objects and their fields from
+// slabs made a few at a time, and keys, strings and numbers as
+// substrings of one copy of the list's text. A string with escapes or
+// non-ASCII bytes is unquoted by encoding/json itself, so every value is
+// exactly what it would give.
 //
-// Those substrings keep the whole text alive while any of them is: the
-// results of one call are read once, by the request that made it.
-type entityList []map[string]any
+// Those substrings and slabs stay alive while any value taken from them
+// is: the results of one call are read once, by the request that made
+// it.
+type entityList []*Object
 
 // UnmarshalJSON decodes b, the text encoding/json hands an Unmarshaler,
 // which it has checked is JSON; anything else is refused with an error,
 // never a panic.
 func (l *entityList) UnmarshalJSON(b []byte) error {
 	d := jsonDecoder{s: string(b)}
+	// The first slabs are made for as many objects as the text has '{'
+	// and fields as it has ':' (more if strings hold some), which is
+	// all of them in most answers.
+	d.slabs = [2]int{min(strings.Count(d.s, "{"), maxSlab), min(strings.Count(d.s, ":"), maxSlab)}
 	d.space()
 	if d.literal("null") {
 		*l = nil
@@ -63,7 +165,7 @@ func (l *entityList) UnmarshalJSON(b []byte) error {
 	}
 	out := make(entityList, len(d.elements))
 	for i, e := range d.elements {
-		out[i], _ = e.(map[string]any)
+		out[i], _ = e.(*Object)
 	}
 	*l = out
 	return d.end()
@@ -80,14 +182,55 @@ type member struct {
 }
 
 // jsonDecoder decodes JSON text s into the values encoding/json gives
-// for any, with numbers as json.Number. The members and elements of the
-// objects and arrays being decoded wait on stacks shared by all levels,
-// so that each map and slice is made once, at its size.
+// for any, with numbers as json.Number and objects as *Object. The
+// members and elements of the objects and arrays being decoded wait on
+// stacks shared by all levels, so that each slice is made once, at its
+// size; objects and their fields are taken from slabs.
 type jsonDecoder struct {
 	s        string
 	i        int
 	members  []member
 	elements []any
+	objects  []Object // the slab the next objects are taken from
+	fields   []Field  // the slab the next objects' fields are taken from
+	// slabs is the size of the next slab of objects, and of fields:
+	// each slab is twice the last, up to maxSlab.
+	slabs [2]int
+}
+
+// maxSlab is the most objects or fields a slab is made for, unless one
+// object has more fields.
+const maxSlab = 1024
+
+// slab returns the size of the next slab of objects (k = 0) or fields
+// (k = 1), at least 16.
+func (d *jsonDecoder) slab(k int) int {
+	n := max(d.slabs[k], 16)
+	d.slabs[k] = min(2*n, maxSlab)
+	return n
+}
+
+// object returns an Object of ms, from the decoder's slabs.
+func (d *jsonDecoder) object(ms []member) *Object {
+	if len(d.objects) == 0 {
+		d.objects = make([]Object, d.slab(0))
+	}
+	o := &d.objects[0]
+	d.objects = d.objects[1:]
+	n := len(ms)
+	if n == 0 {
+		return o
+	}
+	if len(d.fields) < n {
+		d.fields = make([]Field, max(n, d.slab(1)))
+	}
+	fs := d.fields[:n:n]
+	d.fields = d.fields[n:]
+	for i, m := range ms {
+		fs[i] = Field{m.key, m.value}
+	}
+	o.fields = dedupe(fs)
+	return o
 }
 
 // value decodes the value at d.i, depth levels down.
@@ -127,13 +270,10 @@ func (d *jsonDecoder) value(depth int) (any, error) {
 			}
 		}
 		ms := d.members[base:]
-		m := make(map[string]any, len(ms))
-		for _, kv := range ms {
-			m[kv.key] = kv.value // the last of equal keys wins, as in encoding/json
-		}
+		o := d.object(ms)
 		clear(ms)
 		d.members = d.members[:base]
-		return m, nil
+		return o, nil
 	case c == '[':
 		d.i++
 		base := len(d.elements)

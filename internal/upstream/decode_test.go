@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -66,9 +68,34 @@ func TestEntityListDecodesAsEncodingJSON(t *testing.T) {
 			t.Errorf("%s: encoding/json: %v; entityList: %v", text, wantErr, gotErr)
 			continue
 		}
-		if wantErr == nil && !reflect.DeepEqual(want, []map[string]any(got)) {
+		if wantErr == nil && !reflect.DeepEqual(want, asMaps(got)) {
 			t.Errorf("%s:\n got %#v\nwant %#v", text, got, want)
 		}
+	}
+}
+
+// Lists longer than a slab decode as encoding/json decodes them, with
+// objects of all sizes and strings that hold '{' and ':'.
+func TestEntityListAcrossSlabs(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("[")
+	for i := range 3000 {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"stock":%d,"note":"{a:b}","warehouse":{"code":"W%d","tags":[{}, {"x":%d}]}`, i, i, i)
+		for k := range i % 40 {
+			fmt.Fprintf(&b, `,"f%d":%d`, k, k)
+		}
+		b.WriteString("}")
+	}
+	b.WriteString("]")
+	want, wantErr, got, gotErr := decodeBoth(b.String())
+	if wantErr != nil || gotErr != nil {
+		t.Fatalf("encoding/json: %v; entityList: %v", wantErr, gotErr)
+	}
+	if !reflect.DeepEqual(want, asMaps(got)) {
+		t.Error("entityList decodes a long list differently from encoding/json")
 	}
 }
 
@@ -91,8 +118,86 @@ func FuzzEntityList(f *testing.F) {
 		if gotErr != nil {
 			t.Fatalf("%q: entityList fails where encoding/json decodes: %v", text, gotErr)
 		}
-		if !reflect.DeepEqual(want, []map[string]any(got)) {
+		if !reflect.DeepEqual(want, asMaps(got)) {
 			t.Fatalf("%q:\n got %#v\nwant %#v", text, got, want)
 		}
 	})
+}
+
+// AsMap is asMap, for the black-box tests.
+var AsMap = asMap
+
+// asMaps returns l as encoding/json decodes it into []map[string]any.
+func asMaps(l entityList) []map[string]any {
+	if l == nil {
+		return nil
+	}
+	out := make([]map[string]any, len(l))
+	for i, o := range l {
+		out[i] = asMap(o)
+	}
+	return out
+}
+
+// asMap returns o as encoding/json decodes it into map[string]any: nil
+// if o is nil.
+func asMap(o *Object) map[string]any {
+	if o == nil {
+		return nil
+	}
+	m := make(map[string]any, len(o.Fields()))
+	for _, f := range o.Fields() {
+		m[f.Name] = asValue(f.Value)
+	}
+	return m
+}
+
+func asValue(v any) any {
+	switch x := v.(type) {
+	case *Object:
+		return asMap(x)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = asValue(e)
+		}
+		return out
+	}
+	return v
+}
+
+func TestObject(t *testing.T) {
+	o := NewObject(Field{"a", 1}, Field{"b", 2}, Field{"a", 3})
+	if got := o.Fields(); !reflect.DeepEqual(got, []Field{{"a", 3}, {"b", 2}}) {
+		t.Errorf("NewObject: fields %v, want a=3, b=2", got)
+	}
+	if v := o.FieldValue("a"); v != 3 {
+		t.Errorf("FieldValue(a) = %v, want 3", v)
+	}
+	if v := o.FieldValue("c"); v != nil {
+		t.Errorf("FieldValue(c) = %v, want nil", v)
+	}
+	w := o.With("b", "x").With("c", "y")
+	if got := w.Fields(); !reflect.DeepEqual(got, []Field{{"a", 3}, {"b", "x"}, {"c", "y"}}) {
+		t.Errorf("With: fields %v", got)
+	}
+	if v := o.FieldValue("b"); v != 2 {
+		t.Errorf("With changed its receiver: b = %v", v)
+	}
+	var null *Object
+	if null.FieldValue("a") != nil || null.Fields() != nil {
+		t.Error("a nil Object has fields")
+	}
+	// Many fields, with equal names: the last value of each name.
+	var fs []Field
+	for i := range 40 {
+		fs = append(fs, Field{string(rune('a' + i%20)), i})
+	}
+	many := NewObject(fs...)
+	if n := len(many.Fields()); n != 20 {
+		t.Errorf("%d fields, want 20", n)
+	}
+	if v := many.FieldValue("c"); v != 22 {
+		t.Errorf("FieldValue(c) = %v, want 22", v)
+	}
 }

@@ -188,7 +188,7 @@ func TestDNSRebinding(t *testing.T) {
 
 	res, err := c.Entities(context.Background(), "Goods", []string{"a"}, selection(t, stockAndWarehouse), nil)
 	require.NoError(t, err, "https to a hostname, resolved by the guard, verified by its certificate")
-	require.Equal(t, want("a"), res[0].Data)
+	require.Equal(t, want("a"), upstream.AsMap(res[0].Data))
 
 	_, err = c.Entities(context.Background(), "Goods", []string{"a"}, selection(t, stockAndWarehouse), nil)
 	require.ErrorIs(t, err, upstream.ErrUnavailable, "the name now resolves to the metadata service")

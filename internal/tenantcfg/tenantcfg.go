@@ -98,15 +98,29 @@ func (r *Resolver) Resolve(ctx context.Context, tenantID string) (*Resolved, err
 	if !ok {
 		return nil, fmt.Errorf("%w %q", ErrUnknownTenant, tenantID)
 	}
-	m := r.memo(t)
-	raw, err := r.cache.Get(ctx, t.ID, m.key, m.load)
+	_, raw, _, err := r.cached(ctx, t, nil)
+	if err != nil {
+		return nil, err
+	}
+	return decode(t.ID, raw)
+}
+
+// cached returns the memo of t and t's resolved configuration as the
+// cache holds it, checked to be JSON, unless fresh reports that the memo
+// holds what was built from these very bytes (hit).
+func (r *Resolver) cached(ctx context.Context, t loader.Entry, fresh func(*memo, []byte) bool) (m *memo, raw []byte, hit bool, err error) {
+	m = r.memo(t)
+	raw, err = r.cache.Get(ctx, t.ID, m.key, m.load)
+	if err == nil && fresh != nil && fresh(m, raw) {
+		return m, raw, true, nil // the common case: nothing to check or decode
+	}
 	if err == nil {
 		raw, err = r.checked(ctx, m, raw)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("resolve configuration of tenant %q: %w", t.ID, err)
+		return nil, nil, false, fmt.Errorf("resolve configuration of tenant %q: %w", t.ID, err)
 	}
-	return decode(t.ID, raw)
+	return m, raw, false, nil
 }
 
 // shared returns the resolved configuration of the tenant, as Resolve
@@ -119,16 +133,14 @@ func (r *Resolver) shared(ctx context.Context, tenantID string) (*Resolved, erro
 	if !ok {
 		return nil, fmt.Errorf("%w %q", ErrUnknownTenant, tenantID)
 	}
-	m := r.memo(t)
-	raw, err := r.cache.Get(ctx, t.ID, m.key, m.load)
-	if err == nil && m.decoded != nil && bytes.Equal(m.decodedFrom, raw) {
-		return m.decoded, nil // the common case: nothing to check or decode
-	}
-	if err == nil {
-		raw, err = r.checked(ctx, m, raw)
-	}
+	m, raw, hit, err := r.cached(ctx, t, func(m *memo, raw []byte) bool {
+		return m.decoded != nil && bytes.Equal(m.decodedFrom, raw)
+	})
 	if err != nil {
-		return nil, fmt.Errorf("resolve configuration of tenant %q: %w", t.ID, err)
+		return nil, err
+	}
+	if hit {
+		return m.decoded, nil
 	}
 	res, err := decode(t.ID, raw)
 	if err != nil {
@@ -216,16 +228,14 @@ func (r *Resolver) Issuer(ctx context.Context, iss string) (*auth.TenantIssuer, 
 	if !ok {
 		return nil, auth.ErrIssuerNotFound
 	}
-	m := r.memo(t)
-	raw, err := r.cache.Get(ctx, t.ID, m.key, m.load)
-	if err == nil && m.issuer != nil && bytes.Equal(m.resolved, raw) {
-		return m.issuer, nil // the common case: nothing to check, decode or parse
-	}
-	if err == nil {
-		raw, err = r.checked(ctx, m, raw)
-	}
+	m, raw, hit, err := r.cached(ctx, t, func(m *memo, raw []byte) bool {
+		return m.issuer != nil && bytes.Equal(m.resolved, raw)
+	})
 	if err != nil {
-		return nil, fmt.Errorf("resolve configuration of tenant %q: %w", t.ID, err)
+		return nil, err
+	}
+	if hit {
+		return m.issuer, nil // nothing to check, decode or parse
 	}
 	res, err := decode(t.ID, raw)
 	if err != nil {

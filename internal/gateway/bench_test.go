@@ -44,13 +44,7 @@ func BenchmarkGoodsByID(b *testing.B) {
 	url := testenv.PostgresURL(b)
 	pg := openPostgres(b, url)
 	g := newTestGateway(b, pg)
-	tok := g.token(b, "acme")
-	id := g.create(b, tok, "Teapot", 12.5).ID
-	body, err := json.Marshal(map[string]any{
-		"query":     `query Goods($id: ID!) { goods(id: $id) { id name price description createdAt updatedAt } }`,
-		"variables": map[string]any{"id": id},
-	})
-	require.NoError(b, err)
+	w := newW1(b, g)
 
 	pool, err := pgxpool.New(b.Context(), url)
 	require.NoError(b, err)
@@ -59,14 +53,7 @@ func BenchmarkGoodsByID(b *testing.B) {
 	run := func(b *testing.B, h http.Handler) {
 		b.ReportAllocs()
 		for b.Loop() {
-			req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
-			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("Authorization", "Bearer "+tok)
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, req)
-			if rec.Code != http.StatusOK || !bytes.Contains(rec.Body.Bytes(), []byte(id)) {
-				b.Fatalf("status %d: %s", rec.Code, rec.Body)
-			}
+			w.serve(b, h)
 		}
 	}
 	b.Run("handler=gateway", func(b *testing.B) { run(b, g.handler) })
@@ -404,27 +391,47 @@ func (sb *shopBench) call(b *testing.B) {
 	}
 }
 
+// w1 is the request of W1: goods by ID, for tenant acme of a test
+// gateway.
+type w1 struct {
+	tok, id string
+	body    []byte
+}
+
+// newW1 returns W1's request for g, whose goods it creates first.
+func newW1(b *testing.B, g *testGateway) w1 {
+	w := w1{tok: g.token(b, "acme")}
+	w.id = g.create(b, w.tok, "Teapot", 12.5).ID
+	var err error
+	w.body, err = json.Marshal(map[string]any{
+		"query":     `query Goods($id: ID!) { goods(id: $id) { id name price description createdAt updatedAt } }`,
+		"variables": map[string]any{"id": w.id},
+	})
+	require.NoError(b, err)
+	return w
+}
+
+// serve sends the request to h once, and fails b unless h answers with
+// the goods.
+func (w w1) serve(b *testing.B, h http.Handler) {
+	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(w.body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+w.tok)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK || !bytes.Contains(rec.Body.Bytes(), []byte(w.id)) {
+		b.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+}
+
 // benchW1 returns the benchmark of W1, goods by ID through g's whole HTTP
 // handler for tenant acme, whose goods it creates first.
 func benchW1(b *testing.B, g *testGateway) func(*testing.B) {
-	tok := g.token(b, "acme")
-	id := g.create(b, tok, "Teapot", 12.5).ID
-	body, err := json.Marshal(map[string]any{
-		"query":     `query Goods($id: ID!) { goods(id: $id) { id name price description createdAt updatedAt } }`,
-		"variables": map[string]any{"id": id},
-	})
-	require.NoError(b, err)
+	w := newW1(b, g)
 	return func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
-			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("Authorization", "Bearer "+tok)
-			rec := httptest.NewRecorder()
-			g.handler.ServeHTTP(rec, req)
-			if rec.Code != http.StatusOK || !bytes.Contains(rec.Body.Bytes(), []byte(id)) {
-				b.Fatalf("status %d: %s", rec.Code, rec.Body)
-			}
+			w.serve(b, g.handler)
 		}
 	}
 }

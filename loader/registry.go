@@ -197,7 +197,9 @@ type version struct {
 	// replaced is set when a reload replaces or removes the version.
 	replaced atomic.Bool
 
-	compileMu sync.Mutex // held while compiling
+	// compiling is held (a buffered channel of one, so that a waiter can
+	// give up) while the version compiles.
+	compiling chan struct{}
 
 	mu sync.Mutex
 	// srcFailed and goodFailed record that src and good failed to
@@ -246,11 +248,20 @@ var errReadDir = errors.New("read tenants directory")
 // resident. It reports false if there is no such tenant or if it cannot
 // be served (Known tells these apart).
 func (r *Registry) Lookup(id string) (*Tenant, bool) {
+	return r.LookupContext(context.Background(), id)
+}
+
+// LookupContext is Lookup, giving up when ctx is done before the tenant
+// is compiled: while it waits for a compile of the same tenant or for a
+// compile slot (at most GOMAXPROCS tenants compile at once). It then
+// reports false, and ctx.Err() says why. A compile under way is not
+// stopped: its tenant becomes resident for the next lookup.
+func (r *Registry) LookupContext(ctx context.Context, id string) (*Tenant, bool) {
 	v := r.snap.Load().versions[id]
 	if v == nil {
 		return nil, false
 	}
-	t := r.load(v)
+	t := r.load(ctx, v)
 	return t, t != nil
 }
 
@@ -275,11 +286,12 @@ func (r *Registry) Known(id string) bool {
 // Entry is a tenant as its directory was read: what is known of it
 // without compiling its schema.
 type Entry struct {
-	// ID, Config and ConfigHash are those of the Tenant compiled from the
-	// files (see Tenant).
+	// ID, Config, ConfigHash and Limits are those of the Tenant compiled
+	// from the files (see Tenant).
 	ID         string
 	Config     TenantConfig
 	ConfigHash string
+	Limits     limits.Limits
 }
 
 // Entry returns the entry of the tenant with the given ID, for the files
@@ -289,7 +301,11 @@ func (r *Registry) Entry(id string) (Entry, bool) {
 	if v == nil {
 		return Entry{}, false
 	}
-	return v.entry()
+	e, ok := v.entry()
+	if ok {
+		e.Limits = r.opts.Limits.Override(e.Config.Limits)
+	}
+	return e, ok
 }
 
 // Tenants returns the resident tenants (see Options.MaxResident),
@@ -344,13 +360,13 @@ func (r *Registry) Preload(ctx context.Context) {
 		if ctx.Err() != nil || r.resident.Len() >= r.opts.MaxResident {
 			return
 		}
-		r.load(snap.versions[id])
+		r.load(ctx, snap.versions[id])
 	}
 }
 
 // load returns the tenant of v, compiling it if it is not resident, or nil
-// if it cannot be served.
-func (r *Registry) load(v *version) *Tenant {
+// if it cannot be served or ctx is done before it is compiled.
+func (r *Registry) load(ctx context.Context, v *version) *Tenant {
 	if t := v.tenant.Load(); t != nil {
 		r.resident.Get(v) // mark it used
 		return t
@@ -358,16 +374,20 @@ func (r *Registry) load(v *version) *Tenant {
 	if v.replaced.Load() {
 		// A reload replaced v since the caller found it.
 		if cur := r.snap.Load().versions[v.id]; cur != nil && cur != v {
-			return r.load(cur)
+			return r.load(ctx, cur)
 		}
 		return nil
 	}
-	v.compileMu.Lock()
-	defer v.compileMu.Unlock()
+	select {
+	case v.compiling <- struct{}{}:
+		defer func() { <-v.compiling }()
+	case <-ctx.Done():
+		return nil
+	}
 	if t := v.tenant.Load(); t != nil {
 		return t
 	}
-	t := r.compileVersion(v)
+	t := r.compileVersion(ctx, v)
 	if t != nil {
 		r.keep(v, t)
 		if v.replaced.Load() {
@@ -381,8 +401,9 @@ func (r *Registry) load(v *version) *Tenant {
 }
 
 // compileVersion compiles v's sources, or if they fail, its last good
-// sources. It records and logs what fails.
-func (r *Registry) compileVersion(v *version) *Tenant {
+// sources. It records and logs what fails. It returns nil, recording
+// nothing, if ctx is done before a compile slot is free.
+func (r *Registry) compileVersion(ctx context.Context, v *version) *Tenant {
 	v.mu.Lock()
 	src, good := v.src, v.good
 	if v.srcFailed {
@@ -393,19 +414,25 @@ func (r *Registry) compileVersion(v *version) *Tenant {
 	}
 	v.mu.Unlock()
 	if src != nil {
-		t, err := r.compile(src)
+		t, err := r.compile(ctx, src)
 		if err == nil {
 			v.compiled(src)
 			return t
+		}
+		if errors.Is(err, errGaveUp) {
+			return nil
 		}
 		v.failed(&v.srcFailed, err)
 		r.logFailure(v, err, good != nil)
 	}
 	if good != nil {
-		t, err := r.compile(good)
+		t, err := r.compile(ctx, good)
 		if err == nil {
 			v.compiled(good)
 			return t
+		}
+		if errors.Is(err, errGaveUp) {
+			return nil
 		}
 		// The sources that compiled before fail now (an upstream client,
 		// say): nothing is left to serve.
@@ -535,6 +562,11 @@ func (r *Registry) Reload() error {
 	if err != nil {
 		return err
 	}
+	// A resident tenant recompiled below is resident twice, as its old
+	// and its new version, until the swap removes the old: the bound
+	// grows meanwhile, so that recompiling does not evict other tenants.
+	r.resident.Resize(r.opts.MaxResident + len(prev.versions))
+	defer r.resident.Resize(r.opts.MaxResident)
 	next := &snapshot{versions: make(map[string]*version, len(dirs))}
 	now := time.Now()
 	// replaced are the versions this reload replaces or removes; carried
@@ -553,7 +585,7 @@ func (r *Registry) Reload() error {
 		if err == nil {
 			src.readAt = now
 		}
-		v := &version{id: id, src: src}
+		v := &version{id: id, src: src, compiling: make(chan struct{}, 1)}
 		if err != nil {
 			v.src, v.err, v.errAt = nil, err, now
 		}
@@ -635,7 +667,7 @@ func (r *Registry) reloadResident(v *version, t *Tenant) (kept bool) {
 		return true
 	}
 	if v.src != nil {
-		nt, err := r.compile(v.src)
+		nt, err := r.compile(context.Background(), v.src)
 		if err == nil {
 			v.compiled(v.src)
 			r.keep(v, nt)
@@ -649,10 +681,14 @@ func (r *Registry) reloadResident(v *version, t *Tenant) (kept bool) {
 	return true
 }
 
-// compile compiles the tenant of src.
-func (r *Registry) compile(src *tenantSource) (*Tenant, error) {
+// compile compiles the tenant of src. It fails with errGaveUp if ctx is
+// done before a compile slot is free.
+func (r *Registry) compile(ctx context.Context, src *tenantSource) (*Tenant, error) {
 	start := time.Now()
-	rt, err := r.runtime(src)
+	rt, err := r.runtime(ctx, src)
+	if errors.Is(err, errGaveUp) {
+		return nil, err
+	}
 	var clients map[string]*upstream.Client
 	if err == nil {
 		clients, err = r.upstreams(src, rt)
@@ -698,11 +734,11 @@ func indexIssuers(next *snapshot) {
 
 // runtime returns the runtime of src's schema: that of a resident tenant
 // with the same schema sources, or a new one.
-func (r *Registry) runtime(src *tenantSource) (*Runtime, error) {
+func (r *Registry) runtime(ctx context.Context, src *tenantSource) (*Runtime, error) {
 	if rt := r.runtimes.get(src.schemaHash); rt != nil {
 		return rt, nil
 	}
-	s, err := r.compileSchema(src.files)
+	s, err := r.compileSchema(ctx, src.files)
 	if err != nil {
 		return nil, err
 	}
@@ -710,9 +746,18 @@ func (r *Registry) runtime(src *tenantSource) (*Runtime, error) {
 	return r.runtimes.add(rt), nil
 }
 
+// errGaveUp is returned by compileSchema when its context is done before
+// a compile slot is free: the sources were not compiled, so nothing is
+// known of them.
+var errGaveUp = errors.New("gave up waiting for a compile slot")
+
 // compileSchema is Compile, holding one of the r.compiling slots.
-func (r *Registry) compileSchema(files []*ast.Source) (*Schema, error) {
-	r.compiling <- struct{}{}
+func (r *Registry) compileSchema(ctx context.Context, files []*ast.Source) (*Schema, error) {
+	select {
+	case r.compiling <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w: %w", errGaveUp, context.Cause(ctx))
+	}
 	defer func() { <-r.compiling }()
 	return Compile(files)
 }

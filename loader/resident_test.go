@@ -223,3 +223,61 @@ upstreams:
 	require.True(t, ok, "a reload tries the same files again")
 	require.Empty(t, reg.States()[0].Error)
 }
+
+func TestRegistryLookupGivesUpWhenContextEnds(t *testing.T) {
+	dir := t.TempDir()
+	writeFieldTenant(t, dir, "a")
+	reg, compiles := countingRegistry(t, dir, 0)
+
+	release := reg.HoldCompileSlots()
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	tn, ok := reg.LookupContext(ctx, "a")
+	require.False(t, ok, "every compile slot is busy until after the deadline")
+	require.Nil(t, tn)
+	require.ErrorIs(t, ctx.Err(), context.DeadlineExceeded)
+	require.Zero(t, compiles.Load())
+	st := reg.States()[0]
+	require.Empty(t, st.Error, "giving up is not a failure of the tenant")
+	require.True(t, st.Serving)
+	require.False(t, st.Resident)
+
+	// A lookup waiting for a slot gets one when it frees up.
+	done := make(chan *loader.Tenant)
+	go func() {
+		tn, _ := reg.LookupContext(t.Context(), "a")
+		done <- tn
+	}()
+	select {
+	case <-done:
+		t.Fatal("compiled without a slot")
+	case <-time.After(20 * time.Millisecond):
+	}
+	release()
+	tn = <-done
+	require.NotNil(t, tn)
+	require.Equal(t, []string{"aCode"}, ownFields(tn))
+	require.EqualValues(t, 1, compiles.Load())
+}
+
+func TestRegistryReloadDoesNotEvictOthers(t *testing.T) {
+	dir := t.TempDir()
+	writeFieldTenant(t, dir, "a")
+	writeFieldTenant(t, dir, "b")
+	reg, compiles := countingRegistry(t, dir, 2)
+	for _, id := range []string{"a", "b", "a"} { // b is the least recently used
+		_, ok := reg.Lookup(id)
+		require.True(t, ok)
+	}
+
+	writeFile(t, filepath.Join(dir, "a", "goods.graphqls"), "extend type Goods {\n  aCode: String\n  a2Code: String\n}\n")
+	require.NoError(t, reg.Reload())
+	require.EqualValues(t, 3, compiles.Load(), "the reload recompiled a, which is resident")
+	for _, st := range reg.States() {
+		require.True(t, st.Resident, "%s stays resident: the registry holds 2 tenants", st.ID)
+	}
+	a, _ := reg.Lookup("a")
+	require.Equal(t, []string{"aCode", "a2Code"}, ownFields(a))
+	_, _ = reg.Lookup("b")
+	require.EqualValues(t, 3, compiles.Load(), "b was not evicted and compiled again")
+}

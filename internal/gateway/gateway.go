@@ -185,7 +185,21 @@ func (g *gateway) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		apperr.Write(w, http.StatusUnsupportedMediaType, &apperr.Error{Code: apperr.BadRequest, Message: "Content-Type must be application/json"})
 		return
 	}
-	t, ok := g.tenant(w, r)
+	e, ok := g.entry(w, r)
+	if !ok {
+		return
+	}
+	// The tenant's time limit starts before its schema is looked up: a
+	// request waiting for its tenant to compile is within it.
+	if d := e.Limits.Timeout; d > 0 {
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		// The response may be written until a little after the deadline,
+		// whatever the server's WriteTimeout.
+		http.NewResponseController(w).SetWriteDeadline(time.Now().Add(d + writeGrace))
+		r = r.WithContext(ctx)
+	}
+	t, ok := g.lookup(w, r, e.ID)
 	if !ok {
 		return
 	}
@@ -200,14 +214,6 @@ func (g *gateway) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	}
 	if t.Limits != (limits.Limits{}) {
 		ctx = limits.NewContext(ctx, &t.Limits)
-	}
-	if d := t.Limits.Timeout; d > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, d)
-		defer cancel()
-		// The response may be written until a little after the deadline,
-		// whatever the server's WriteTimeout.
-		http.NewResponseController(w).SetWriteDeadline(time.Now().Add(d + writeGrace))
 	}
 	r = r.WithContext(ctx)
 	if rate := t.Limits.Rate; g.opts.RateLimiter != nil && !rate.IsZero() {
@@ -265,30 +271,64 @@ func (g *gateway) refuseAdmission(w http.ResponseWriter, r *http.Request, err er
 // tenant returns the tenant of an authenticated request, or answers the
 // request with the reason it has none it may use.
 func (g *gateway) tenant(w http.ResponseWriter, r *http.Request) (*loader.Tenant, bool) {
+	e, ok := g.entry(w, r)
+	if !ok {
+		return nil, false
+	}
+	return g.lookup(w, r, e.ID)
+}
+
+// entry returns the registry's entry of the tenant of an authenticated
+// request, without compiling its schema, or answers the request with the
+// reason it may not be served: 403 TENANT_SUSPENDED or TENANT_UNKNOWN, or
+// 503 TENANT_UNAVAILABLE.
+func (g *gateway) entry(w http.ResponseWriter, r *http.Request) (loader.Entry, bool) {
 	id, ok := tenant.IDFrom(r.Context())
 	if !ok {
 		// Auth let a request through without a tenant: a wiring bug.
 		panic("gateway: authenticated request without a tenant")
 	}
 	logTenant(r.Context(), id)
-	if e, ok := g.opts.Registry.Entry(id); ok && e.Config.Status != loader.StatusActive {
+	e, ok := g.opts.Registry.Entry(id)
+	switch {
+	case ok && e.Config.Status != loader.StatusActive:
 		// Without compiling its schema, which it may not use.
 		logError(r.Context(), apperr.TenantSuspended)
 		apperr.Write(w, http.StatusForbidden, &apperr.Error{Code: apperr.TenantSuspended, Message: "tenant " + strconv.Quote(id) + " is suspended"})
-		return nil, false
-	}
-	t, ok := g.opts.Registry.Lookup(id)
-	switch {
+		return loader.Entry{}, false
 	case !ok && g.opts.Registry.Known(id):
-		logError(r.Context(), apperr.TenantUnavailable)
-		apperr.Write(w, http.StatusServiceUnavailable, &apperr.Error{Code: apperr.TenantUnavailable, Message: "tenant " + strconv.Quote(id) + " has no schema loaded: its configuration failed to load"})
-		return nil, false
+		g.unavailable(w, r, id)
+		return loader.Entry{}, false
 	case !ok:
 		logError(r.Context(), apperr.TenantUnknown)
 		apperr.Write(w, http.StatusForbidden, &apperr.Error{Code: apperr.TenantUnknown, Message: "tenant " + strconv.Quote(id) + " is not registered"})
-		return nil, false
+		return loader.Entry{}, false
 	}
-	return t, true
+	return e, true
+}
+
+// lookup returns the compiled tenant id, or answers the request: with
+// 503 TENANT_UNAVAILABLE if it cannot be compiled, or with the end of the
+// request's context if that came first.
+func (g *gateway) lookup(w http.ResponseWriter, r *http.Request, id string) (*loader.Tenant, bool) {
+	t, ok := g.opts.Registry.LookupContext(r.Context(), id)
+	switch {
+	case ok:
+		return t, true
+	case r.Context().Err() != nil:
+		writeContextError(w, r.Context(), responseMediaType(r))
+	default:
+		// Removed by a reload since its entry was read, or failing.
+		g.unavailable(w, r, id)
+	}
+	return nil, false
+}
+
+// unavailable answers a request for a known tenant that has no schema to
+// serve.
+func (g *gateway) unavailable(w http.ResponseWriter, r *http.Request, id string) {
+	logError(r.Context(), apperr.TenantUnavailable)
+	apperr.Write(w, http.StatusServiceUnavailable, &apperr.Error{Code: apperr.TenantUnavailable, Message: "tenant " + strconv.Quote(id) + " has no schema loaded: its configuration failed to load"})
 }
 
 // view returns what the caller of an authenticated request is served of

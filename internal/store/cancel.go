@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
 )
@@ -17,6 +18,11 @@ const cancelRequestTimeout = 5 * time.Second
 // store waits for the cancelled statement to return before it drops the
 // connection.
 const cancelDeadlineDelay = time.Second
+
+// cancelUnwatchWait is the longest a statement's caller waits, once the
+// statement has ended, for its cancel request to be over: one normally
+// takes a millisecond, and then the 100 ms that let the server deliver it.
+const cancelUnwatchWait = 250 * time.Millisecond
 
 // cancelHandler is the ctxwatch.Handler of the store's connections. When a
 // statement's context ends, it sends the server a cancel request, so that
@@ -35,11 +41,28 @@ const cancelDeadlineDelay = time.Second
 // cancel request arrives: the statement timeout that the store sets from
 // the same deadline fires, or the statement completes.
 //
+// The statement's caller waits for the cancel request for at most
+// cancelUnwatchWait: a cancel request still out then (PgBouncer or the
+// server slow to take it) is left to finish on its own, and the
+// connection, whose next statement it could otherwise cancel, is marked
+// to be dropped when it goes back to the pool (see keepReleased).
+//
 // A cancelHandler serves one connection, which watches one context at a
 // time.
 type cancelHandler struct {
 	conn     *pgconn.PgConn
 	finished chan struct{} // closed when the cancel request is over
+}
+
+// cancelPending is the key, in a connection's CustomData, that marks a
+// connection whose cancel request was still out when its statement
+// ended.
+const cancelPending = "tenantgraph.cancelPending"
+
+// keepReleased is the pool's AfterRelease: it drops a connection whose
+// cancel request may still reach the server.
+func keepReleased(c *pgx.Conn) bool {
+	return c.PgConn().CustomData()[cancelPending] == nil
 }
 
 var _ ctxwatch.Handler = (*cancelHandler)(nil)
@@ -62,8 +85,16 @@ func (h *cancelHandler) HandleCancel(context.Context) {
 }
 
 // HandleUnwatchAfterCancel implements ctxwatch.Handler: it waits for the
-// cancel request to be over before the connection is used again.
+// cancel request to be over before the connection is used again, or, if
+// that takes longer than cancelUnwatchWait, marks the connection to be
+// dropped.
 func (h *cancelHandler) HandleUnwatchAfterCancel() {
-	<-h.finished
+	wait := time.NewTimer(cancelUnwatchWait)
+	defer wait.Stop()
+	select {
+	case <-h.finished:
+	case <-wait.C:
+		h.conn.CustomData()[cancelPending] = true
+	}
 	h.conn.Conn().SetDeadline(time.Time{})
 }

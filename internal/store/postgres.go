@@ -169,6 +169,7 @@ func parsePoolConfig(connString string) (*pgxpool.Config, error) {
 	cfg.ConnConfig.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
 		return &cancelHandler{conn: c}
 	}
+	cfg.AfterRelease = keepReleased
 	return cfg, nil
 }
 

@@ -476,7 +476,7 @@ func openStore(ctx context.Context, cfg config.Config, logger *slog.Logger, trac
 		Logger: logger, Tracer: tracing.PgxTracer(), MigrationURL: cfg.DatabaseMigrationURL,
 	})
 	if errors.Is(err, store.ErrMigrationURLRequired) {
-		return nil, fmt.Errorf("open database: %w; set DATABASE_MIGRATION_URL to a connection string that reaches Postgres directly", err)
+		return nil, fmt.Errorf("open database: %w; set DATABASE_MIGRATION_URL to a connection string that reaches Postgres directly, as the owner of the table goods", err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)

@@ -2,12 +2,14 @@ package gateway_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -17,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 	"github.com/vektah/gqlparser/v2"
@@ -46,18 +49,47 @@ func BenchmarkGoodsByID(b *testing.B) {
 	g := newTestGateway(b, pg)
 	w := newW1(b, g)
 
+	// The same, with the store logged in as tenantgraph_app, which saves
+	// it the switch of role in every transaction.
+	app := newTestGateway(b, openPostgresAsAppRole(b, url))
+	wApp := newW1(b, app)
+
 	pool, err := pgxpool.New(b.Context(), url)
 	require.NoError(b, err)
 	b.Cleanup(pool.Close)
 
-	run := func(b *testing.B, h http.Handler) {
+	run := func(b *testing.B, w w1, h http.Handler) {
 		b.ReportAllocs()
 		for b.Loop() {
 			w.serve(b, h)
 		}
 	}
-	b.Run("handler=gateway", func(b *testing.B) { run(b, g.handler) })
-	b.Run("handler=plain-pgx", func(b *testing.B) { run(b, plainGoodsHandler(pool, "acme")) })
+	b.Run("handler=gateway", func(b *testing.B) { run(b, w, g.handler) })
+	b.Run("handler=gateway-app-role", func(b *testing.B) { run(b, wApp, app.handler) })
+	b.Run("handler=plain-pgx", func(b *testing.B) { run(b, w, plainGoodsHandler(pool, "acme")) })
+}
+
+// openPostgresAsAppRole opens a store on the database at url (a
+// superuser's, already migrated) that logs in as tenantgraph_app, which
+// it gives LOGIN for the length of t.
+func openPostgresAsAppRole(t testing.TB, rawURL string) *store.Postgres {
+	t.Helper()
+	admin, err := pgx.Connect(t.Context(), rawURL)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		admin.Exec(context.Background(), "ALTER ROLE tenantgraph_app NOLOGIN")
+		admin.Close(context.Background())
+	})
+	_, err = admin.Exec(t.Context(), "ALTER ROLE tenantgraph_app LOGIN")
+	require.NoError(t, err)
+	u, err := url.Parse(rawURL)
+	require.NoError(t, err)
+	u.User = url.User("tenantgraph_app")
+	pg, err := store.OpenPostgresWithOptions(t.Context(), u.String(),
+		store.PostgresOptions{Logger: slog.New(slog.DiscardHandler), MigrationURL: rawURL})
+	require.NoError(t, err)
+	t.Cleanup(pg.Close)
+	return pg
 }
 
 // plainGoodsHandler is the baseline of BenchmarkGoodsByID: what a

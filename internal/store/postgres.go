@@ -39,10 +39,17 @@ var ErrRowSecurityBypassed = errors.New("store: row-level security would be bypa
 // the first time a connection runs it): the statement that switches role
 // and tenant and the statement proper are sent as one pgx batch, which
 // Postgres runs as one implicit transaction, so the switch ends with it.
+// When the store logs in as tenantgraph_app itself (see
+// PostgresOptions.MigrationURL), its statements have that role from the
+// start, and only the tenant is set.
 //
 // Postgres is safe for concurrent use.
 type Postgres struct {
 	pool *pgxpool.Pool
+	// setTenant is the statement that starts every batch (see
+	// tenantBatch): setTenantSQL, or setTenantOnlySQL when the session
+	// is appRole's.
+	setTenant string
 }
 
 var _ Store = (*Postgres)(nil)
@@ -77,19 +84,27 @@ type PostgresOptions struct {
 	// none.
 	Tracer pgx.QueryTracer
 	// MigrationURL is a connection string of the same database that
-	// leads to Postgres itself, not through a connection pooler, for
-	// the migrations: they hold a session-level advisory lock, which a
+	// leads to Postgres itself, not through a connection pooler, as a
+	// role that may create and alter the table goods, for the
+	// migrations: they hold a session-level advisory lock, which a
 	// pooler in transaction mode does not keep. The store opens it only
 	// while it migrates. Empty: the migrations run on the store's own
 	// connection string, which OpenPostgresWithOptions refuses when that
 	// leads to a pooler (ErrMigrationURLRequired).
+	//
+	// With a MigrationURL, the store's own connection string may log in
+	// as tenantgraph_app itself (once an administrator has given the
+	// role LOGIN): its sessions then hold no privilege beyond the
+	// row-level-security-bound role's, and its statements skip the switch
+	// of role, about half of the work of setting a request's tenant.
 	MigrationURL string
 }
 
 // ErrMigrationURLRequired is returned by OpenPostgresWithOptions when
-// the database is reached through a connection pooler and
-// PostgresOptions.MigrationURL is empty.
-var ErrMigrationURLRequired = errors.New("store: the database is reached through a connection pooler: migrations need a direct connection string")
+// PostgresOptions.MigrationURL is empty and the store's own connection
+// string may not run the migrations: it reaches the database through a
+// connection pooler, or logs in as tenantgraph_app. The error says which.
+var ErrMigrationURLRequired = errors.New("store: migrations need a connection string of their own")
 
 // OpenPostgresWithOptions is OpenPostgres with options.
 //
@@ -128,7 +143,7 @@ func OpenPostgresWithOptions(ctx context.Context, connString string, opts Postgr
 	}
 	if pooler {
 		if opts.MigrationURL == "" {
-			return nil, fmt.Errorf("%w (the session's server process is not the one the connection reported)", ErrMigrationURLRequired)
+			return nil, fmt.Errorf("%w: the database is reached through a connection pooler (the session's server process is not the one the connection reported)", ErrMigrationURLRequired)
 		}
 		explicit, err := execModeSet(connString)
 		if err != nil {
@@ -142,13 +157,18 @@ func OpenPostgresWithOptions(ctx context.Context, connString string, opts Postgr
 	if err != nil {
 		return nil, fmt.Errorf("store: open database pool: %w", err)
 	}
-	if err := open(ctx, pool, opts.MigrationURL, logger); err != nil {
+	asApp, err := open(ctx, pool, opts.MigrationURL, logger)
+	if err != nil {
 		pool.Close()
 		return nil, err
 	}
+	p := &Postgres{pool: pool, setTenant: setTenantSQL}
+	if asApp {
+		p.setTenant = setTenantOnlySQL
+	}
 	logger.Info("store: using PostgreSQL", "host", cfg.ConnConfig.Host, "database", cfg.ConnConfig.Database,
-		"pooler", pooler, "exec_mode", cfg.ConnConfig.DefaultQueryExecMode.String())
-	return &Postgres{pool: pool}, nil
+		"pooler", pooler, "exec_mode", cfg.ConnConfig.DefaultQueryExecMode.String(), "login_as_app_role", asApp)
+	return p, nil
 }
 
 // parsePoolConfig parses connString with the settings every connection of
@@ -204,31 +224,41 @@ func execModeSet(connString string) (bool, error) {
 
 // open checks that the database of pool answers, applies the pending
 // migrations (on a pool of its own at migrationURL, if not empty) and
-// checks row-level security.
-func open(ctx context.Context, pool *pgxpool.Pool, migrationURL string, logger *slog.Logger) error {
+// checks row-level security. It reports whether pool's sessions are
+// appRole's.
+func open(ctx context.Context, pool *pgxpool.Pool, migrationURL string, logger *slog.Logger) (asApp bool, err error) {
 	if err := pool.Ping(ctx); err != nil {
-		return fmt.Errorf("store: connect to database: %w", err)
+		return false, fmt.Errorf("store: connect to database: %w", err)
 	}
 	migrations := pool
-	if migrationURL != "" {
+	if migrationURL == "" {
+		var session string
+		if err := pool.QueryRow(ctx, "SELECT session_user", pgx.QueryExecModeSimpleProtocol).Scan(&session); err != nil {
+			return false, fmt.Errorf("store: connect to database: %w", err)
+		}
+		if session == appRole {
+			return false, fmt.Errorf("%w: the store logs in as %s, which may not change the table goods", ErrMigrationURLRequired, appRole)
+		}
+	} else {
 		cfg, err := parsePoolConfig(migrationURL)
 		if err != nil {
-			return fmt.Errorf("store: parse migration database URL: %w", err)
+			return false, fmt.Errorf("store: parse migration database URL: %w", err)
 		}
 		if migrations, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
-			return fmt.Errorf("store: open migration database pool: %w", err)
+			return false, fmt.Errorf("store: open migration database pool: %w", err)
 		}
 		defer migrations.Close()
 	}
 	if err := migrate(ctx, migrations, logger); err != nil {
-		return err
+		return false, err
 	}
 	return checkRowSecurity(ctx, pool)
 }
 
 // checkRowSecurity returns an error wrapping ErrRowSecurityBypassed if
 // statements run as appRole would not be subject to the policy of goods.
-func checkRowSecurity(ctx context.Context, pool *pgxpool.Pool) error {
+// It reports whether pool's sessions are appRole's.
+func checkRowSecurity(ctx context.Context, pool *pgxpool.Pool) (asApp bool, err error) {
 	var (
 		role                          string
 		super, bypass, owner          bool
@@ -236,16 +266,16 @@ func checkRowSecurity(ctx context.Context, pool *pgxpool.Pool) error {
 	)
 	b := &pgx.Batch{}
 	b.Queue("SELECT set_config('role', $1, true)", appRole)
-	b.Queue(`SELECT current_user, r.rolsuper, r.rolbypassrls,
+	b.Queue(`SELECT session_user = $1, current_user, r.rolsuper, r.rolbypassrls,
 			pg_catalog.pg_has_role(current_user, c.relowner, 'USAGE'),
 			c.relrowsecurity, c.relforcerowsecurity
 		FROM pg_catalog.pg_class c, pg_catalog.pg_roles r
-		WHERE c.oid = 'goods'::regclass AND r.rolname = current_user`,
+		WHERE c.oid = 'goods'::regclass AND r.rolname = current_user`, appRole,
 	).QueryRow(func(row pgx.Row) error {
-		return row.Scan(&role, &super, &bypass, &owner, &rowSecurity, &forceRowSecurity)
+		return row.Scan(&asApp, &role, &super, &bypass, &owner, &rowSecurity, &forceRowSecurity)
 	})
 	if err := pool.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("store: check row-level security as role %s: %w", appRole, err)
+		return false, fmt.Errorf("store: check row-level security as role %s: %w", appRole, err)
 	}
 
 	var problems []string
@@ -268,9 +298,9 @@ func checkRowSecurity(ctx context.Context, pool *pgxpool.Pool) error {
 		problems = append(problems, "table goods does not FORCE ROW LEVEL SECURITY")
 	}
 	if len(problems) > 0 {
-		return fmt.Errorf("%w: %s", ErrRowSecurityBypassed, strings.Join(problems, "; "))
+		return false, fmt.Errorf("%w: %s", ErrRowSecurityBypassed, strings.Join(problems, "; "))
 	}
-	return nil
+	return asApp, nil
 }
 
 // setTenantSQL starts every batch: it makes the rest of the batch's
@@ -279,6 +309,10 @@ func checkRowSecurity(ctx context.Context, pool *pgxpool.Pool) error {
 // made with set_config(..., true) end with the transaction, so they hold
 // through PgBouncer in transaction mode as well.
 const setTenantSQL = "SELECT set_config('app.tenant_id', $1, true), set_config('role', '" + appRole + "', true), " +
+	"set_config('statement_timeout', COALESCE($2, current_setting('statement_timeout')), true)"
+
+// setTenantOnlySQL is setTenantSQL for sessions that are appRole's.
+const setTenantOnlySQL = "SELECT set_config('app.tenant_id', $1, true), " +
 	"set_config('statement_timeout', COALESCE($2, current_setting('statement_timeout')), true)"
 
 // statementTimeoutMargin is how much longer than what is left of a
@@ -293,14 +327,14 @@ const statementTimeoutMargin = 25 * time.Millisecond
 // each within what is left of ctx's deadline: Postgres itself cancels a
 // statement that runs past it (plus statementTimeoutMargin), whatever
 // becomes of the connection.
-func tenantBatch(ctx context.Context, tenantID string) *pgx.Batch {
+func (p *Postgres) tenantBatch(ctx context.Context, tenantID string) *pgx.Batch {
 	var timeout *string
 	if d, ok := ctx.Deadline(); ok {
 		ms := strconv.FormatInt(max(1, (time.Until(d)+statementTimeoutMargin).Milliseconds()), 10)
 		timeout = &ms
 	}
 	b := &pgx.Batch{}
-	b.Queue(setTenantSQL, tenantID, timeout)
+	b.Queue(p.setTenant, tenantID, timeout)
 	return b
 }
 
@@ -373,7 +407,7 @@ func (p *Postgres) Get(ctx context.Context, tenantID, id string) (*model.Goods, 
 		return nil, err
 	}
 	var g *model.Goods
-	b := tenantBatch(ctx, tenantID)
+	b := p.tenantBatch(ctx, tenantID)
 	queryGoods(b, &g, "SELECT "+goodsColumns+" FROM goods WHERE tenant_id = $1 AND id = $2", tenantID, id)
 	if err := p.send(ctx, b); err != nil {
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -408,7 +442,7 @@ func (p *Postgres) List(ctx context.Context, tenantID string, params ListParams)
 	q.add(" LIMIT " + q.arg(limit))
 
 	var goods []*model.Goods
-	b := tenantBatch(ctx, tenantID)
+	b := p.tenantBatch(ctx, tenantID)
 	b.Queue(q.sql.String(), q.args...).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			g, err := scanGoods(rows)
@@ -455,7 +489,7 @@ func (p *Postgres) Count(ctx context.Context, tenantID string, f Filter) (int, e
 	q.add("SELECT count(*) FROM goods WHERE ")
 	q.filter(tenantID, &f, ext)
 	var n int
-	b := tenantBatch(ctx, tenantID)
+	b := p.tenantBatch(ctx, tenantID)
 	b.Queue(q.sql.String(), q.args...).QueryRow(func(row pgx.Row) error {
 		return row.Scan(&n)
 	})
@@ -472,7 +506,7 @@ func (p *Postgres) Create(ctx context.Context, tenantID string, in NewGoods) (*m
 		return nil, err
 	}
 	var g *model.Goods
-	b := tenantBatch(ctx, tenantID)
+	b := p.tenantBatch(ctx, tenantID)
 	queryGoods(b, &g, `INSERT INTO goods (tenant_id, id, name, price, description, ext)
 		VALUES ($1, $2, $3, $4, $5, $6)
 		RETURNING `+goodsColumns,
@@ -498,7 +532,7 @@ func (p *Postgres) Update(ctx context.Context, tenantID, id string, patch GoodsP
 		return p.updateChecked(ctx, tenantID, id, patch, remove, set)
 	}
 	var g *model.Goods
-	b := tenantBatch(ctx, tenantID)
+	b := p.tenantBatch(ctx, tenantID)
 	queryGoods(b, &g, updateSQL, tenantID, id, patch.Name, patch.Price, patch.SetDescription, patch.Description, remove, set)
 	if err := p.send(ctx, b); err != nil {
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -533,7 +567,7 @@ func (p *Postgres) updateChecked(ctx context.Context, tenantID, id string, patch
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // after Commit, a no-op
 	var cur *model.Goods
-	b := tenantBatch(ctx, tenantID)
+	b := p.tenantBatch(ctx, tenantID)
 	queryGoods(b, &cur, "SELECT "+goodsColumns+" FROM goods WHERE tenant_id = $1 AND id = $2 FOR UPDATE", tenantID, id)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -561,7 +595,7 @@ func (p *Postgres) Delete(ctx context.Context, tenantID, id string) error {
 	if err != nil {
 		return err
 	}
-	b := tenantBatch(ctx, tenantID)
+	b := p.tenantBatch(ctx, tenantID)
 	b.Queue("DELETE FROM goods WHERE tenant_id = $1 AND id = $2", tenantID, id).Exec(func(tag pgconn.CommandTag) error {
 		if tag.RowsAffected() == 0 {
 			return ErrNotFound

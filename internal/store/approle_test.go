@@ -1,0 +1,80 @@
+package store_test
+
+import (
+	"log/slog"
+	"net/url"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tenantgraph/tenantgraph/internal/store"
+	"github.com/tenantgraph/tenantgraph/internal/store/storetest"
+	"github.com/tenantgraph/tenantgraph/internal/testenv"
+)
+
+// openAsAppRole opens a store that logs in as tenantgraph_app on the
+// database at direct (a connection string of the superuser), which
+// migrates it. It gives the role LOGIN for the length of the test.
+func openAsAppRole(t *testing.T, direct string) *store.Postgres {
+	t.Helper()
+	openPostgres(t, direct) // creates the role, if this is the cluster's first test
+	admin := connect(t, direct)
+	_, err := admin.Exec(t.Context(), "ALTER ROLE tenantgraph_app LOGIN")
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		// The role logs in for this test only; sessions already open
+		// are not affected.
+		admin.Exec(t.Context(), "ALTER ROLE tenantgraph_app NOLOGIN")
+	})
+	u, err := url.Parse(direct)
+	require.NoError(t, err)
+	u.User = url.User("tenantgraph_app")
+	q := u.Query()
+	q.Set("pool_max_conns", "4")
+	u.RawQuery = q.Encode()
+	var logs testenv.Buffer
+	s, err := store.OpenPostgresWithOptions(t.Context(), u.String(),
+		store.PostgresOptions{Logger: slog.New(slog.NewJSONHandler(&logs, nil)), MigrationURL: direct})
+	require.NoError(t, err)
+	t.Cleanup(s.Close)
+	require.Equal(t, 1, logs.Count(`"login_as_app_role":true`), "%s", logs.String())
+	return s
+}
+
+// TestPostgresAsAppRole runs the store logged in as tenantgraph_app, with
+// its migrations on a connection of the table's owner: the conformance
+// suite, row-level security, the role's privileges and deadlines hold as
+// when it switches to the role in each transaction.
+func TestPostgresAsAppRole(t *testing.T) {
+	t.Run("Conformance", func(t *testing.T) {
+		storetest.Run(t, func(t *testing.T) store.Store {
+			return openAsAppRole(t, databaseURL(t))
+		})
+	})
+	t.Run("RowLevelSecurity", func(t *testing.T) {
+		url := databaseURL(t)
+		testRowLevelSecurity(t, url, openAsAppRole(t, url))
+	})
+	t.Run("Privileges", func(t *testing.T) {
+		url := databaseURL(t)
+		testRunsAsAppRole(t, url, openAsAppRole(t, url))
+	})
+	t.Run("Deadline", func(t *testing.T) {
+		url := databaseURL(t)
+		testDeadline(t, url, openAsAppRole(t, url))
+	})
+}
+
+// TestPostgresAsAppRoleNeedsMigrationURL checks that a store logged in
+// as tenantgraph_app, which may not alter goods, fails to migrate without
+// a migration URL rather than serving an old schema.
+func TestPostgresAsAppRoleNeedsMigrationURL(t *testing.T) {
+	direct := databaseURL(t)
+	openAsAppRole(t, direct)
+	u, err := url.Parse(direct)
+	require.NoError(t, err)
+	u.User = url.User("tenantgraph_app")
+	_, err = store.OpenPostgres(t.Context(), u.String(), testLogger(t))
+	require.ErrorIs(t, err, store.ErrMigrationURLRequired)
+	require.ErrorContains(t, err, "logs in as tenantgraph_app")
+}

@@ -19,6 +19,7 @@ type RedisServer struct {
 	t    testing.TB
 	port int
 	dir  string
+	conf string   // a configuration file to start with, or ""
 	args []string // beyond those of every server
 	cmd  *exec.Cmd
 }
@@ -70,8 +71,12 @@ func (s *RedisServer) URL() string { return "redis://127.0.0.1:" + strconv.Itoa(
 // Start runs redis-server (again, after Kill) and waits until it answers.
 func (s *RedisServer) Start() {
 	s.t.Helper()
-	args := append([]string{"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", s.dir, "--logfile", ""}, s.args...)
+	var args []string
+	if s.conf != "" {
+		args = append(args, s.conf) // the file comes first
+	}
+	args = append(append(args, "--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--dir", s.dir, "--logfile", ""), s.args...)
 	cmd := exec.Command("redis-server", args...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out

@@ -144,14 +144,22 @@ func RedisURL(t testing.TB) (url, keyPrefix string) {
 }
 
 // RedisClient returns a plain client of the Redis at url, such as that of
-// RedisURL, of a RedisServer or of a RedisCluster, closed when t ends: a
-// test looks behind the back of the code under test with it. A URL with
-// addr parameters names a cluster (see RedisCluster.URL), and gets a
-// *redis.ClusterClient.
+// RedisURL, of a RedisServer, of a RedisCluster or of a RedisSentinel,
+// closed when t ends: a test looks behind the back of the code under test
+// with it. A URL with addr parameters names a cluster (see
+// RedisCluster.URL), and gets a *redis.ClusterClient; one with a
+// master_name, a Sentinel's master (see RedisSentinel.URL), and gets a
+// failover client.
 func RedisClient(t testing.TB, url string) redis.UniversalClient {
 	t.Helper()
 	var client redis.UniversalClient
-	if strings.Contains(url, "?addr=") {
+	if strings.Contains(url, "master_name=") {
+		opt, err := redis.ParseFailoverURL(url)
+		if err != nil {
+			t.Fatalf("testenv: parse Redis Sentinel URL: %v", err)
+		}
+		client = redis.NewFailoverClient(opt)
+	} else if strings.Contains(url, "?addr=") {
 		opt, err := redis.ParseClusterURL(url)
 		if err != nil {
 			t.Fatalf("testenv: parse Redis Cluster URL: %v", err)

@@ -92,16 +92,7 @@ func (c *RedisCluster) URL() string {
 // finished.
 func (c *RedisCluster) URLFor(t testing.TB) (url, keyPrefix string) {
 	t.Helper()
-	keyPrefix = "tgtest:" + randomHex() + ":"
-	client := RedisClient(t, c.URL())
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		defer cancel()
-		if err := deleteKeys(ctx, client, keyPrefix); err != nil {
-			t.Errorf("testenv: delete Redis keys %s*: %v", keyPrefix, err)
-		}
-	})
-	return c.URL(), keyPrefix
+	return c.URL(), ownKeyPrefix(t, c.URL())
 }
 
 // Master returns the index in Masters of the master that serves key (by

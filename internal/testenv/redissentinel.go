@@ -85,16 +85,7 @@ func (s *RedisSentinel) URL() string {
 // have finished.
 func (s *RedisSentinel) URLFor(t testing.TB) (url, keyPrefix string) {
 	t.Helper()
-	keyPrefix = "tgtest:" + randomHex() + ":"
-	client := RedisClient(t, s.URL())
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		defer cancel()
-		if err := deleteKeys(ctx, client, keyPrefix); err != nil {
-			t.Errorf("testenv: delete Redis keys %s*: %v", keyPrefix, err)
-		}
-	})
-	return s.URL(), keyPrefix
+	return s.URL(), ownKeyPrefix(t, s.URL())
 }
 
 // MasterAddr returns the address of the master as the Sentinel names it.

@@ -143,6 +143,22 @@ func RedisURL(t testing.TB) (url, keyPrefix string) {
 	return url, keyPrefix
 }
 
+// ownKeyPrefix returns a key prefix unique to t, whose keys in the Redis
+// at url are deleted when t and its subtests have finished.
+func ownKeyPrefix(t testing.TB, url string) string {
+	t.Helper()
+	keyPrefix := "tgtest:" + randomHex() + ":"
+	client := RedisClient(t, url)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		if err := deleteKeys(ctx, client, keyPrefix); err != nil {
+			t.Errorf("testenv: delete Redis keys %s*: %v", keyPrefix, err)
+		}
+	})
+	return keyPrefix
+}
+
 // RedisClient returns a plain client of the Redis at url, such as that of
 // RedisURL, of a RedisServer, of a RedisCluster or of a RedisSentinel,
 // closed when t ends: a test looks behind the back of the code under test

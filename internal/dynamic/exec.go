@@ -49,9 +49,16 @@ func (e *ExecutableSchema) execute(ctx context.Context, oc *graphql.OperationCon
 // field). It returns false, having written null, if a non-null field of
 // the object was null.
 func (ex *execution) completeObject(ctx context.Context, cd int, w *writer, p *plan, obj any) bool {
+	return ex.completeObjectWith(ctx, cd, w, p, obj, nil, 0)
+}
+
+// completeObjectWith is completeObject for an object whose batches a
+// prefetch may have resolved: obj is the parent k of pre, if pre is not
+// nil.
+func (ex *execution) completeObjectWith(ctx context.Context, cd int, w *writer, p *plan, obj any, pre *prefetched, k int) bool {
 	start := len(w.buf)
 	w.buf = append(w.buf, '{')
-	st := objectState{valid: true, parent: parentOf(obj)}
+	st := objectState{valid: true, parent: parentOf(obj), pre: pre, k: k}
 	concurrent := p.resolvers > 0 && !(p.root && ex.serial)
 	for i := 0; i < len(p.fields); {
 		i = ex.writeFields(ctx, cd, w, p, i, &st, concurrent)
@@ -78,9 +85,12 @@ type objectState struct {
 	depth int
 	holes []hole
 	// batchResult is what batch resolved for the object, once a field
-	// of it has been written.
+	// of it has been written; the object is the parent k of the prefetch
+	// pre, if pre is not nil.
 	batch       *batchPlan
-	batchResult *batchResult
+	batchResult batchResult
+	pre         *prefetched
+	k           int
 }
 
 // parentValue is an object value, with its kind found once for all its
@@ -434,29 +444,31 @@ func (ex *execution) completeList(ctx context.Context, cd int, w *writer, pf *pl
 		return ex.writeNull(ctx, w, t)
 	}
 	n := l.Len()
+	var pre *prefetched
 	if t.elem.kind == kindObject && pf.child != nil && pf.child.batchesBelow {
 		// One call per batch for all the list's objects, and the objects
 		// below them.
-		parents := make([]any, 0, n)
-		for i := range n {
-			if v := l.At(i); v != nil {
-				parents = append(parents, v)
+		parents, isSlice := l.(valueList[any])
+		if !isSlice {
+			parents = make([]any, n)
+			for i := range n {
+				parents[i] = l.At(i)
 			}
 		}
-		ex.prefetch(ctx, pf.child, parents)
+		pre = ex.prefetch(ctx, pf.child, parents)
 	}
 	start := len(w.buf)
 	w.buf = append(w.buf, '[')
 	valid := true
 	if n > 1 && t.elem.callsResolvers() {
-		valid = ex.completeElementsConcurrently(ctx, cd, w, pf, t.elem, l, n)
+		valid = ex.completeElementsConcurrently(ctx, cd, w, pf, t.elem, l, n, pre)
 	} else {
 		for i := range n {
 			if i > 0 {
 				w.buf = append(w.buf, ',')
 			}
 			w.pushIndex(i)
-			if !ex.completeValue(ctx, cd, w, pf, t.elem, l.At(i)) {
+			if !ex.completeElement(ctx, cd, w, pf, t.elem, l.At(i), pre, i) {
 				valid = false
 			}
 			w.pop()
@@ -471,12 +483,21 @@ func (ex *execution) completeList(ctx context.Context, cd int, w *writer, pf *pl
 	return true
 }
 
+// completeElement writes v, the element i of a list of pf, of type
+// elem, whose batches the prefetch pre may have resolved.
+func (ex *execution) completeElement(ctx context.Context, cd int, w *writer, pf *planField, elem *typeRef, v any, pre *prefetched, i int) bool {
+	if pre != nil && v != nil && isObject(v) {
+		return ex.completeObjectWith(ctx, cd, w, pf.child, v, pre, i) || !elem.nonNull
+	}
+	return ex.completeValue(ctx, cd, w, pf, elem, v)
+}
+
 // completeElementsConcurrently writes the n elements of l, each in a
 // goroutine of its own (the first in this one) and a writer of its own,
 // recovering from a panic per element, as gqlgen's
 // MarshalSliceConcurrently does. It returns false if a non-null element
 // was null.
-func (ex *execution) completeElementsConcurrently(ctx context.Context, cd int, w *writer, pf *planField, elem *typeRef, l List, n int) bool {
+func (ex *execution) completeElementsConcurrently(ctx context.Context, cd int, w *writer, pf *planField, elem *typeRef, l List, n int, pre *prefetched) bool {
 	kids := make([]*writer, n)
 	valid := make([]bool, n)
 	run := func(i int) {
@@ -491,7 +512,7 @@ func (ex *execution) completeElementsConcurrently(ctx context.Context, cd int, w
 			}
 		}()
 		kw.pushIndex(i)
-		valid[i] = ex.completeValue(ctx, cd, kw, pf, elem, l.At(i))
+		valid[i] = ex.completeElement(ctx, cd, kw, pf, elem, l.At(i), pre, i)
 	}
 	for i := range n {
 		kids[i] = getWriter(w.path)

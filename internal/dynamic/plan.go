@@ -85,8 +85,8 @@ type execution struct {
 	// restricted holds the enums whose values it may refuse in results.
 	access     Access
 	restricted map[string]bool
-	// batchMu guards what the plans' batches resolved
-	// (batchPlan.resolved).
+	// batchMu guards what the plans' batches resolved, kept for
+	// lookups (batchPlan.resolved).
 	batchMu sync.Mutex
 }
 
@@ -181,7 +181,7 @@ func (p *plan) batchPlan(b *Batch, cf graphql.CollectedField) *batchPlan {
 			return bp
 		}
 	}
-	bp := &batchPlan{batch: b, fields: []graphql.CollectedField{cf}}
+	bp := &batchPlan{batch: b, fields: []graphql.CollectedField{cf}, index: len(p.batches)}
 	p.batches = append(p.batches, bp)
 	return bp
 }

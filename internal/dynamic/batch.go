@@ -290,6 +290,23 @@ func comparable(v any) bool {
 // the one prefetch handed to completeObjectWith, or else looked up, once
 // for the fields of the batch that follow one another.
 func (ex *execution) batchField(ctx context.Context, cd int, w *writer, pf *planField, st *objectState) bool {
+	v, err := ex.batchValue(ctx, pf, st)
+	if err == nil && pf.leaf {
+		return ex.completeLeaf(ctx, cd, w, pf, v)
+	}
+	w.pushField(pf)
+	defer w.pop()
+	if err != nil {
+		addError(ctx, fieldErrorAt(pf, w.astPath(), err))
+		w.null()
+		return !pf.nonNull
+	}
+	return ex.completeValue(ctx, cd, w, pf, pf.info.typ, v)
+}
+
+// batchValue returns the value of pf, a field of a batch, of the object
+// of st, or its error.
+func (ex *execution) batchValue(ctx context.Context, pf *planField, st *objectState) (any, error) {
 	if st.batch != pf.batch {
 		r, ok := batchResult{}, false
 		if st.pre != nil {
@@ -302,18 +319,14 @@ func (ex *execution) batchField(ctx context.Context, cd int, w *writer, pf *plan
 	}
 	r := &st.batchResult
 	if r.err != nil {
-		addError(ctx, fieldErrorAt(pf, w.astPath(), r.err))
-		w.null()
-		return !pf.nonNull
+		return nil, r.err
 	}
 	var v any
 	if r.values != nil {
 		v = r.values.FieldValue(pf.info.name)
 	}
 	if err, ok := v.(error); ok {
-		addError(ctx, fieldErrorAt(pf, w.astPath(), err))
-		w.null()
-		return !pf.nonNull
+		return nil, err
 	}
-	return ex.completeValue(ctx, cd, w, pf, pf.info.typ, v)
+	return v, nil
 }

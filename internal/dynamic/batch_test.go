@@ -59,8 +59,15 @@ func (c *batchCalls) resolve(_ context.Context, parents []any, fields []graphql.
 	for i, p := range parents {
 		n := p.(*node)
 		ss = append(ss, n.s)
-		if n.s == "bad" {
+		switch n.s {
+		case "bad":
 			errs[i] = errors.New("no value for bad")
+			continue
+		case "null":
+			values[i] = fieldMap{"resolved": "r-null"} // nresolved null
+			continue
+		case "odd":
+			values[i] = fieldMap{"resolved": 12, "nresolved": "n-odd"}
 			continue
 		}
 		values[i] = fieldMap{"resolved": "r-" + n.s, "nresolved": "n-" + n.s}
@@ -74,7 +81,7 @@ func TestBatch(t *testing.T) {
 	schema, err := gqlparser.LoadSchema(&ast.Source{Name: "test.graphqls", Input: testSDL})
 	require.NoError(t, err)
 	a, b := &node{s: "a"}, &node{s: "b"}
-	bad := &node{s: "bad"}
+	bad, null, odd := &node{s: "bad"}, &node{s: "null"}, &node{s: "odd"}
 	a.child, b.child = &node{s: "ac"}, &node{s: "bc"}
 	shared := &node{s: "shared"}
 	x, y := &node{s: "x", child: shared}, &node{s: "y", child: shared}
@@ -143,6 +150,12 @@ func TestBatch(t *testing.T) {
 			query: `{ items { t: __typename r: resolved s n: nresolved __typename } }`, items: []any{a, b},
 			want:  `{"data":{"items":[{"t":"Item","r":"r-a","s":"a","n":"n-a","__typename":"Item"},{"t":"Item","r":"r-b","s":"b","n":"n-b","__typename":"Item"}]}}`,
 			calls: [][]string{{"a", "b"}}, names: [][]string{{"r:resolved", "n:nresolved"}},
+		},
+		{
+			name:  "a null for a non-null field propagates, a value of the wrong type is an error, each at its path",
+			query: `{ items { s resolved nresolved } }`, items: []any{a, null, odd},
+			want:  `{"errors":[{"message":"the requested element is null which the schema does not allow","path":["items",1,"nresolved"]},{"message":"dynamic: String cannot represent a value of type int: 12","path":["items",2,"resolved"]}],"data":{"items":[{"s":"a","resolved":"r-a","nresolved":"n-a"},null,{"s":"odd","resolved":null,"nresolved":"n-odd"}]}}`,
+			calls: [][]string{{"a", "null", "odd"}}, names: [][]string{{"resolved:resolved", "nresolved:nresolved"}},
 		},
 		{
 			name:  "no call when no batch field is selected",

@@ -135,6 +135,12 @@ func (ex *execution) writeFields(ctx context.Context, cd int, w *writer, p *plan
 		st.valAt = len(w.buf)
 		switch pf.op {
 		case opValue:
+			if pf.leaf {
+				if !ex.leafField(ctx, cd, w, pf, &st.parent) {
+					st.valid = false
+				}
+				continue
+			}
 			w.pushField(pf)
 			if !ex.valueField(ctx, cd, w, pf, &st.parent) {
 				st.valid = false
@@ -153,11 +159,9 @@ func (ex *execution) writeFields(ctx context.Context, cd int, w *writer, p *plan
 		case opTypename:
 			w.buf = append(w.buf, p.typ.typename...)
 		case opBatch:
-			w.pushField(pf)
 			if !ex.batchField(ctx, cd, w, pf, st) {
 				st.valid = false
 			}
-			w.pop()
 		case opForbidden:
 			w.pushField(pf)
 			addError(ctx, fieldErrorAt(pf, w.astPath(), pf.forbidden))
@@ -223,6 +227,46 @@ func (ex *execution) valueField(ctx context.Context, cd int, w *writer, pf *plan
 		return !pf.nonNull
 	}
 	return ex.completeValue(ctx, cd, w, pf, pf.info.typ, v)
+}
+
+// leafField is valueField for a field of a scalar type (pf.leaf), whose
+// parent is on top of w's path: the field goes on the path only for a
+// value that completeValue has to check, as the path is needed for an
+// error alone.
+func (ex *execution) leafField(ctx context.Context, cd int, w *writer, pf *planField, parent *parentValue) bool {
+	var v any
+	switch {
+	case pf.argsErr || pf.info.compute != nil:
+		w.pushField(pf)
+		valid := ex.valueField(ctx, cd, w, pf, parent)
+		w.pop()
+		return valid
+	case pf.info.get != nil:
+		v = pf.info.get(parent.v, pf.args)
+	case parent.obj != nil:
+		v = parent.obj.FieldValue(pf.info.name)
+	case parent.m != nil:
+		v = parent.m[pf.info.name]
+	default:
+		w.pushField(pf)
+		valid := ex.valueField(ctx, cd, w, pf, parent)
+		w.pop()
+		return valid
+	}
+	return ex.completeLeaf(ctx, cd, w, pf, v)
+}
+
+// completeLeaf writes v, the value of pf, a field of a scalar type whose
+// parent is on top of w's path, as completeValue does, putting the field
+// on the path only if v is not one that writeLeaf writes.
+func (ex *execution) completeLeaf(ctx context.Context, cd int, w *writer, pf *planField, v any) bool {
+	if w.writeLeaf(pf.info.typ, v) {
+		return true
+	}
+	w.pushField(pf)
+	valid := ex.completeValue(ctx, cd, w, pf, pf.info.typ, v)
+	w.pop()
+	return valid
 }
 
 // resolveHoles resolves the fields of obj left as holes by writeFields,

@@ -52,6 +52,9 @@ type planField struct {
 	// root marks a field of the operation's root type, which goes
 	// through the root field middleware.
 	root bool
+	// leaf marks a field read from its parent or a batch whose type is
+	// a built-in scalar (see leafField).
+	leaf bool
 
 	args    map[string]any
 	argsErr bool // coercing the arguments failed: see argsError
@@ -142,6 +145,7 @@ outer:
 		if pf.op == opResolver {
 			p.resolvers++
 		}
+		pf.leaf = (pf.op == opValue || pf.op == opBatch) && info.typ.kind == kindScalar && info.typ.scalar != scalarCustom
 		if len(info.def.Arguments) > 0 {
 			pf.args, pf.argsErr = ex.planArgs(&pf)
 		}

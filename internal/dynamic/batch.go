@@ -286,9 +286,7 @@ func comparable(v any) bool {
 
 // batchField writes the value of pf, a field of a batch, of the object
 // of st, which is on top of w's path. It returns false if the field is
-// non-null and its value null. What the batch resolved for the object is
-// the one prefetch handed to completeObjectWith, or else looked up, once
-// for the fields of the batch that follow one another.
+// non-null and its value null.
 func (ex *execution) batchField(ctx context.Context, cd int, w *writer, pf *planField, st *objectState) bool {
 	v, err := ex.batchValue(ctx, pf, st)
 	if err == nil && pf.leaf {
@@ -305,19 +303,21 @@ func (ex *execution) batchField(ctx context.Context, cd int, w *writer, pf *plan
 }
 
 // batchValue returns the value of pf, a field of a batch, of the object
-// of st, or its error.
+// of st, or its error. What the batch resolved for the object is the
+// one prefetch handed to completeObjectWith, or else looked up, once for
+// the fields of the batch that follow one another.
 func (ex *execution) batchValue(ctx context.Context, pf *planField, st *objectState) (any, error) {
-	if st.batch != pf.batch {
-		r, ok := batchResult{}, false
-		if st.pre != nil {
-			r, ok = st.pre.result(pf.batch.index, st.k)
-		}
-		if !ok {
-			r = ex.batchResultOf(ctx, pf.batch, st.parent.v)
-		}
-		st.batch, st.batchResult = pf.batch, r
+	var r batchResult
+	ok := false
+	if st.pre != nil {
+		r, ok = st.pre.result(pf.batch.index, st.k)
 	}
-	r := &st.batchResult
+	if !ok {
+		if st.batch != pf.batch {
+			st.batch, st.batchResult = pf.batch, ex.batchResultOf(ctx, pf.batch, st.parent.v)
+		}
+		r = st.batchResult
+	}
 	if r.err != nil {
 		return nil, r.err
 	}

@@ -84,9 +84,9 @@ type objectState struct {
 	valAt int
 	depth int
 	holes []hole
-	// batchResult is what batch resolved for the object, once a field
-	// of it has been written; the object is the parent k of the prefetch
-	// pre, if pre is not nil.
+	// The object is the parent k of the prefetch pre, if pre is not
+	// nil; batchResult is what batch resolved for it otherwise, once a
+	// field of it has been written.
 	batch       *batchPlan
 	batchResult batchResult
 	pre         *prefetched

@@ -234,26 +234,20 @@ func (ex *execution) valueField(ctx context.Context, cd int, w *writer, pf *plan
 // value that completeValue has to check, as the path is needed for an
 // error alone.
 func (ex *execution) leafField(ctx context.Context, cd int, w *writer, pf *planField, parent *parentValue) bool {
-	var v any
-	switch {
-	case pf.argsErr || pf.info.compute != nil:
-		w.pushField(pf)
-		valid := ex.valueField(ctx, cd, w, pf, parent)
-		w.pop()
-		return valid
-	case pf.info.get != nil:
-		v = pf.info.get(parent.v, pf.args)
-	case parent.obj != nil:
-		v = parent.obj.FieldValue(pf.info.name)
-	case parent.m != nil:
-		v = parent.m[pf.info.name]
-	default:
-		w.pushField(pf)
-		valid := ex.valueField(ctx, cd, w, pf, parent)
-		w.pop()
-		return valid
+	if !pf.argsErr && pf.info.compute == nil {
+		switch {
+		case pf.info.get != nil:
+			return ex.completeLeaf(ctx, cd, w, pf, pf.info.get(parent.v, pf.args))
+		case parent.obj != nil:
+			return ex.completeLeaf(ctx, cd, w, pf, parent.obj.FieldValue(pf.info.name))
+		case parent.m != nil:
+			return ex.completeLeaf(ctx, cd, w, pf, parent.m[pf.info.name])
+		}
 	}
-	return ex.completeLeaf(ctx, cd, w, pf, v)
+	w.pushField(pf)
+	valid := ex.valueField(ctx, cd, w, pf, parent)
+	w.pop()
+	return valid
 }
 
 // completeLeaf writes v, the value of pf, a field of a scalar type whose

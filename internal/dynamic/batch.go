@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
 
 	"github.com/99designs/gqlgen/graphql"
 )
@@ -27,7 +28,8 @@ type Batch struct {
 	// is reported at the path of each of its fields that fields selects,
 	// with null. fields are the batch's fields that the request selects of
 	// the parents, with their selection sets; a field selected under two
-	// aliases appears twice. Resolve may be called concurrently.
+	// aliases appears twice. Resolve must not modify parents; it may be
+	// called concurrently.
 	Resolve func(ctx context.Context, parents []any, fields []graphql.CollectedField) (values []Object, errs []error)
 }
 
@@ -36,29 +38,82 @@ type Batch struct {
 type batchPlan struct {
 	batch  *Batch
 	fields []graphql.CollectedField
-	// resolved holds what the batch resolved, or is resolving, for each
-	// parent, under the execution's batchMu.
-	resolved map[any]*batchResult
+	// index is the batch plan's position in its plan's batches.
+	index int
+	// resolved holds what the batch resolved for objects that are not
+	// handed their results by position (see prefetch), by object, under
+	// the execution's batchMu.
+	resolved map[any]batchResult
 }
 
-// batchResult is what a batch resolved for one parent; until done is
-// set, under the execution's batchMu, the batch is resolving it.
+// batchResult is what a batch resolved for one parent.
 type batchResult struct {
 	values Object
 	err    error
-	done   bool
+}
+
+// batchCall is one call of a batch: its distinct parents, and what
+// Resolve returned for them.
+type batchCall struct {
+	bp      *batchPlan
+	parents []any
+	values  []Object
+	errs    []error
+}
+
+// result returns what the call resolved for its parent i.
+func (c *batchCall) result(i int) batchResult {
+	switch {
+	case i < len(c.errs) && c.errs[i] != nil:
+		return batchResult{err: c.errs[i]}
+	case i < len(c.values):
+		return batchResult{values: c.values[i]}
+	}
+	return batchResult{err: fmt.Errorf("dynamic: batch of %s resolved %d of %d values", c.bp.batch.Type, len(c.values), len(c.parents))}
+}
+
+// prefetched is what a prefetch resolved for its parents, by position:
+// the call of each batch of the plan, and where each parent is among the
+// call's parents.
+type prefetched struct {
+	calls []*batchCall
+	// at[b][k] is the index of the parent k among the parents of
+	// calls[b], or -1 if it was left out; a nil at[b] is the identity.
+	at [][]int32
+}
+
+// result returns what the batch b resolved for the parent k, if it did.
+func (pre *prefetched) result(b, k int) (batchResult, bool) {
+	c := pre.calls[b]
+	if c == nil {
+		return batchResult{}, false
+	}
+	i := k
+	if at := pre.at[b]; at != nil {
+		if i = int(at[k]); i < 0 {
+			return batchResult{}, false
+		}
+	}
+	return c.result(i), true
 }
 
 // prefetch resolves the batches of plan p, and of the plans below it that
 // single objects read from their parents reach (a connection's edges'
-// nodes), for the objects parents, each batch in one call. The results
-// wait in the batch plans for completeObject.
-func (ex *execution) prefetch(ctx context.Context, p *plan, parents []any) {
+// nodes), for the objects parents (nil ones are skipped), each batch in
+// one call. It returns what p's own batches resolved for parents, for
+// completeObjectWith; a parent left out (one that is not comparable) is
+// resolved alone by completeObject. The results of the plans below wait
+// in their batch plans, for batchResultOf.
+func (ex *execution) prefetch(ctx context.Context, p *plan, parents []any) *prefetched {
 	if p == nil || !p.batchesBelow || len(parents) == 0 {
-		return
+		return nil
 	}
-	for _, bp := range p.batches {
-		ex.resolveBatch(ctx, bp, parents)
+	var pre *prefetched
+	if nb := len(p.batches); nb > 0 {
+		pre = &prefetched{calls: make([]*batchCall, nb), at: make([][]int32, nb)}
+		for b, bp := range p.batches {
+			pre.calls[b], pre.at[b] = resolveBatch(ctx, bp, parents)
+		}
 	}
 	for i := range p.fields {
 		pf := &p.fields[i]
@@ -71,7 +126,28 @@ func (ex *execution) prefetch(ctx context.Context, p *plan, parents []any) {
 				kids = append(kids, v)
 			}
 		}
-		ex.prefetch(ctx, pf.child, kids)
+		ex.keep(pf.child, kids, ex.prefetch(ctx, pf.child, kids))
+	}
+	return pre
+}
+
+// keep records in p's batch plans what prefetch resolved for the objects
+// parents, pre, for batchResultOf.
+func (ex *execution) keep(p *plan, parents []any, pre *prefetched) {
+	if pre == nil {
+		return
+	}
+	ex.batchMu.Lock()
+	defer ex.batchMu.Unlock()
+	for b, bp := range p.batches {
+		if bp.resolved == nil {
+			bp.resolved = make(map[any]batchResult, len(parents))
+		}
+		for k, parent := range parents {
+			if r, ok := pre.result(b, k); ok {
+				bp.resolved[parent] = r
+			}
+		}
 	}
 }
 
@@ -86,58 +162,103 @@ func readField(pf *planField, parent any) any {
 	return nil
 }
 
-// resolveBatch resolves the batch bp for parents and keeps the results.
-func (ex *execution) resolveBatch(ctx context.Context, bp *batchPlan, parents []any) {
-	distinct := make([]any, 0, len(parents))
-	results := make([]batchResult, len(parents))
-	ex.batchMu.Lock()
-	if bp.resolved == nil {
-		bp.resolved = make(map[any]*batchResult, len(parents))
-	}
-	for _, parent := range parents {
-		if !comparable(parent) {
-			continue // resolved alone, by completeObject
-		}
-		if _, seen := bp.resolved[parent]; !seen {
-			bp.resolved[parent] = &results[len(distinct)] // being resolved
-			distinct = append(distinct, parent)
-		}
-	}
-	ex.batchMu.Unlock()
+// resolveBatch resolves the batch bp for parents, each distinct one
+// once, in one call, and returns the call and where each of parents is
+// among its parents (see prefetched). Parents that are nil or not
+// comparable are left out; if all are, there is no call.
+func resolveBatch(ctx context.Context, bp *batchPlan, parents []any) (*batchCall, []int32) {
+	distinct, at := distinctParents(parents)
 	if len(distinct) == 0 {
-		return
+		return nil, nil
 	}
-	values, errs := bp.batch.Resolve(ctx, distinct, bp.fields)
-	ex.batchMu.Lock()
-	defer ex.batchMu.Unlock()
-	for i := range distinct {
-		r := &results[i]
-		switch {
-		case i < len(errs) && errs[i] != nil:
-			r.err = errs[i]
-		case i < len(values):
-			r.values = values[i]
-		default:
-			r.err = fmt.Errorf("dynamic: batch of %s resolved %d of %d values", bp.batch.Type, len(values), len(distinct))
+	c := &batchCall{bp: bp, parents: distinct}
+	c.values, c.errs = bp.batch.Resolve(ctx, distinct, bp.fields)
+	return c, at
+}
+
+// distinctParents returns the distinct comparable values of parents, in
+// the order they first appear, and for each of parents the index of its
+// value among them, or -1 for one that is nil or not comparable. When
+// they are parents itself, at is nil.
+func distinctParents(parents []any) (distinct []any, at []int32) {
+	if distinctPointers(parents) {
+		if !slices.Contains(parents, nil) {
+			return parents, nil
 		}
-		r.done = true
+		distinct = make([]any, 0, len(parents))
+		at = make([]int32, len(parents))
+		for k, p := range parents {
+			if p == nil {
+				at[k] = -1
+				continue
+			}
+			at[k] = int32(len(distinct))
+			distinct = append(distinct, p)
+		}
+		return distinct, at
 	}
+	distinct = make([]any, 0, len(parents))
+	at = make([]int32, len(parents))
+	index := make(map[any]int32, len(parents))
+	for k, p := range parents {
+		if !comparable(p) {
+			at[k] = -1
+			continue
+		}
+		i, seen := index[p]
+		if !seen {
+			i = int32(len(distinct))
+			index[p] = i
+			distinct = append(distinct, p)
+		}
+		at[k] = i
+	}
+	return distinct, at
+}
+
+// distinctPointers reports whether the values of parents other than nil
+// are pointers to distinct addresses, as the goods of a list are: then
+// they are distinct values, found so without hashing them. (Pointers of
+// different types to one address are told apart by distinctParents'
+// map.)
+func distinctPointers(parents []any) bool {
+	var buf [128]uintptr
+	addrs := buf[:0]
+	for _, p := range parents {
+		if p == nil {
+			continue
+		}
+		v := reflect.ValueOf(p)
+		if v.Kind() != reflect.Pointer {
+			return false
+		}
+		addrs = append(addrs, v.Pointer())
+	}
+	if !slices.IsSorted(addrs) {
+		slices.Sort(addrs)
+	}
+	for i := 1; i < len(addrs); i++ {
+		if addrs[i] == addrs[i-1] {
+			return false
+		}
+	}
+	return true
 }
 
 // batchResultOf returns what bp resolved for parent, resolving it now if
-// no prefetch did (or one is still at it).
-func (ex *execution) batchResultOf(ctx context.Context, bp *batchPlan, parent any) *batchResult {
-	if comparable(parent) {
+// no prefetch did.
+func (ex *execution) batchResultOf(ctx context.Context, bp *batchPlan, parent any) batchResult {
+	key := comparable(parent)
+	if key {
 		ex.batchMu.Lock()
-		r := bp.resolved[parent]
-		done := r != nil && r.done
+		r, ok := bp.resolved[parent]
 		ex.batchMu.Unlock()
-		if done {
+		if ok {
 			return r
 		}
 	}
+	var r batchResult
 	values, errs := bp.batch.Resolve(ctx, []any{parent}, bp.fields)
-	r := &batchResult{done: true}
 	switch {
 	case len(errs) > 0 && errs[0] != nil:
 		r.err = errs[0]
@@ -146,10 +267,10 @@ func (ex *execution) batchResultOf(ctx context.Context, bp *batchPlan, parent an
 	default:
 		r.err = fmt.Errorf("dynamic: batch of %s resolved no value", bp.batch.Type)
 	}
-	if comparable(parent) {
+	if key {
 		ex.batchMu.Lock()
 		if bp.resolved == nil {
-			bp.resolved = make(map[any]*batchResult)
+			bp.resolved = make(map[any]batchResult)
 		}
 		bp.resolved[parent] = r
 		ex.batchMu.Unlock()
@@ -165,26 +286,47 @@ func comparable(v any) bool {
 
 // batchField writes the value of pf, a field of a batch, of the object
 // of st, which is on top of w's path. It returns false if the field is
-// non-null and its value null. What the batch resolved for the object is
-// looked up once for the fields of the batch that follow one another.
+// non-null and its value null.
 func (ex *execution) batchField(ctx context.Context, cd int, w *writer, pf *planField, st *objectState) bool {
-	if st.batch != pf.batch {
-		st.batch, st.batchResult = pf.batch, ex.batchResultOf(ctx, pf.batch, st.parent.v)
+	v, err := ex.batchValue(ctx, pf, st)
+	if err == nil && pf.leaf {
+		return ex.completeLeaf(ctx, cd, w, pf, v)
 	}
-	r := st.batchResult
-	if r.err != nil {
-		addError(ctx, fieldErrorAt(pf, w.astPath(), r.err))
+	w.pushField(pf)
+	defer w.pop()
+	if err != nil {
+		addError(ctx, fieldErrorAt(pf, w.astPath(), err))
 		w.null()
 		return !pf.nonNull
+	}
+	return ex.completeValue(ctx, cd, w, pf, pf.info.typ, v)
+}
+
+// batchValue returns the value of pf, a field of a batch, of the object
+// of st, or its error. What the batch resolved for the object is the
+// one prefetch handed to completeObjectWith, or else looked up, once for
+// the fields of the batch that follow one another.
+func (ex *execution) batchValue(ctx context.Context, pf *planField, st *objectState) (any, error) {
+	var r batchResult
+	ok := false
+	if st.pre != nil {
+		r, ok = st.pre.result(pf.batch.index, st.k)
+	}
+	if !ok {
+		if st.batch != pf.batch {
+			st.batch, st.batchResult = pf.batch, ex.batchResultOf(ctx, pf.batch, st.parent.v)
+		}
+		r = st.batchResult
+	}
+	if r.err != nil {
+		return nil, r.err
 	}
 	var v any
 	if r.values != nil {
 		v = r.values.FieldValue(pf.info.name)
 	}
 	if err, ok := v.(error); ok {
-		addError(ctx, fieldErrorAt(pf, w.astPath(), err))
-		w.null()
-		return !pf.nonNull
+		return nil, err
 	}
-	return ex.completeValue(ctx, cd, w, pf, pf.info.typ, v)
+	return v, nil
 }

@@ -59,8 +59,15 @@ func (c *batchCalls) resolve(_ context.Context, parents []any, fields []graphql.
 	for i, p := range parents {
 		n := p.(*node)
 		ss = append(ss, n.s)
-		if n.s == "bad" {
+		switch n.s {
+		case "bad":
 			errs[i] = errors.New("no value for bad")
+			continue
+		case "null":
+			values[i] = fieldMap{"resolved": "r-null"} // nresolved null
+			continue
+		case "odd":
+			values[i] = fieldMap{"resolved": 12, "nresolved": "n-odd"}
 			continue
 		}
 		values[i] = fieldMap{"resolved": "r-" + n.s, "nresolved": "n-" + n.s}
@@ -74,8 +81,10 @@ func TestBatch(t *testing.T) {
 	schema, err := gqlparser.LoadSchema(&ast.Source{Name: "test.graphqls", Input: testSDL})
 	require.NoError(t, err)
 	a, b := &node{s: "a"}, &node{s: "b"}
-	bad := &node{s: "bad"}
+	bad, null, odd := &node{s: "bad"}, &node{s: "null"}, &node{s: "odd"}
 	a.child, b.child = &node{s: "ac"}, &node{s: "bc"}
+	shared := &node{s: "shared"}
+	x, y := &node{s: "x", child: shared}, &node{s: "y", child: shared}
 	newSchema := func(c *batchCalls, items []any) *dynamic.ExecutableSchema {
 		return dynamic.New(dynamic.Config{
 			Schema: schema,
@@ -117,6 +126,36 @@ func TestBatch(t *testing.T) {
 			query: `{ items { s resolved nresolved } }`, items: []any{a, bad},
 			want:  `{"errors":[{"message":"no value for bad","path":["items",1,"resolved"],"locations":[{"line":1,"column":13}]},{"message":"no value for bad","path":["items",1,"nresolved"],"locations":[{"line":1,"column":22}]}],"data":{"items":[{"s":"a","resolved":"r-a","nresolved":"n-a"},null]}}`,
 			calls: [][]string{{"a", "bad"}}, names: [][]string{{"resolved:resolved", "nresolved:nresolved"}},
+		},
+		{
+			name:  "a null element is left out of the call and stays null",
+			query: `{ items { s resolved } }`, items: []any{a, nil, b, nil},
+			want:  `{"data":{"items":[{"s":"a","resolved":"r-a"},null,{"s":"b","resolved":"r-b"},null]}}`,
+			calls: [][]string{{"a", "b"}}, names: [][]string{{"resolved:resolved"}},
+		},
+		{
+			name:  "duplicates among a null, each in its place",
+			query: `{ items { s nresolved } }`, items: []any{b, nil, a, b, bad, a},
+			want:  `{"errors":[{"message":"no value for bad","path":["items",4,"nresolved"],"locations":[{"line":1,"column":13}]}],"data":{"items":[{"s":"b","nresolved":"n-b"},null,{"s":"a","nresolved":"n-a"},{"s":"b","nresolved":"n-b"},null,{"s":"a","nresolved":"n-a"}]}}`,
+			calls: [][]string{{"b", "a", "bad"}}, names: [][]string{{"nresolved:nresolved"}},
+		},
+		{
+			name:  "an object below two of a list's objects is resolved once",
+			query: `{ items { s child { s resolved } } }`, items: []any{x, y},
+			want:  `{"data":{"items":[{"s":"x","child":{"s":"shared","resolved":"r-shared"}},{"s":"y","child":{"s":"shared","resolved":"r-shared"}}]}}`,
+			calls: [][]string{{"shared"}}, names: [][]string{{"resolved:resolved"}},
+		},
+		{
+			name:  "aliases and __typename among a batch's fields",
+			query: `{ items { t: __typename r: resolved s n: nresolved __typename } }`, items: []any{a, b},
+			want:  `{"data":{"items":[{"t":"Item","r":"r-a","s":"a","n":"n-a","__typename":"Item"},{"t":"Item","r":"r-b","s":"b","n":"n-b","__typename":"Item"}]}}`,
+			calls: [][]string{{"a", "b"}}, names: [][]string{{"r:resolved", "n:nresolved"}},
+		},
+		{
+			name:  "a null for a non-null field propagates, a value of the wrong type is an error, each at its path",
+			query: `{ items { s resolved nresolved } }`, items: []any{a, null, odd},
+			want:  `{"errors":[{"message":"the requested element is null which the schema does not allow","path":["items",1,"nresolved"]},{"message":"dynamic: String cannot represent a value of type int: 12","path":["items",2,"resolved"]}],"data":{"items":[{"s":"a","resolved":"r-a","nresolved":"n-a"},null,{"s":"odd","resolved":null,"nresolved":"n-odd"}]}}`,
+			calls: [][]string{{"a", "null", "odd"}}, names: [][]string{{"resolved:resolved", "nresolved:nresolved"}},
 		},
 		{
 			name:  "no call when no batch field is selected",

@@ -49,9 +49,16 @@ func (e *ExecutableSchema) execute(ctx context.Context, oc *graphql.OperationCon
 // field). It returns false, having written null, if a non-null field of
 // the object was null.
 func (ex *execution) completeObject(ctx context.Context, cd int, w *writer, p *plan, obj any) bool {
+	return ex.completeObjectWith(ctx, cd, w, p, obj, nil, 0)
+}
+
+// completeObjectWith is completeObject for an object whose batches a
+// prefetch may have resolved: obj is the parent k of pre, if pre is not
+// nil.
+func (ex *execution) completeObjectWith(ctx context.Context, cd int, w *writer, p *plan, obj any, pre *prefetched, k int) bool {
 	start := len(w.buf)
 	w.buf = append(w.buf, '{')
-	st := objectState{valid: true, parent: parentOf(obj)}
+	st := objectState{valid: true, parent: parentOf(obj), pre: pre, k: k}
 	concurrent := p.resolvers > 0 && !(p.root && ex.serial)
 	for i := 0; i < len(p.fields); {
 		i = ex.writeFields(ctx, cd, w, p, i, &st, concurrent)
@@ -77,10 +84,13 @@ type objectState struct {
 	valAt int
 	depth int
 	holes []hole
-	// batchResult is what batch resolved for the object, once a field
-	// of it has been written.
+	// The object is the parent k of the prefetch pre, if pre is not
+	// nil; batchResult is what batch resolved for it otherwise, once a
+	// field of it has been written.
 	batch       *batchPlan
-	batchResult *batchResult
+	batchResult batchResult
+	pre         *prefetched
+	k           int
 }
 
 // parentValue is an object value, with its kind found once for all its
@@ -125,6 +135,12 @@ func (ex *execution) writeFields(ctx context.Context, cd int, w *writer, p *plan
 		st.valAt = len(w.buf)
 		switch pf.op {
 		case opValue:
+			if pf.leaf {
+				if !ex.leafField(ctx, cd, w, pf, &st.parent) {
+					st.valid = false
+				}
+				continue
+			}
 			w.pushField(pf)
 			if !ex.valueField(ctx, cd, w, pf, &st.parent) {
 				st.valid = false
@@ -143,11 +159,9 @@ func (ex *execution) writeFields(ctx context.Context, cd int, w *writer, p *plan
 		case opTypename:
 			w.buf = append(w.buf, p.typ.typename...)
 		case opBatch:
-			w.pushField(pf)
 			if !ex.batchField(ctx, cd, w, pf, st) {
 				st.valid = false
 			}
-			w.pop()
 		case opForbidden:
 			w.pushField(pf)
 			addError(ctx, fieldErrorAt(pf, w.astPath(), pf.forbidden))
@@ -213,6 +227,40 @@ func (ex *execution) valueField(ctx context.Context, cd int, w *writer, pf *plan
 		return !pf.nonNull
 	}
 	return ex.completeValue(ctx, cd, w, pf, pf.info.typ, v)
+}
+
+// leafField is valueField for a field of a scalar type (pf.leaf), whose
+// parent is on top of w's path: the field goes on the path only for a
+// value that completeValue has to check, as the path is needed for an
+// error alone.
+func (ex *execution) leafField(ctx context.Context, cd int, w *writer, pf *planField, parent *parentValue) bool {
+	if !pf.argsErr && pf.info.compute == nil {
+		switch {
+		case pf.info.get != nil:
+			return ex.completeLeaf(ctx, cd, w, pf, pf.info.get(parent.v, pf.args))
+		case parent.obj != nil:
+			return ex.completeLeaf(ctx, cd, w, pf, parent.obj.FieldValue(pf.info.name))
+		case parent.m != nil:
+			return ex.completeLeaf(ctx, cd, w, pf, parent.m[pf.info.name])
+		}
+	}
+	w.pushField(pf)
+	valid := ex.valueField(ctx, cd, w, pf, parent)
+	w.pop()
+	return valid
+}
+
+// completeLeaf writes v, the value of pf, a field of a scalar type whose
+// parent is on top of w's path, as completeValue does, putting the field
+// on the path only if v is not one that writeLeaf writes.
+func (ex *execution) completeLeaf(ctx context.Context, cd int, w *writer, pf *planField, v any) bool {
+	if w.writeLeaf(pf.info.typ, v) {
+		return true
+	}
+	w.pushField(pf)
+	valid := ex.completeValue(ctx, cd, w, pf, pf.info.typ, v)
+	w.pop()
+	return valid
 }
 
 // resolveHoles resolves the fields of obj left as holes by writeFields,
@@ -434,29 +482,31 @@ func (ex *execution) completeList(ctx context.Context, cd int, w *writer, pf *pl
 		return ex.writeNull(ctx, w, t)
 	}
 	n := l.Len()
+	var pre *prefetched
 	if t.elem.kind == kindObject && pf.child != nil && pf.child.batchesBelow {
 		// One call per batch for all the list's objects, and the objects
 		// below them.
-		parents := make([]any, 0, n)
-		for i := range n {
-			if v := l.At(i); v != nil {
-				parents = append(parents, v)
+		parents, isSlice := l.(valueList[any])
+		if !isSlice {
+			parents = make([]any, n)
+			for i := range n {
+				parents[i] = l.At(i)
 			}
 		}
-		ex.prefetch(ctx, pf.child, parents)
+		pre = ex.prefetch(ctx, pf.child, parents)
 	}
 	start := len(w.buf)
 	w.buf = append(w.buf, '[')
 	valid := true
 	if n > 1 && t.elem.callsResolvers() {
-		valid = ex.completeElementsConcurrently(ctx, cd, w, pf, t.elem, l, n)
+		valid = ex.completeElementsConcurrently(ctx, cd, w, pf, t.elem, l, n, pre)
 	} else {
 		for i := range n {
 			if i > 0 {
 				w.buf = append(w.buf, ',')
 			}
 			w.pushIndex(i)
-			if !ex.completeValue(ctx, cd, w, pf, t.elem, l.At(i)) {
+			if !ex.completeElement(ctx, cd, w, pf, t.elem, l.At(i), pre, i) {
 				valid = false
 			}
 			w.pop()
@@ -471,12 +521,21 @@ func (ex *execution) completeList(ctx context.Context, cd int, w *writer, pf *pl
 	return true
 }
 
+// completeElement writes v, the element i of a list of pf, of type
+// elem, whose batches the prefetch pre may have resolved.
+func (ex *execution) completeElement(ctx context.Context, cd int, w *writer, pf *planField, elem *typeRef, v any, pre *prefetched, i int) bool {
+	if pre != nil && v != nil && isObject(v) {
+		return ex.completeObjectWith(ctx, cd, w, pf.child, v, pre, i) || !elem.nonNull
+	}
+	return ex.completeValue(ctx, cd, w, pf, elem, v)
+}
+
 // completeElementsConcurrently writes the n elements of l, each in a
 // goroutine of its own (the first in this one) and a writer of its own,
 // recovering from a panic per element, as gqlgen's
 // MarshalSliceConcurrently does. It returns false if a non-null element
 // was null.
-func (ex *execution) completeElementsConcurrently(ctx context.Context, cd int, w *writer, pf *planField, elem *typeRef, l List, n int) bool {
+func (ex *execution) completeElementsConcurrently(ctx context.Context, cd int, w *writer, pf *planField, elem *typeRef, l List, n int, pre *prefetched) bool {
 	kids := make([]*writer, n)
 	valid := make([]bool, n)
 	run := func(i int) {
@@ -491,7 +550,7 @@ func (ex *execution) completeElementsConcurrently(ctx context.Context, cd int, w
 			}
 		}()
 		kw.pushIndex(i)
-		valid[i] = ex.completeValue(ctx, cd, kw, pf, elem, l.At(i))
+		valid[i] = ex.completeElement(ctx, cd, kw, pf, elem, l.At(i), pre, i)
 	}
 	for i := range n {
 		kids[i] = getWriter(w.path)

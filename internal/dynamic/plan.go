@@ -52,6 +52,9 @@ type planField struct {
 	// root marks a field of the operation's root type, which goes
 	// through the root field middleware.
 	root bool
+	// leaf marks a field read from its parent or a batch whose type is
+	// a built-in scalar (see leafField).
+	leaf bool
 
 	args    map[string]any
 	argsErr bool // coercing the arguments failed: see argsError
@@ -85,8 +88,8 @@ type execution struct {
 	// restricted holds the enums whose values it may refuse in results.
 	access     Access
 	restricted map[string]bool
-	// batchMu guards what the plans' batches resolved
-	// (batchPlan.resolved).
+	// batchMu guards what the plans' batches resolved, kept for
+	// lookups (batchPlan.resolved).
 	batchMu sync.Mutex
 }
 
@@ -142,6 +145,7 @@ outer:
 		if pf.op == opResolver {
 			p.resolvers++
 		}
+		pf.leaf = (pf.op == opValue || pf.op == opBatch) && info.typ.kind == kindScalar && info.typ.scalar != scalarCustom
 		if len(info.def.Arguments) > 0 {
 			pf.args, pf.argsErr = ex.planArgs(&pf)
 		}
@@ -181,7 +185,7 @@ func (p *plan) batchPlan(b *Batch, cf graphql.CollectedField) *batchPlan {
 			return bp
 		}
 	}
-	bp := &batchPlan{batch: b, fields: []graphql.CollectedField{cf}}
+	bp := &batchPlan{batch: b, fields: []graphql.CollectedField{cf}, index: len(p.batches)}
 	p.batches = append(p.batches, bp)
 	return bp
 }

@@ -122,6 +122,71 @@ func (ex *execution) writeScalar(ctx context.Context, w *writer, t *typeRef, v a
 	return ex.unfit(ctx, w, t, v)
 }
 
+// writeLeaf writes v as a value of the scalar type t, as writeScalar
+// does, if v is one that cannot fail to be one (a string, a number that
+// fits, a boolean, a time, not nil), and reports whether it did. It
+// leaves anything else, custom scalars and null included, to
+// writeScalar, which reports errors at w's path.
+func (w *writer) writeLeaf(t *typeRef, v any) bool {
+	switch t.scalar {
+	case scalarString:
+		switch s := v.(type) {
+		case string:
+			w.quoted(s)
+			return true
+		case *string:
+			if s != nil {
+				w.quoted(*s)
+				return true
+			}
+		}
+	case scalarID:
+		switch s := v.(type) {
+		case string:
+			w.quoted(s)
+			return true
+		case *string:
+			if s != nil {
+				w.quoted(*s)
+				return true
+			}
+		}
+	case scalarInt:
+		if i, ok, _ := intValue(v); ok {
+			w.int(i)
+			return true
+		}
+	case scalarFloat:
+		if f, ok, _ := floatValue(v); ok && !math.IsInf(f, 0) && !math.IsNaN(f) {
+			w.float(f)
+			return true
+		}
+	case scalarBoolean:
+		switch b := v.(type) {
+		case bool:
+			w.bool(b)
+			return true
+		case *bool:
+			if b != nil {
+				w.bool(*b)
+				return true
+			}
+		}
+	case scalarDateTime:
+		switch x := v.(type) {
+		case time.Time:
+			w.time(x)
+			return true
+		case *time.Time:
+			if x != nil {
+				w.time(*x)
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // intValue returns v as an Int: a Go integer, or a float64 with no
 // fraction, in the 32 bits the spec gives Int.
 func intValue(v any) (i int64, ok, isNil bool) {

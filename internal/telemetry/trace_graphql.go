@@ -113,7 +113,7 @@ func (g *GraphQLTracer) phase(ctx context.Context, name string, t graphql.TraceT
 // InterceptResponse records on ctx's span, the operation's, that a
 // response has errors: it sets the span's status to Error and
 // graphql.errors.count, with their number only.
-func (g *GraphQLTracer) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+func (*GraphQLTracer) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 	resp := next(ctx)
 	if resp != nil && len(resp.Errors) > 0 {
 		if span := trace.SpanFromContext(ctx); span.IsRecording() {

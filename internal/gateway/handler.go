@@ -48,8 +48,8 @@ type HandlerOptions struct {
 	// PersistedQueryCounts those of PersistedQueries, for metrics; a
 	// handler of each schema may share them. Nil: not counted.
 	QueryCacheCounts, PersistedQueryCounts *CacheCounts
-	// Tracing makes spans of each operation and its parsing, validation
-	// and execution (telemetry.NewGraphQLTracer). If it has a method
+	// Tracing traces each operation: spans of its parsing and validation,
+	// and its errors (telemetry.NewGraphQLTracer). If it has a method
 	// TraceQueryCache (see queryCacheTracer), the handler's query cache
 	// goes through it. Nil: no spans.
 	Tracing graphql.HandlerExtension

@@ -23,23 +23,46 @@ const tenantIDKey = attribute.Key("tenant.id")
 // Context (traceparent, tracestate). Baggage from clients is not taken.
 var propagator propagation.TextMapPropagator = propagation.TraceContext{}
 
+// traceparentHeader is the canonical name of the W3C Trace Context
+// header that carries a client's span.
+const traceparentHeader = "Traceparent"
+
+// graphqlStart are the options of the span of a POST to /graphql over
+// plain HTTP, the bulk of requests, built once rather than for each.
+var graphqlStart = requestStartOptions(http.MethodPost, "/graphql", "http")
+
+// requestStartOptions returns the options of the server span of a request
+// with method, path and scheme.
+func requestStartOptions(method, path, scheme string) []trace.SpanStartOption {
+	return []trace.SpanStartOption{
+		trace.WithSpanKind(trace.SpanKindServer),
+		trace.WithAttributes(
+			semconv.HTTPRequestMethodKey.String(method),
+			semconv.URLPath(path),
+			semconv.URLScheme(scheme),
+		),
+	}
+}
+
 // startRequestSpan starts the server span of r with tracer, a child of
 // the client's W3C traceparent when it sends a valid one, and returns the
 // context that carries it. It carries the method, path (never the query
 // string, which may hold GraphQL variables) and scheme from the start, for
 // samplers; endRequestSpan records the rest.
 func startRequestSpan(tracer trace.Tracer, r *http.Request) (context.Context, trace.Span) {
-	ctx := propagator.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+	ctx := r.Context()
+	if _, ok := r.Header[traceparentHeader]; ok {
+		ctx = propagator.Extract(ctx, propagation.HeaderCarrier(r.Header))
+	}
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	return tracer.Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindServer),
-		trace.WithAttributes(
-			semconv.HTTPRequestMethodKey.String(r.Method),
-			semconv.URLPath(r.URL.Path),
-			semconv.URLScheme(scheme),
-		))
+	opts := graphqlStart
+	if r.Method != http.MethodPost || r.URL.Path != "/graphql" || scheme != "http" {
+		opts = requestStartOptions(r.Method, r.URL.Path, scheme)
+	}
+	return tracer.Start(ctx, r.Method, opts...)
 }
 
 // endRequestSpan records on span, if it is recording, what r came to,

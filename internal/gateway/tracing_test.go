@@ -132,11 +132,12 @@ func (s spanTree) descendant(sp, ancestor tracetest.SpanStub) bool {
 
 // TestTracing checks the spans of a mutation and a query on Postgres
 // through the HTTP handler: the request's span is the child of the
-// client's traceparent, named after the operation; below it its parse,
-// validate (unless the document came from the query cache) and execute
-// spans, and the statements below execute; the
-// attributes follow the GraphQL conventions, with tenant.id; and nothing
-// of the token or the variables' values is in any span.
+// client's traceparent, named after the operation; below it its parse and
+// validate spans (unless the document came from the query cache) and its
+// statements, and no span of execution; the attributes follow the GraphQL
+// conventions, with tenant.id; an operation with errors has their number
+// and an Error status; and nothing of the token or the variables' values
+// is in any span.
 func TestTracing(t *testing.T) {
 	tracing, exp := newTracing(t)
 	pg, err := store.OpenPostgresWithOptions(t.Context(), testenv.PostgresURL(t),
@@ -177,12 +178,11 @@ func TestTracing(t *testing.T) {
 		return resp, spanTree{spans}
 	}
 
-	// check checks the tree of one operation and returns its execute
-	// span: the request's span is named after the operation and carries
-	// its attributes; below it, the execution and, when the document was
-	// parsed rather than found in the query cache, parsing and validation;
-	// below execute, the Postgres statements.
-	check := func(t *testing.T, tree spanTree, opType, opName string, parsed bool) tracetest.SpanStub {
+	// check checks the tree of one operation: the request's span is
+	// named after the operation and carries its attributes; below it,
+	// when the document was parsed rather than found in the query cache,
+	// parsing and validation, and the Postgres statements.
+	check := func(t *testing.T, tree spanTree, opType, opName string, parsed bool) {
 		t.Helper()
 		require.Empty(t, tree.withName("POST /graphql"), "the request's span is named after its operation")
 		server := tree.named(t, opType+" "+opName)
@@ -201,21 +201,25 @@ func TestTracing(t *testing.T) {
 		require.Len(t, server.Attributes, 8, "no attribute beyond those checked: %v", sa)
 		require.Equal(t, codes.Unset, server.Status.Code)
 
-		want := []string{"graphql.execute"}
-		if parsed {
-			want = append(want, "graphql.parse", "graphql.validate")
+		var phases, stmts []tracetest.SpanStub
+		for _, sp := range tree.children(server) {
+			if strings.HasPrefix(sp.Name, "graphql.") {
+				phases = append(phases, sp)
+			} else {
+				stmts = append(stmts, sp)
+			}
 		}
-		require.ElementsMatch(t, want, spanNames(tree.children(server)))
+		var want []string
+		if parsed {
+			want = []string{"graphql.parse", "graphql.validate"}
+		}
+		require.ElementsMatch(t, want, spanNames(phases), "no span of execution")
 		if parsed {
 			parse, validate := tree.named(t, "graphql.parse"), tree.named(t, "graphql.validate")
 			require.False(t, validate.StartTime.Before(parse.EndTime), "validation follows parsing")
 			require.False(t, parse.StartTime.Before(server.StartTime), "parsing is within the request")
 		}
-
-		execute := tree.named(t, "graphql.execute")
-		require.Equal(t, codes.Unset, execute.Status.Code)
-		stmts := tree.children(execute)
-		require.NotEmpty(t, stmts, "statements below execute; spans: %v", tree.names())
+		require.NotEmpty(t, stmts, "statements below the request; spans: %v", tree.names())
 		for _, st := range stmts {
 			require.Equal(t, trace.SpanKindClient, st.SpanKind)
 			a := attrs(st)
@@ -223,7 +227,6 @@ func TestTracing(t *testing.T) {
 			require.Contains(t, a["db.query.text"], "$1", st.Name)
 		}
 		require.Len(t, tree.spans, 1+len(want)+len(stmts), "spans: %v", tree.names())
-		return execute
 	}
 
 	noValues := func(t *testing.T, tree spanTree, values ...string) {
@@ -252,6 +255,23 @@ func TestTracing(t *testing.T) {
 		_, tree := do(t, `query Goods($id: ID!) { goods(id: $id) { id name description } }`, map[string]any{"id": id})
 		check(t, tree, "query", "Goods", false)
 		noValues(t, tree, id, name, description)
+	})
+	t.Run("operation with errors", func(t *testing.T) {
+		exp.Reset()
+		body := `{"query":"query Page($after: String) { goodsList(first: 1, after: $after) { totalCount } }","variables":{"after":"` + description + `"}}`
+		req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Traceparent", traceparent)
+		_, resp := g.serve(t, req)
+		require.Equal(t, "BAD_USER_INPUT", resp.code())
+		tree := spanTree{exp.GetSpans()}
+		server := tree.named(t, "query Page")
+		require.Equal(t, codes.Error, server.Status.Code)
+		require.Equal(t, "1 GraphQL errors", server.Status.Description)
+		require.Equal(t, "1", attrs(server)["graphql.errors.count"])
+		require.Empty(t, tree.withName("graphql.execute"), "no span of execution")
+		noValues(t, tree, description)
 	})
 	t.Run("access log carries the trace ID", func(t *testing.T) {
 		var found bool
@@ -310,10 +330,10 @@ func TestTracingOff(t *testing.T) {
 // TestTracingUpstreamAndRedis checks the client spans of a request that
 // calls an upstream, failing over from a dead URL, and whose tenant's
 // secrets are resolved through the cache on a real Redis: a span per
-// upstream attempt, below execute, with its URL, index and outcome, whose
-// context reaches the upstream in traceparent; a span per Redis command
-// of the request, named by the command only; and neither the secret nor
-// a Redis key in any span.
+// upstream attempt, a child of the request's, with its URL, index and
+// outcome, whose context reaches the upstream in traceparent; a span per
+// Redis command of the request, named by the command only; and neither
+// the secret nor a Redis key in any span.
 func TestTracingUpstreamAndRedis(t *testing.T) {
 	redisURL, prefix := testenv.RedisURL(t)
 	redisOpts, err := cache.ParseRedisURL(redisURL)
@@ -363,8 +383,7 @@ func TestTracingUpstreamAndRedis(t *testing.T) {
 		require.Equal(t, clientTrace, sp.SpanContext.TraceID(), "span %q is not of the client's trace", sp.Name)
 	}
 	server := tree.named(t, "query Stock")
-	execute := tree.named(t, "graphql.execute")
-	require.Equal(t, server.SpanContext.SpanID(), execute.Parent.SpanID())
+	require.Empty(t, tree.withName("graphql.execute"), "no span of execution")
 
 	t.Run("upstream attempts", func(t *testing.T) {
 		attempts := tree.withName("POST inventory")
@@ -372,7 +391,7 @@ func TestTracingUpstreamAndRedis(t *testing.T) {
 		slices.SortFunc(attempts, func(a, b tracetest.SpanStub) int { return a.StartTime.Compare(b.StartTime) })
 		for i, sp := range attempts {
 			require.Equal(t, trace.SpanKindClient, sp.SpanKind)
-			require.True(t, tree.descendant(sp, execute), "attempt %d below execute", i)
+			require.Equal(t, server.SpanContext.SpanID(), sp.Parent.SpanID(), "attempt %d below the request", i)
 			a := attrs(sp)
 			require.Equal(t, "POST", a["http.request.method"])
 			require.Equal(t, "inventory", a["tenantgraph.upstream.name"])

@@ -47,8 +47,11 @@ type Tracing struct {
 // OTEL_SERVICE_NAME (default "tenantgraph") and OTEL_RESOURCE_ATTRIBUTES
 // describe the service; OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG
 // choose the sampler (default: parentbased_always_on); OTEL_BSP_* tune the
-// batch span processor. Every problem of the settings is reported in one
-// error. Shutdown flushes and stops the pipeline.
+// batch span processor. Once an export has failed, spans are dropped
+// without being encoded for a second, then for twice as long after each
+// further failure, up to 16 seconds, rather than encoded only to fail
+// again (see pausingExporter). Every problem of the settings is reported
+// in one error. Shutdown flushes and stops the pipeline.
 func NewTracing(ctx context.Context, getenv func(string) string) (*Tracing, error) {
 	if strings.EqualFold(strings.TrimSpace(getenv("OTEL_SDK_DISABLED")), "true") {
 		return &Tracing{}, nil
@@ -70,7 +73,7 @@ func NewTracing(ctx context.Context, getenv func(string) string) (*Tracing, erro
 				errs = append(errs, err)
 				continue
 			}
-			exps = append(exps, exp)
+			exps = append(exps, newPausingExporter(exp))
 		default:
 			errs = append(errs, fmt.Errorf("OTEL_TRACES_EXPORTER: unsupported exporter %q (want otlp or none)", name))
 		}

@@ -11,27 +11,30 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// Span names of a GraphQL operation's phases.
+// Span names of the phases of a GraphQL operation that parsed its
+// document.
 const (
 	SpanParse    = "graphql.parse"
 	SpanValidate = "graphql.validate"
-	SpanExecute  = "graphql.execute"
 )
 
 // GraphQLErrorsKey is the number of errors in an operation's response.
 const GraphQLErrorsKey = attribute.Key("graphql.errors.count")
 
-// GraphQLTracer is a gqlgen handler extension that traces the phases of
-// GraphQL operations, as children of the span of the operation's context,
-// the request's (which the gateway names after the operation, with the
-// operation's attributes): a span of the execution of each response, and
-// spans of parsing and validation when the operation did parse and
-// validate its document. A document found in the query cache was parsed
-// and validated by an earlier request, so its request has no such spans
-// (see TraceQueryCache). Nothing is traced below a span that is not
-// recording. It never records the document, variables or error
-// messages, which may hold values from the client. Its methods may be
-// called concurrently.
+// GraphQLTracer is a gqlgen handler extension that traces GraphQL
+// operations in the span of the operation's context, the request's (which
+// the gateway names after the operation, with the operation's
+// attributes): spans of parsing and validation, as its children, when
+// the operation did parse and validate its document, and the errors of
+// its response. A document found in the query cache was parsed and
+// validated by an earlier request, so its request has no such spans (see
+// TraceQueryCache). Execution has no span of its own: it is most of the
+// request's span, and the spans of what it calls (statements, commands,
+// upstream attempts) are children of the request's; a span more on every
+// request would cost as much as the request's own. Nothing is traced
+// below a span that is not recording. It never records the document,
+// variables or error messages, which may hold values from the client.
+// Its methods may be called concurrently.
 type GraphQLTracer struct {
 	tracer trace.Tracer
 }
@@ -107,19 +110,16 @@ func (g *GraphQLTracer) phase(ctx context.Context, name string, t graphql.TraceT
 	span.End(trace.WithTimestamp(t.End))
 }
 
-// InterceptResponse makes a span of the execution of each response. A
-// response with errors sets the span's status to Error, with their number
-// only.
-func (g *GraphQLTracer) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
-	if !trace.SpanFromContext(ctx).IsRecording() {
-		return next(ctx)
-	}
-	ctx, span := g.tracer.Start(ctx, SpanExecute)
-	defer span.End()
+// InterceptResponse records on ctx's span, the operation's, that a
+// response has errors: it sets the span's status to Error and
+// graphql.errors.count, with their number only.
+func (*GraphQLTracer) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 	resp := next(ctx)
 	if resp != nil && len(resp.Errors) > 0 {
-		span.SetAttributes(GraphQLErrorsKey.Int(len(resp.Errors)))
-		span.SetStatus(codes.Error, strconv.Itoa(len(resp.Errors))+" GraphQL errors")
+		if span := trace.SpanFromContext(ctx); span.IsRecording() {
+			span.SetAttributes(GraphQLErrorsKey.Int(len(resp.Errors)))
+			span.SetStatus(codes.Error, strconv.Itoa(len(resp.Errors))+" GraphQL errors")
+		}
 	}
 	return resp
 }

@@ -327,7 +327,9 @@ func waitingStatements(t *testing.T, conn *pgx.Conn) int {
 
 // TestRequestTimeout runs a query whose statement waits on a lock past
 // its tenant's timeout: the client gets REQUEST_TIMEOUT (504) at about the
-// deadline, the statement is gone from Postgres within 100 ms of it, and
+// deadline, the statement is gone from Postgres soon after it (within
+// 300 ms: the margin is for a loaded test machine; without the store's
+// cancel request and statement timeout it would wait for the lock), and
 // the log has one warning for the request and no internal error.
 func TestRequestTimeout(t *testing.T) {
 	url := testenv.PostgresURL(t)
@@ -369,7 +371,7 @@ func TestRequestTimeout(t *testing.T) {
 			if n == 0 {
 				break
 			}
-			require.Less(t, gone, 400*time.Millisecond, "the statement is still on the server: %s", activity(t, observer))
+			require.Less(t, gone, 600*time.Millisecond, "the statement is still on the server: %s", activity(t, observer))
 			time.Sleep(5 * time.Millisecond) // polling interval
 		}
 		r := <-done

@@ -42,6 +42,10 @@ type Schema struct {
 	// @validate rules, or nil when it has none.
 	Logic *logic.Set
 
+	// costBase is Cost as the models of other schemas share it: set on
+	// the base schema (baseSchema) only.
+	costBase *cost.Base
+
 	sdlOnce sync.Once
 	sdl     string
 }
@@ -150,7 +154,16 @@ func compile(files []*ast.Source, shareWith *Schema) (*Schema, error) {
 		ps.list[0].Message = "invalid schema: " + ps.list[0].Message
 		return nil, ps.err()
 	}
-	model, err := cost.New(s)
+	var model *cost.Model
+	var costBase *cost.Base
+	if shareWith == nil {
+		// The base schema: its model is the one others share.
+		if costBase, err = cost.NewBase(s); err == nil {
+			model = costBase.Model
+		}
+	} else {
+		model, err = shareWith.costBase.New(s)
+	}
 	if err != nil {
 		// Likewise: the policy check refuses every weight that the cost
 		// model cannot read.
@@ -179,7 +192,7 @@ func compile(files []*ast.Source, shareWith *Schema) (*Schema, error) {
 	if shareWith != nil {
 		share(client, shareWith.AST)
 	}
-	return &Schema{AST: client, Authoring: s, Ext: set, Cost: model, Logic: rules}, nil
+	return &Schema{AST: client, Authoring: s, Ext: set, Cost: model, Logic: rules, costBase: costBase}, nil
 }
 
 // checkComputedScopes reports @computed fields that read a field restricted

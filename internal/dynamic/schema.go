@@ -145,7 +145,8 @@ func compile(cfg Config) *ExecutableSchema {
 		e.scalars[name] = &sc
 	}
 
-	shared := sharedIntrospection(s)
+	prev := lastCompiled.Load()
+	shared := sharedObjects(&cfg, prev)
 	for name, def := range s.Types {
 		if def.Kind != ast.Object {
 			continue
@@ -180,7 +181,7 @@ func compile(cfg Config) *ExecutableSchema {
 		}
 	}
 
-	refs := make(map[string]*typeRef) // named, nullable types
+	refs := make(map[typeKey]*typeRef) // named types
 	for _, o := range e.objects {
 		if shared[o.name] != nil {
 			continue
@@ -252,15 +253,26 @@ func compile(cfg Config) *ExecutableSchema {
 		o.fields[fieldName].resolve = r
 	}
 
-	if shared == nil {
-		keepIntrospection(s, e.objects)
+	if len(cfg.Scalars) == 0 {
+		if prev != nil {
+			for name, o := range e.objects {
+				if shared[name] == nil {
+					shareFields(o, prev)
+				}
+			}
+		}
+		keep := &compiled{types: s.Types, objects: e.objects}
+		if s.Query != nil {
+			keep.query = s.Query.Name
+		}
+		lastCompiled.Store(keep)
 	}
 
 	// callsResolvers is a fixed point over the type graph.
 	for changed := true; changed; {
 		changed = false
 		for _, o := range e.objects {
-			if o.callsResolvers {
+			if o.callsResolvers || shared[o.name] != nil {
 				continue
 			}
 			for _, f := range o.fields {
@@ -275,22 +287,32 @@ func compile(cfg Config) *ExecutableSchema {
 	return e
 }
 
-// typeRef compiles t. refs caches the named, nullable types, which are
-// all alike.
-func (e *ExecutableSchema) typeRef(t *ast.Type, refs map[string]*typeRef) *typeRef {
+// typeKey is a named type, nullable or not.
+type typeKey struct {
+	name    string
+	nonNull bool
+}
+
+// typeRef compiles t. refs caches the named types, which are all alike.
+func (e *ExecutableSchema) typeRef(t *ast.Type, refs map[typeKey]*typeRef) *typeRef {
 	if t.Elem != nil {
 		return &typeRef{nonNull: t.NonNull, kind: kindList, elem: e.typeRef(t.Elem, refs)}
 	}
-	named := refs[t.NamedType]
+	key := typeKey{t.NamedType, t.NonNull}
+	if ref := refs[key]; ref != nil {
+		return ref
+	}
+	named := refs[typeKey{name: t.NamedType}]
 	if named == nil {
 		named = e.namedType(t.NamedType)
-		refs[t.NamedType] = named
+		refs[typeKey{name: t.NamedType}] = named
 	}
 	if !t.NonNull {
 		return named
 	}
 	nn := *named
 	nn.nonNull = true
+	refs[key] = &nn
 	return &nn
 }
 

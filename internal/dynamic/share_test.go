@@ -1,6 +1,7 @@
 package dynamic
 
 import (
+	"context"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -14,6 +15,7 @@ import (
 // introspection definitions (as loader.Compile gives every tenant) share
 // their compiled introspection types, and that others do not.
 func TestSharedIntrospectionTypes(t *testing.T) {
+	lastCompiled.Store(nil)
 	a, err := loader.Compile([]*ast.Source{{Name: "a.graphqls", Input: "extend type Goods { colour: String }"}})
 	require.NoError(t, err)
 	b, err := loader.Compile([]*ast.Source{{Name: "b.graphqls", Input: "extend type Goods { size: Int }"}})
@@ -34,4 +36,66 @@ func TestSharedIntrospectionTypes(t *testing.T) {
 	eo := New(Config{Schema: other})
 	require.NotSame(t, ea.objects["__Type"], eo.objects["__Type"])
 	require.Same(t, other.Types["__Type"], eo.objects["__Type"].def)
+}
+
+// TestSharedObjectsAndFields checks that tenants with different
+// extensions share the compiled object types and fields that come out the
+// same (PageInfo, the base fields of Goods, Query.__schema), and nothing
+// that is a tenant's own: each sees exactly its own fields of Goods, and
+// the fields with a resolver of its Config, or that refer to its Goods,
+// are its own.
+func TestSharedObjectsAndFields(t *testing.T) {
+	lastCompiled.Store(nil)
+	a, err := loader.Compile([]*ast.Source{{Name: "a.graphqls", Input: "extend type Goods { colour: String @filterable }"}})
+	require.NoError(t, err)
+	b, err := loader.Compile([]*ast.Source{{Name: "b.graphqls", Input: "extend type Goods { size: Int }"}})
+	require.NoError(t, err)
+	resolver := func(context.Context, any, map[string]any) (any, error) { return nil, nil }
+	config := func(s *ast.Schema) Config {
+		return Config{Schema: s, Resolvers: map[string]FieldResolver{"Query.goods": resolver, "GoodsConnection.totalCount": resolver}}
+	}
+	ea := New(config(a.AST))
+	eb := New(config(b.AST))
+	ea2 := New(config(a.AST)) // a again, after b: shares with b
+
+	require.Same(t, ea.objects["PageInfo"], eb.objects["PageInfo"])
+	for _, e := range []*ExecutableSchema{ea, eb, ea2} {
+		require.Same(t, ea.objects["PageInfo"], e.objects["GoodsConnection"].fields["pageInfo"].typ.object)
+	}
+	for _, name := range []string{"id", "name", "price", "description", "createdAt", "updatedAt"} {
+		require.Same(t, ea.objects["Goods"].fields[name], eb.objects["Goods"].fields[name], name)
+	}
+	require.Same(t, ea.query.fields["__schema"], eb.query.fields["__schema"])
+	require.Same(t, ea.objects["GoodsEdge"].fields["cursor"], eb.objects["GoodsEdge"].fields["cursor"])
+
+	for _, tc := range []struct {
+		e    *ExecutableSchema
+		own  string
+		none string
+	}{{ea, "colour", "size"}, {eb, "size", "colour"}, {ea2, "colour", "size"}} {
+		goods := tc.e.objects["Goods"]
+		require.Len(t, goods.fields, 7)
+		require.NotNil(t, goods.fields[tc.own])
+		require.Nil(t, goods.fields[tc.none])
+		require.Same(t, goods, tc.e.query.fields["goods"].typ.object)
+		require.Same(t, goods, tc.e.objects["GoodsEdge"].fields["node"].typ.object)
+		require.Same(t, goods, tc.e.objects["GoodsConnection"].fields["nodes"].typ.elem.object)
+		require.Same(t, tc.e.objects["GoodsEdge"], tc.e.objects["GoodsConnection"].fields["edges"].typ.elem.object)
+		require.NotNil(t, tc.e.query.fields["goods"].resolve)
+		require.NotNil(t, tc.e.objects["GoodsConnection"].fields["totalCount"].resolve)
+		require.True(t, tc.e.query.callsResolvers)
+		require.False(t, goods.callsResolvers)
+	}
+	require.NotSame(t, ea.query.fields["goods"], eb.query.fields["goods"])
+	require.NotSame(t, ea.objects["GoodsConnection"].fields["totalCount"], eb.objects["GoodsConnection"].fields["totalCount"])
+
+	// A resolver on a field of a type otherwise shared makes the type
+	// the schema's own, and its field too.
+	ec := New(Config{Schema: b.AST, Resolvers: map[string]FieldResolver{"PageInfo.hasNextPage": resolver}})
+	require.NotSame(t, eb.objects["PageInfo"], ec.objects["PageInfo"])
+	require.NotNil(t, ec.objects["PageInfo"].fields["hasNextPage"].resolve)
+	require.Nil(t, eb.objects["PageInfo"].fields["hasNextPage"].resolve)
+	require.Same(t, eb.objects["PageInfo"].fields["endCursor"], ec.objects["PageInfo"].fields["endCursor"])
+	ed := New(config(b.AST))
+	require.Nil(t, ed.objects["PageInfo"].fields["hasNextPage"].resolve, "a resolver of one schema is not another's")
 }

@@ -2,6 +2,7 @@ package dynamic
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -16,7 +17,7 @@ type objectType struct {
 	// type: its name, its interfaces and the unions it belongs to, as
 	// generated code's "implementors".
 	satisfies []string
-	fields    map[string]*fieldInfo
+	fields    fieldTable
 	// typename is the name as a JSON string, the value of __typename.
 	typename []byte
 	// introspection marks the __ types, whose values are gqlgen's
@@ -25,6 +26,21 @@ type objectType struct {
 	// callsResolvers reports whether completing a value of the type may
 	// call a resolver, at any depth.
 	callsResolvers bool
+}
+
+// fieldTable is the fields of an object type, sorted by name: a type has
+// few, and a sorted list takes a fraction of a map's memory.
+type fieldTable []*fieldInfo
+
+// get returns the field named name, or nil.
+func (t fieldTable) get(name string) *fieldInfo {
+	i, ok := slices.BinarySearchFunc(t, name, func(f *fieldInfo, name string) int {
+		return strings.Compare(f.name, name)
+	})
+	if !ok {
+		return nil
+	}
+	return t[i]
 }
 
 // fieldInfo is a field of an object type.
@@ -159,7 +175,7 @@ func compile(cfg Config) *ExecutableSchema {
 			name:          name,
 			def:           def,
 			satisfies:     []string{name},
-			fields:        make(map[string]*fieldInfo, len(def.Fields)),
+			fields:        make(fieldTable, 0, len(def.Fields)),
 			typename:      appendQuoted(nil, name),
 			introspection: strings.HasPrefix(name, "__"),
 		}
@@ -187,20 +203,21 @@ func compile(cfg Config) *ExecutableSchema {
 			continue
 		}
 		for _, fd := range o.def.Fields {
-			o.fields[fd.Name] = &fieldInfo{
+			o.fields = append(o.fields, &fieldInfo{
 				name:   fd.Name,
 				object: o.name,
 				def:    fd,
 				typ:    e.typeRef(fd.Type, refs),
-			}
+			})
 		}
+		slices.SortFunc(o.fields, func(a, b *fieldInfo) int { return strings.Compare(a.name, b.name) })
 	}
 	if s.Query != nil {
 		e.query = e.objects[s.Query.Name]
-		if f := e.query.fields["__schema"]; f != nil {
+		if f := e.query.fields.get("__schema"); f != nil {
 			f.root = rootSchema
 		}
-		if f := e.query.fields["__type"]; f != nil {
+		if f := e.query.fields.get("__type"); f != nil {
 			f.root = rootType
 		}
 	}
@@ -211,7 +228,7 @@ func compile(cfg Config) *ExecutableSchema {
 	for key, get := range introspectionFields {
 		typeName, fieldName, _ := strings.Cut(key, ".")
 		if o := e.objects[typeName]; o != nil && shared[typeName] == nil {
-			if f := o.fields[fieldName]; f != nil {
+			if f := o.fields.get(fieldName); f != nil {
 				f.get = get
 			}
 		}
@@ -227,7 +244,7 @@ func compile(cfg Config) *ExecutableSchema {
 			continue
 		}
 		for _, name := range b.Fields {
-			if f := o.fields[name]; f != nil {
+			if f := o.fields.get(name); f != nil {
 				f.batch = b
 			}
 		}
@@ -237,8 +254,8 @@ func compile(cfg Config) *ExecutableSchema {
 		if !ok {
 			panic(fmt.Sprintf("dynamic: computed field key %q is not of the form Type.field", key))
 		}
-		if o := e.objects[typeName]; o != nil && o.fields[fieldName] != nil {
-			o.fields[fieldName].compute = c
+		if o := e.objects[typeName]; o != nil && o.fields.get(fieldName) != nil {
+			o.fields.get(fieldName).compute = c
 		}
 	}
 	for key, r := range cfg.Resolvers {
@@ -247,10 +264,10 @@ func compile(cfg Config) *ExecutableSchema {
 			panic(fmt.Sprintf("dynamic: resolver key %q is not of the form Type.field", key))
 		}
 		o := e.objects[typeName]
-		if o == nil || o.fields[fieldName] == nil {
+		if o == nil || o.fields.get(fieldName) == nil {
 			continue // a view of a schema without the field
 		}
-		o.fields[fieldName].resolve = r
+		o.fields.get(fieldName).resolve = r
 	}
 
 	if len(cfg.Scalars) == 0 {

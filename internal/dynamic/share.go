@@ -141,9 +141,9 @@ func shareFields(o *objectType, prev *compiled) {
 	if po == nil {
 		return
 	}
-	for name, f := range o.fields {
-		if pf := po.fields[name]; pf != nil && sameField(f, pf) {
-			o.fields[name] = pf
+	for i, f := range o.fields {
+		if pf := po.fields.get(f.name); pf != nil && sameField(f, pf) {
+			o.fields[i] = pf
 		}
 	}
 }

@@ -25,9 +25,9 @@ func TestSharedIntrospectionTypes(t *testing.T) {
 		require.Same(t, ea.objects[name], eb.objects[name], name)
 	}
 	require.NotSame(t, ea.objects["Goods"], eb.objects["Goods"])
-	require.NotNil(t, eb.objects["Goods"].fields["size"])
-	require.Nil(t, eb.objects["Goods"].fields["colour"])
-	require.Same(t, eb.objects["__Field"], eb.objects["__Type"].fields["fields"].typ.elem.object,
+	require.NotNil(t, eb.objects["Goods"].fields.get("size"))
+	require.Nil(t, eb.objects["Goods"].fields.get("colour"))
+	require.Same(t, eb.objects["__Field"], eb.objects["__Type"].fields.get("fields").typ.elem.object,
 		"a shared type refers to the shared types")
 
 	// A schema of definitions of its own gets types of its own.
@@ -60,13 +60,13 @@ func TestSharedObjectsAndFields(t *testing.T) {
 
 	require.Same(t, ea.objects["PageInfo"], eb.objects["PageInfo"])
 	for _, e := range []*ExecutableSchema{ea, eb, ea2} {
-		require.Same(t, ea.objects["PageInfo"], e.objects["GoodsConnection"].fields["pageInfo"].typ.object)
+		require.Same(t, ea.objects["PageInfo"], e.objects["GoodsConnection"].fields.get("pageInfo").typ.object)
 	}
 	for _, name := range []string{"id", "name", "price", "description", "createdAt", "updatedAt"} {
-		require.Same(t, ea.objects["Goods"].fields[name], eb.objects["Goods"].fields[name], name)
+		require.Same(t, ea.objects["Goods"].fields.get(name), eb.objects["Goods"].fields.get(name), name)
 	}
-	require.Same(t, ea.query.fields["__schema"], eb.query.fields["__schema"])
-	require.Same(t, ea.objects["GoodsEdge"].fields["cursor"], eb.objects["GoodsEdge"].fields["cursor"])
+	require.Same(t, ea.query.fields.get("__schema"), eb.query.fields.get("__schema"))
+	require.Same(t, ea.objects["GoodsEdge"].fields.get("cursor"), eb.objects["GoodsEdge"].fields.get("cursor"))
 
 	for _, tc := range []struct {
 		e    *ExecutableSchema
@@ -75,27 +75,27 @@ func TestSharedObjectsAndFields(t *testing.T) {
 	}{{ea, "colour", "size"}, {eb, "size", "colour"}, {ea2, "colour", "size"}} {
 		goods := tc.e.objects["Goods"]
 		require.Len(t, goods.fields, 7)
-		require.NotNil(t, goods.fields[tc.own])
-		require.Nil(t, goods.fields[tc.none])
-		require.Same(t, goods, tc.e.query.fields["goods"].typ.object)
-		require.Same(t, goods, tc.e.objects["GoodsEdge"].fields["node"].typ.object)
-		require.Same(t, goods, tc.e.objects["GoodsConnection"].fields["nodes"].typ.elem.object)
-		require.Same(t, tc.e.objects["GoodsEdge"], tc.e.objects["GoodsConnection"].fields["edges"].typ.elem.object)
-		require.NotNil(t, tc.e.query.fields["goods"].resolve)
-		require.NotNil(t, tc.e.objects["GoodsConnection"].fields["totalCount"].resolve)
+		require.NotNil(t, goods.fields.get(tc.own))
+		require.Nil(t, goods.fields.get(tc.none))
+		require.Same(t, goods, tc.e.query.fields.get("goods").typ.object)
+		require.Same(t, goods, tc.e.objects["GoodsEdge"].fields.get("node").typ.object)
+		require.Same(t, goods, tc.e.objects["GoodsConnection"].fields.get("nodes").typ.elem.object)
+		require.Same(t, tc.e.objects["GoodsEdge"], tc.e.objects["GoodsConnection"].fields.get("edges").typ.elem.object)
+		require.NotNil(t, tc.e.query.fields.get("goods").resolve)
+		require.NotNil(t, tc.e.objects["GoodsConnection"].fields.get("totalCount").resolve)
 		require.True(t, tc.e.query.callsResolvers)
 		require.False(t, goods.callsResolvers)
 	}
-	require.NotSame(t, ea.query.fields["goods"], eb.query.fields["goods"])
-	require.NotSame(t, ea.objects["GoodsConnection"].fields["totalCount"], eb.objects["GoodsConnection"].fields["totalCount"])
+	require.NotSame(t, ea.query.fields.get("goods"), eb.query.fields.get("goods"))
+	require.NotSame(t, ea.objects["GoodsConnection"].fields.get("totalCount"), eb.objects["GoodsConnection"].fields.get("totalCount"))
 
 	// A resolver on a field of a type otherwise shared makes the type
 	// the schema's own, and its field too.
 	ec := New(Config{Schema: b.AST, Resolvers: map[string]FieldResolver{"PageInfo.hasNextPage": resolver}})
 	require.NotSame(t, eb.objects["PageInfo"], ec.objects["PageInfo"])
-	require.NotNil(t, ec.objects["PageInfo"].fields["hasNextPage"].resolve)
-	require.Nil(t, eb.objects["PageInfo"].fields["hasNextPage"].resolve)
-	require.Same(t, eb.objects["PageInfo"].fields["endCursor"], ec.objects["PageInfo"].fields["endCursor"])
+	require.NotNil(t, ec.objects["PageInfo"].fields.get("hasNextPage").resolve)
+	require.Nil(t, eb.objects["PageInfo"].fields.get("hasNextPage").resolve)
+	require.Same(t, eb.objects["PageInfo"].fields.get("endCursor"), ec.objects["PageInfo"].fields.get("endCursor"))
 	ed := New(config(b.AST))
-	require.Nil(t, ed.objects["PageInfo"].fields["hasNextPage"].resolve, "a resolver of one schema is not another's")
+	require.Nil(t, ed.objects["PageInfo"].fields.get("hasNextPage").resolve, "a resolver of one schema is not another's")
 }

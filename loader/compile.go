@@ -143,6 +143,9 @@ func compile(files []*ast.Source, shareWith *Schema) (*Schema, error) {
 	}
 	base.Merge(derived)
 	s, err := validator.ValidateSchemaDocument(base)
+	if err == nil {
+		pruneLeafPossibleTypes(s)
+	}
 	if err == nil && shareWith != nil {
 		share(s, shareWith.Authoring)
 	}
@@ -193,6 +196,32 @@ func compile(files []*ast.Source, shareWith *Schema) (*Schema, error) {
 		share(client, shareWith.AST)
 	}
 	return &Schema{AST: client, Authoring: s, Ext: set, Cost: model, Logic: rules, costBase: costBase}, nil
+}
+
+// pruneLeafPossibleTypes removes from s.PossibleTypes the entries of
+// scalars, enums and input objects, each the type itself, which gqlparser
+// adds for every type: what reads possible types (gqlparser's and our
+// validation rules, gqlgen's introspection, the executor) asks only for
+// those of object, interface and union types, and the entries took half
+// of the map's memory.
+func pruneLeafPossibleTypes(s *ast.Schema) {
+	composite := func(name string) bool {
+		def := s.Types[name]
+		return def != nil && def.IsCompositeType()
+	}
+	n := 0
+	for name := range s.PossibleTypes {
+		if composite(name) {
+			n++
+		}
+	}
+	kept := make(map[string][]*ast.Definition, n)
+	for name, defs := range s.PossibleTypes {
+		if composite(name) {
+			kept[name] = defs
+		}
+	}
+	s.PossibleTypes = kept
 }
 
 // checkComputedScopes reports @computed fields that read a field restricted

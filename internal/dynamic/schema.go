@@ -144,7 +144,6 @@ func compile(cfg Config) *ExecutableSchema {
 	e := &ExecutableSchema{
 		schema:  s,
 		objects: make(map[string]*objectType),
-		scalars: make(map[string]*Scalar),
 	}
 	switch e.cacheBytes = cfg.IntrospectionCacheBytes; {
 	case e.cacheBytes == 0:
@@ -156,6 +155,9 @@ func compile(cfg Config) *ExecutableSchema {
 	if cfg.IntrospectionCache != nil {
 		e.cache.Store(cfg.IntrospectionCache.c)
 		e.cacheBytes = cfg.IntrospectionCache.c.max
+	}
+	if len(cfg.Scalars) > 0 {
+		e.scalars = make(map[string]*Scalar, len(cfg.Scalars))
 	}
 	for name, sc := range cfg.Scalars {
 		e.scalars[name] = &sc
@@ -301,6 +303,7 @@ func compile(cfg Config) *ExecutableSchema {
 			}
 		}
 	}
+	e.objects = nil
 	return e
 }
 

@@ -22,20 +22,20 @@ func TestSharedIntrospectionTypes(t *testing.T) {
 	require.NoError(t, err)
 	ea, eb := New(Config{Schema: a.AST}), New(Config{Schema: b.AST})
 	for _, name := range []string{"__Schema", "__Type", "__Field", "__InputValue", "__EnumValue", "__Directive"} {
-		require.Same(t, ea.objects[name], eb.objects[name], name)
+		require.Same(t, object(ea, name), object(eb, name), name)
 	}
-	require.NotSame(t, ea.objects["Goods"], eb.objects["Goods"])
-	require.NotNil(t, eb.objects["Goods"].fields.get("size"))
-	require.Nil(t, eb.objects["Goods"].fields.get("colour"))
-	require.Same(t, eb.objects["__Field"], eb.objects["__Type"].fields.get("fields").typ.elem.object,
+	require.NotSame(t, object(ea, "Goods"), object(eb, "Goods"))
+	require.NotNil(t, object(eb, "Goods").fields.get("size"))
+	require.Nil(t, object(eb, "Goods").fields.get("colour"))
+	require.Same(t, object(eb, "__Field"), object(eb, "__Type").fields.get("fields").typ.elem.object,
 		"a shared type refers to the shared types")
 
 	// A schema of definitions of its own gets types of its own.
 	other, err := gqlparser.LoadSchema(&ast.Source{Name: "other.graphqls", Input: "type Query { a: Int }"})
 	require.NoError(t, err)
 	eo := New(Config{Schema: other})
-	require.NotSame(t, ea.objects["__Type"], eo.objects["__Type"])
-	require.Same(t, other.Types["__Type"], eo.objects["__Type"].def)
+	require.NotSame(t, object(ea, "__Type"), object(eo, "__Type"))
+	require.Same(t, other.Types["__Type"], object(eo, "__Type").def)
 }
 
 // TestSharedObjectsAndFields checks that tenants with different
@@ -58,44 +58,74 @@ func TestSharedObjectsAndFields(t *testing.T) {
 	eb := New(config(b.AST))
 	ea2 := New(config(a.AST)) // a again, after b: shares with b
 
-	require.Same(t, ea.objects["PageInfo"], eb.objects["PageInfo"])
+	require.Same(t, object(ea, "PageInfo"), object(eb, "PageInfo"))
 	for _, e := range []*ExecutableSchema{ea, eb, ea2} {
-		require.Same(t, ea.objects["PageInfo"], e.objects["GoodsConnection"].fields.get("pageInfo").typ.object)
+		require.Same(t, object(ea, "PageInfo"), object(e, "GoodsConnection").fields.get("pageInfo").typ.object)
 	}
 	for _, name := range []string{"id", "name", "price", "description", "createdAt", "updatedAt"} {
-		require.Same(t, ea.objects["Goods"].fields.get(name), eb.objects["Goods"].fields.get(name), name)
+		require.Same(t, object(ea, "Goods").fields.get(name), object(eb, "Goods").fields.get(name), name)
 	}
 	require.Same(t, ea.query.fields.get("__schema"), eb.query.fields.get("__schema"))
-	require.Same(t, ea.objects["GoodsEdge"].fields.get("cursor"), eb.objects["GoodsEdge"].fields.get("cursor"))
+	require.Same(t, object(ea, "GoodsEdge").fields.get("cursor"), object(eb, "GoodsEdge").fields.get("cursor"))
 
 	for _, tc := range []struct {
 		e    *ExecutableSchema
 		own  string
 		none string
 	}{{ea, "colour", "size"}, {eb, "size", "colour"}, {ea2, "colour", "size"}} {
-		goods := tc.e.objects["Goods"]
+		goods := object(tc.e, "Goods")
 		require.Len(t, goods.fields, 7)
 		require.NotNil(t, goods.fields.get(tc.own))
 		require.Nil(t, goods.fields.get(tc.none))
 		require.Same(t, goods, tc.e.query.fields.get("goods").typ.object)
-		require.Same(t, goods, tc.e.objects["GoodsEdge"].fields.get("node").typ.object)
-		require.Same(t, goods, tc.e.objects["GoodsConnection"].fields.get("nodes").typ.elem.object)
-		require.Same(t, tc.e.objects["GoodsEdge"], tc.e.objects["GoodsConnection"].fields.get("edges").typ.elem.object)
+		require.Same(t, goods, object(tc.e, "GoodsEdge").fields.get("node").typ.object)
+		require.Same(t, goods, object(tc.e, "GoodsConnection").fields.get("nodes").typ.elem.object)
+		require.Same(t, object(tc.e, "GoodsEdge"), object(tc.e, "GoodsConnection").fields.get("edges").typ.elem.object)
 		require.NotNil(t, tc.e.query.fields.get("goods").resolve)
-		require.NotNil(t, tc.e.objects["GoodsConnection"].fields.get("totalCount").resolve)
+		require.NotNil(t, object(tc.e, "GoodsConnection").fields.get("totalCount").resolve)
 		require.True(t, tc.e.query.callsResolvers)
 		require.False(t, goods.callsResolvers)
 	}
 	require.NotSame(t, ea.query.fields.get("goods"), eb.query.fields.get("goods"))
-	require.NotSame(t, ea.objects["GoodsConnection"].fields.get("totalCount"), eb.objects["GoodsConnection"].fields.get("totalCount"))
+	require.NotSame(t, object(ea, "GoodsConnection").fields.get("totalCount"), object(eb, "GoodsConnection").fields.get("totalCount"))
 
 	// A resolver on a field of a type otherwise shared makes the type
 	// the schema's own, and its field too.
 	ec := New(Config{Schema: b.AST, Resolvers: map[string]FieldResolver{"PageInfo.hasNextPage": resolver}})
-	require.NotSame(t, eb.objects["PageInfo"], ec.objects["PageInfo"])
-	require.NotNil(t, ec.objects["PageInfo"].fields.get("hasNextPage").resolve)
-	require.Nil(t, eb.objects["PageInfo"].fields.get("hasNextPage").resolve)
-	require.Same(t, eb.objects["PageInfo"].fields.get("endCursor"), ec.objects["PageInfo"].fields.get("endCursor"))
+	require.NotSame(t, object(eb, "PageInfo"), object(ec, "PageInfo"))
+	require.NotNil(t, object(ec, "PageInfo").fields.get("hasNextPage").resolve)
+	require.Nil(t, object(eb, "PageInfo").fields.get("hasNextPage").resolve)
+	require.Same(t, object(eb, "PageInfo").fields.get("endCursor"), object(ec, "PageInfo").fields.get("endCursor"))
 	ed := New(config(b.AST))
-	require.Nil(t, ed.objects["PageInfo"].fields.get("hasNextPage").resolve, "a resolver of one schema is not another's")
+	require.Nil(t, object(ed, "PageInfo").fields.get("hasNextPage").resolve, "a resolver of one schema is not another's")
+}
+
+// object returns e's object type named name, found from its root types,
+// or nil.
+func object(e *ExecutableSchema, name string) *objectType {
+	seen := map[*objectType]bool{}
+	var walk func(o *objectType) *objectType
+	walk = func(o *objectType) *objectType {
+		if o == nil || seen[o] {
+			return nil
+		}
+		seen[o] = true
+		if o.name == name {
+			return o
+		}
+		for _, f := range o.fields {
+			t := f.typ
+			for t.kind == kindList {
+				t = t.elem
+			}
+			if found := walk(t.object); found != nil {
+				return found
+			}
+		}
+		return nil
+	}
+	if o := walk(e.query); o != nil {
+		return o
+	}
+	return walk(e.mutation)
 }

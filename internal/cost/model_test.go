@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -163,6 +164,19 @@ extend type Item { grade: Grade, also: [Item!] @listSize(assumedSize: 3) }
 	}
 	require.Equal(t, 0, operationCost(t, baseSchema, base.Model, `{ page { info { count } } }`, "", "")-
 		operationCost(t, schema, shared, `{ page { info { count } } }`, "", ""))
+}
+
+// TestManyFields checks the cost of fields of a type with more fields
+// than a typeInfo searches in order.
+func TestManyFields(t *testing.T) {
+	var sdl strings.Builder
+	sdl.WriteString(directives + "type Query { big: Big }\ntype Big {\n")
+	for i := range 40 {
+		fmt.Fprintf(&sdl, "  f%d: Int @cost(weight: \"%d\")\n", i, i)
+	}
+	sdl.WriteString("}\n")
+	schema, m := mustModel(t, sdl.String())
+	require.Equal(t, 1+3+17+39, operationCost(t, schema, m, `{ big { f3 f17 f39 } }`, "", ""))
 }
 
 func TestNewRefusesWhatItCannotRead(t *testing.T) {

@@ -80,7 +80,7 @@ func sharedObjects(cfg *Config, prev *compiled) map[string]*objectType {
 			continue
 		}
 		plain := true
-		for _, f := range o.fields {
+		for _, f := range o.fields.list {
 			if f.resolve != nil || f.compute != nil || f.batch != nil || f.root != rootNone {
 				plain = false
 				break
@@ -141,9 +141,9 @@ func shareFields(o *objectType, prev *compiled) {
 	if po == nil {
 		return
 	}
-	for i, f := range o.fields {
+	for i, f := range o.fields.list {
 		if pf := po.fields.get(f.name); pf != nil && sameField(f, pf) {
-			o.fields[i] = pf
+			o.fields.list[i] = pf
 		}
 	}
 }

@@ -2,6 +2,8 @@ package dynamic
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -74,7 +76,7 @@ func TestSharedObjectsAndFields(t *testing.T) {
 		none string
 	}{{ea, "colour", "size"}, {eb, "size", "colour"}, {ea2, "colour", "size"}} {
 		goods := object(tc.e, "Goods")
-		require.Len(t, goods.fields, 7)
+		require.Len(t, goods.fields.list, 7)
 		require.NotNil(t, goods.fields.get(tc.own))
 		require.Nil(t, goods.fields.get(tc.none))
 		require.Same(t, goods, tc.e.query.fields.get("goods").typ.object)
@@ -113,7 +115,7 @@ func object(e *ExecutableSchema, name string) *objectType {
 		if o.name == name {
 			return o
 		}
-		for _, f := range o.fields {
+		for _, f := range o.fields.list {
 			t := f.typ
 			for t.kind == kindList {
 				t = t.elem
@@ -128,4 +130,26 @@ func object(e *ExecutableSchema, name string) *objectType {
 		return o
 	}
 	return walk(e.mutation)
+}
+
+// TestManyFields checks that an object type with more fields than a
+// fieldTable searches in order finds each of them.
+func TestManyFields(t *testing.T) {
+	var sdl strings.Builder
+	sdl.WriteString("extend type Goods {\n")
+	for i := range 2 * linearFields {
+		fmt.Fprintf(&sdl, "  f%d: Int\n", i)
+	}
+	sdl.WriteString("}\n")
+	s, err := loader.Compile([]*ast.Source{{Name: "many.graphqls", Input: sdl.String()}})
+	require.NoError(t, err)
+	e := New(Config{Schema: s.AST})
+	goods := object(e, "Goods")
+	require.NotNil(t, goods.fields.byName)
+	for _, fd := range s.AST.Types["Goods"].Fields {
+		require.Same(t, fd, goods.fields.get(fd.Name).def, fd.Name)
+	}
+	require.Nil(t, goods.fields.get("nope"))
+	require.Nil(t, object(e, "PageInfo").fields.byName)
+	require.Nil(t, object(e, "PageInfo").fields.get("nope"))
 }

@@ -42,6 +42,10 @@ type Schema struct {
 	// @validate rules, or nil when it has none.
 	Logic *logic.Set
 
+	// costBase is Cost as the models of other schemas share it: set on
+	// the base schema (baseSchema) only.
+	costBase *cost.Base
+
 	sdlOnce sync.Once
 	sdl     string
 }
@@ -139,6 +143,9 @@ func compile(files []*ast.Source, shareWith *Schema) (*Schema, error) {
 	}
 	base.Merge(derived)
 	s, err := validator.ValidateSchemaDocument(base)
+	if err == nil {
+		pruneLeafPossibleTypes(s)
+	}
 	if err == nil && shareWith != nil {
 		share(s, shareWith.Authoring)
 	}
@@ -150,7 +157,16 @@ func compile(files []*ast.Source, shareWith *Schema) (*Schema, error) {
 		ps.list[0].Message = "invalid schema: " + ps.list[0].Message
 		return nil, ps.err()
 	}
-	model, err := cost.New(s)
+	var model *cost.Model
+	var costBase *cost.Base
+	if shareWith == nil {
+		// The base schema: its model is the one others share.
+		if costBase, err = cost.NewBase(s); err == nil {
+			model = costBase.Model
+		}
+	} else {
+		model, err = shareWith.costBase.New(s)
+	}
 	if err != nil {
 		// Likewise: the policy check refuses every weight that the cost
 		// model cannot read.
@@ -179,7 +195,33 @@ func compile(files []*ast.Source, shareWith *Schema) (*Schema, error) {
 	if shareWith != nil {
 		share(client, shareWith.AST)
 	}
-	return &Schema{AST: client, Authoring: s, Ext: set, Cost: model, Logic: rules}, nil
+	return &Schema{AST: client, Authoring: s, Ext: set, Cost: model, Logic: rules, costBase: costBase}, nil
+}
+
+// pruneLeafPossibleTypes removes from s.PossibleTypes the entries of
+// scalars, enums and input objects, each the type itself, which gqlparser
+// adds for every type: what reads possible types (gqlparser's and our
+// validation rules, gqlgen's introspection, the executor) asks only for
+// those of object, interface and union types, and the entries took half
+// of the map's memory.
+func pruneLeafPossibleTypes(s *ast.Schema) {
+	composite := func(name string) bool {
+		def := s.Types[name]
+		return def != nil && def.IsCompositeType()
+	}
+	n := 0
+	for name := range s.PossibleTypes {
+		if composite(name) {
+			n++
+		}
+	}
+	kept := make(map[string][]*ast.Definition, n)
+	for name, defs := range s.PossibleTypes {
+		if composite(name) {
+			kept[name] = defs
+		}
+	}
+	s.PossibleTypes = kept
 }
 
 // checkComputedScopes reports @computed fields that read a field restricted

@@ -1,6 +1,7 @@
 package loader
 
 import (
+	"maps"
 	"reflect"
 	"slices"
 	"sync"
@@ -57,6 +58,20 @@ func share(s, base *ast.Schema) {
 				defs[i] = rebind(def)
 			}
 		}
+	}
+	// Lists and maps that come out the same as base's are base's too.
+	for name, defs := range s.PossibleTypes {
+		if b := base.PossibleTypes[name]; !sameSlice(defs, b) && slices.Equal(defs, b) {
+			s.PossibleTypes[name] = b
+		}
+	}
+	for name, defs := range s.Implements {
+		if b := base.Implements[name]; !sameSlice(defs, b) && slices.Equal(defs, b) {
+			s.Implements[name] = b
+		}
+	}
+	if maps.Equal(s.Directives, base.Directives) {
+		s.Directives = base.Directives
 	}
 }
 

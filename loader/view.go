@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sync"
 
 	lru "github.com/hashicorp/golang-lru/v2"
 	"golang.org/x/sync/singleflight"
@@ -60,41 +61,52 @@ func (t *Tenant) View(g authz.Grant) (View, error) {
 
 // viewCache holds the view runtimes of one tenant, by grant.
 type viewCache struct {
-	base    *Runtime
-	build   func(hash string, s *Schema) *Runtime
-	runtime *lru.Cache[string, *Runtime]
-	group   singleflight.Group
+	base  *Runtime
+	build func(hash string, s *Schema) *Runtime
+	size  int
+	// lru is made on first use (cache): most tenants serve no caller a
+	// view, and need not hold an empty cache.
+	once  sync.Once
+	lru   *lru.Cache[string, *Runtime]
+	group singleflight.Group
 }
 
 func newViewCache(base *Runtime, size int, build func(hash string, s *Schema) *Runtime) *viewCache {
 	if size <= 0 {
 		size = DefaultMaxViews
 	}
-	c, _ := lru.New[string, *Runtime](size) // size > 0: no error
-	return &viewCache{base: base, build: build, runtime: c}
+	return &viewCache{base: base, build: build, size: size}
+}
+
+// cache returns the cache of view runtimes, by grant key.
+func (c *viewCache) cache() *lru.Cache[string, *Runtime] {
+	c.once.Do(func() {
+		c.lru, _ = lru.New[string, *Runtime](c.size) // size > 0: no error
+	})
+	return c.lru
 }
 
 func (c *viewCache) get(g authz.Grant) (*Runtime, error) {
 	key := g.Key()
-	if rt, ok := c.runtime.Get(key); ok {
+	if rt, ok := c.cache().Get(key); ok {
 		if rt == nil {
 			return nil, ErrNoAccess
 		}
 		return rt, nil
 	}
 	v, err, _ := c.group.Do(key, func() (any, error) {
-		if rt, ok := c.runtime.Get(key); ok {
+		if rt, ok := c.cache().Get(key); ok {
 			return rt, nil
 		}
 		ast, ok := g.Schema()
 		if !ok {
-			c.runtime.Add(key, nil)
+			c.cache().Add(key, nil)
 			return (*Runtime)(nil), nil
 		}
 		sum := sha256.Sum256([]byte(c.base.Hash + "\x00" + key))
 		hash := hex.EncodeToString(sum[:])
 		rt := c.build(hash, c.base.Schema.view(ast))
-		c.runtime.Add(key, rt)
+		c.cache().Add(key, rt)
 		return rt, nil
 	})
 	if err != nil {
@@ -111,7 +123,7 @@ func (c *viewCache) get(g authz.Grant) (*Runtime, error) {
 // it remembers to have none.
 func (c *viewCache) Len() int {
 	n := 0
-	for _, rt := range c.runtime.Values() {
+	for _, rt := range c.cache().Values() {
 		if rt != nil {
 			n++
 		}

@@ -32,7 +32,33 @@ type Model struct {
 
 // typeInfo is an object, interface or union type.
 type typeInfo struct {
-	fields map[string]*fieldInfo
+	// fields is searched in order when short, else through byName: a
+	// type has a handful of fields, which a map of took 250 to 500
+	// bytes against 100 to 250 for the list, and found them no faster.
+	fields []namedField
+	byName map[string]*fieldInfo // nil up to linearFields fields
+}
+
+// linearFields is the most fields of a typeInfo searched in order.
+const linearFields = 16
+
+// namedField is a field of a typeInfo.
+type namedField struct {
+	name string
+	info *fieldInfo
+}
+
+// field returns the field of t named name, or nil.
+func (t *typeInfo) field(name string) *fieldInfo {
+	if t.byName != nil {
+		return t.byName[name]
+	}
+	for i := range t.fields {
+		if t.fields[i].name == name {
+			return t.fields[i].info
+		}
+	}
+	return nil
 }
 
 // fieldInfo is what costing a field of a typeInfo needs.
@@ -96,30 +122,109 @@ func (a *argInfo) free() bool { return !a.hasWeight && a.input == nil }
 //
 // New does not keep schema, and does not modify it.
 func New(schema *ast.Schema) (*Model, error) {
+	b := newBuilder(schema, nil)
+	return b.build()
+}
+
+// Base is the cost model of a base schema, whose parts the models of
+// schemas derived from it share (Base.New). A Base is immutable; its
+// methods may be called concurrently.
+type Base struct {
+	*Model
+	schema *ast.Schema
+	// inputs and leaves are the builder's, which the builders of derived
+	// models start from.
+	inputs map[string]map[string]*argInfo
+	leaves map[leafKey]*fieldInfo
+}
+
+// NewBase builds the cost model of schema as New does, for derived
+// schemas' models to share. It keeps schema, which must not be modified
+// afterwards.
+func NewBase(schema *ast.Schema) (*Base, error) {
+	b := newBuilder(schema, nil)
+	m, err := b.build()
+	if err != nil {
+		return nil, err
+	}
+	return &Base{Model: m, schema: schema, inputs: b.inputs, leaves: b.leaves}, nil
+}
+
+// New builds the cost model of schema as New (the function) does,
+// sharing with the base model the parts that come out the same: those of
+// the types whose definitions are the very ones of the base schema (as
+// schemas that share definitions have them, see loader.Compile), and
+// that refer only to such types and to scalars and enums of the same
+// weight. The model is the same as New's; it only takes less memory.
+//
+// Base.New does not keep schema, and does not modify it.
+func (base *Base) New(schema *ast.Schema) (*Model, error) {
+	b := newBuilder(schema, base)
+	return b.build()
+}
+
+// noFields is the fields of an input object type none of whose fields
+// may cost anything. It is never modified.
+var noFields = map[string]*argInfo{}
+
+func newBuilder(schema *ast.Schema, base *Base) *builder {
 	b := &builder{
 		schema: schema,
-		m:      &Model{types: make(map[string]*typeInfo, len(schema.Types))},
 		inputs: map[string]map[string]*argInfo{},
 		types:  map[string]typeWeight{},
 		leaves: map[leafKey]*fieldInfo{},
 	}
-	for name, def := range schema.Types {
-		if strings.HasPrefix(name, "__") {
-			continue // introspection: costed by the walk
+	if base != nil {
+		b.shared = sharedTypes(schema, base.schema)
+		for name := range b.shared {
+			if in, ok := base.inputs[name]; ok {
+				b.inputs[name] = in
+			}
 		}
-		switch def.Kind {
-		case ast.Object, ast.Interface, ast.Union:
-			b.m.types[name] = &typeInfo{}
+		for k, fi := range base.leaves {
+			b.leaves[k] = fi
+		}
+		b.base = base
+	}
+	return b
+}
+
+func (b *builder) build() (*Model, error) {
+	schema := b.schema
+	n := 0
+	for name, def := range schema.Types {
+		if !strings.HasPrefix(name, "__") && composite(def) {
+			n++
 		}
 	}
+	b.m = &Model{types: make(map[string]*typeInfo, n)}
+	for name, def := range schema.Types {
+		if strings.HasPrefix(name, "__") || !composite(def) {
+			continue // introspection: costed by the walk
+		}
+		if b.shared[name] {
+			b.m.types[name] = b.base.types[name]
+			continue
+		}
+		b.m.types[name] = &typeInfo{}
+	}
 	for name, t := range b.m.types {
+		if b.shared[name] {
+			continue
+		}
 		def := schema.Types[name]
-		t.fields = make(map[string]*fieldInfo, len(def.Fields))
+		t.fields = make([]namedField, 0, len(def.Fields))
 		for _, f := range def.Fields {
 			if strings.HasPrefix(f.Name, "__") {
 				continue
 			}
-			t.fields[f.Name] = b.field(def, f)
+			t.fields = append(t.fields, namedField{f.Name, b.field(def, f)})
+		}
+		if len(t.fields) > linearFields {
+			t.byName = make(map[string]*fieldInfo, len(t.fields))
+			for _, f := range t.fields {
+				t.byName[f.name] = f.info
+			}
 		}
 	}
 	root := func(def *ast.Definition) *typeInfo {
@@ -135,10 +240,81 @@ func New(schema *ast.Schema) (*Model, error) {
 	return b.m, nil
 }
 
+// composite reports whether def is an object, interface or union type.
+func composite(def *ast.Definition) bool {
+	switch def.Kind {
+	case ast.Object, ast.Interface, ast.Union:
+		return true
+	}
+	return false
+}
+
+// sharedTypes returns the names of the object, interface, union and input
+// object types of schema whose parts of the cost model are those of
+// base's: their definitions are base's own, and every type they refer to
+// (by their fields and the fields' arguments) is such a type too, or a
+// scalar or enum with the same @cost as in base.
+func sharedTypes(schema, base *ast.Schema) map[string]bool {
+	same := make(map[string]bool)
+	for name, def := range schema.Types {
+		b := base.Types[name]
+		switch {
+		case b == nil || strings.HasPrefix(name, "__"):
+		case def.Kind == ast.Scalar || def.Kind == ast.Enum:
+			same[name] = b.Kind == def.Kind && sameCost(def.Directives, b.Directives)
+		default:
+			same[name] = def == b
+		}
+	}
+	// The greatest fixed point: drop the types that refer to one not
+	// the same until none does.
+	for changed := true; changed; {
+		changed = false
+		for name, ok := range same {
+			if !ok {
+				continue
+			}
+			def := schema.Types[name]
+			for _, f := range def.Fields {
+				refs := same[f.Type.Name()]
+				for _, a := range f.Arguments {
+					refs = refs && same[a.Type.Name()]
+				}
+				if !refs && !strings.HasPrefix(f.Name, "__") {
+					same[name], changed = false, true
+					break
+				}
+			}
+		}
+	}
+	for name, ok := range same {
+		if !ok || !composite(schema.Types[name]) && schema.Types[name].Kind != ast.InputObject {
+			delete(same, name)
+		}
+	}
+	return same
+}
+
+// sameCost reports whether the @cost directives of a and b, if any, are
+// the same.
+func sameCost(a, b ast.DirectiveList) bool {
+	da, db := a.ForName("cost"), b.ForName("cost")
+	if da == nil || db == nil {
+		return da == db
+	}
+	wa, wb := da.Arguments.ForName("weight"), db.Arguments.ForName("weight")
+	return wa != nil && wb != nil && wa.Value != nil && wb.Value != nil &&
+		wa.Value.Kind == wb.Value.Kind && wa.Value.Raw == wb.Value.Raw
+}
+
 // builder builds a Model.
 type builder struct {
 	schema *ast.Schema
 	m      *Model
+	// base is the model to share with, and shared the types whose parts
+	// are base's (sharedTypes); both nil for a model of its own.
+	base   *Base
+	shared map[string]bool
 	// inputs holds the fields of input object types by type name, built
 	// on first use (input types may refer to themselves).
 	inputs map[string]map[string]*argInfo
@@ -223,10 +399,18 @@ func (b *builder) input(def *ast.Definition) map[string]*argInfo {
 	if fields, ok := b.inputs[def.Name]; ok {
 		return fields
 	}
-	fields := make(map[string]*argInfo, len(def.Fields))
+	// Fields that cost nothing whatever their value are left out: an
+	// input field not in the map costs nothing.
+	fields := make(map[string]*argInfo)
 	b.inputs[def.Name] = fields
 	for _, f := range def.Fields {
-		fields[f.Name] = b.arg(f.Name, f.Type, f.Directives, def.Name+"."+f.Name)
+		if ai := b.arg(f.Name, f.Type, f.Directives, def.Name+"."+f.Name); !ai.free() {
+			fields[f.Name] = ai
+		}
+	}
+	if len(fields) == 0 {
+		b.inputs[def.Name] = noFields
+		return noFields
 	}
 	return fields
 }

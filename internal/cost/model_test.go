@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -123,6 +124,59 @@ func TestModelOperation(t *testing.T) {
 			require.Equal(t, tt.want, operationCost(t, schema, m, tt.query, tt.vars, ""))
 		})
 	}
+}
+
+// TestBaseNew checks that a model sharing parts with a base model costs
+// as one of its own, for a schema that changes some of the base's types
+// (Item gets a field of a new enum; Where's enum weighs more) and keeps
+// others.
+func TestBaseNew(t *testing.T) {
+	baseSchema, err := gqlparser.LoadSchema(&ast.Source{Name: "test.graphql", Input: testSchema})
+	require.NoError(t, err)
+	base, err := cost.NewBase(baseSchema)
+	require.NoError(t, err)
+	derived := strings.Replace(testSchema, "enum Level @cost(weight: \"3\")", "enum Level @cost(weight: \"4\")", 1) + `
+enum Grade @cost(weight: "9") { A B }
+extend type Item { grade: Grade, also: [Item!] @listSize(assumedSize: 3) }
+`
+	schema, err := gqlparser.LoadSchema(&ast.Source{Name: "test.graphql", Input: derived})
+	require.NoError(t, err)
+	// Share the base's definitions of types the extension leaves alone,
+	// as the loader does, so that Base.New has something to share: Info
+	// and Deep (which refers to itself) can be, Page (which refers to the
+	// changed Item) cannot.
+	for _, name := range []string{"Info", "Page", "Deep"} {
+		schema.Types[name] = baseSchema.Types[name]
+	}
+	shared, err := base.New(schema)
+	require.NoError(t, err)
+	own, err := cost.New(schema)
+	require.NoError(t, err)
+	for _, q := range []string{
+		`{ items(first: 3) { id price level grade also { grade } related { level } } }`,
+		`{ items(where: {level: HIGH, tags: ["a", "b"], and: [{level: LOW}]}) { id } }`,
+		`{ page { items { grade } other { id } info { count } } }`,
+		`{ deep(n: 3) { deep(n: 2) { __typename } } }`,
+		`{ node { id ... on Item { grade } } things { ... on Page { info { count } } } }`,
+		`mutation { touch(id: "1") { grade also { id } } }`,
+	} {
+		require.Equal(t, operationCost(t, schema, own, q, "", ""), operationCost(t, schema, shared, q, "", ""), q)
+	}
+	require.Equal(t, 0, operationCost(t, baseSchema, base.Model, `{ page { info { count } } }`, "", "")-
+		operationCost(t, schema, shared, `{ page { info { count } } }`, "", ""))
+}
+
+// TestManyFields checks the cost of fields of a type with more fields
+// than a typeInfo searches in order.
+func TestManyFields(t *testing.T) {
+	var sdl strings.Builder
+	sdl.WriteString(directives + "type Query { big: Big }\ntype Big {\n")
+	for i := range 40 {
+		fmt.Fprintf(&sdl, "  f%d: Int @cost(weight: \"%d\")\n", i, i)
+	}
+	sdl.WriteString("}\n")
+	schema, m := mustModel(t, sdl.String())
+	require.Equal(t, 1+3+17+39, operationCost(t, schema, m, `{ big { f3 f17 f39 } }`, "", ""))
 }
 
 func TestNewRefusesWhatItCannotRead(t *testing.T) {

@@ -140,7 +140,7 @@ func (w *walker) field(f *ast.Field, parent *typeInfo, s sizing) amount {
 	case parent == nil:
 		return 0
 	}
-	fi := parent.fields[f.Name]
+	fi := parent.field(f.Name)
 	if fi == nil {
 		return 0
 	}

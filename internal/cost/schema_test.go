@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/tenantgraph/tenantgraph/internal/cost"
 	"github.com/tenantgraph/tenantgraph/loader"
 )
 
@@ -42,11 +43,17 @@ type costCase struct {
 	want  int
 }
 
+// runCostCases checks the cost of each case with s's model, which shares
+// parts with the base schema's, and with a model built afresh, which
+// must agree.
 func runCostCases(t *testing.T, s *loader.Schema, tests []costCase) {
 	t.Helper()
+	own, err := cost.New(s.Authoring)
+	require.NoError(t, err)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			require.Equal(t, tt.want, operationCost(t, s.AST, s.Cost, tt.query, tt.vars, tt.op))
+			require.Equal(t, tt.want, operationCost(t, s.AST, own, tt.query, tt.vars, tt.op), "model of its own")
 		})
 	}
 }

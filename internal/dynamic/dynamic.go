@@ -110,11 +110,13 @@ type Config struct {
 // ExecutableSchema executes operations against a Config's schema. It is
 // safe for concurrent use.
 type ExecutableSchema struct {
-	schema   *ast.Schema
+	schema *ast.Schema
+	// objects holds the object types by name while compiling (compile);
+	// nil afterwards: execution reaches them from the root types.
 	objects  map[string]*objectType
 	query    *objectType
 	mutation *objectType
-	scalars  map[string]*Scalar
+	scalars  map[string]*Scalar // nil without Config.Scalars
 	// enums are the names of the schema's own enums, which an Access may
 	// restrict.
 	enums []string

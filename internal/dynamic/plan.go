@@ -121,7 +121,7 @@ outer:
 			p.fields = append(p.fields, pf)
 			continue
 		}
-		info := t.fields[cf.Name]
+		info := t.fields.get(cf.Name)
 		if info == nil {
 			pf.op = opUnknown
 			p.fields = append(p.fields, pf)

@@ -8,7 +8,6 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -75,7 +74,7 @@ func NewGraphQLHandler(es graphql.ExecutableSchema, o HandlerOptions) http.Handl
 	tc := &transportConfig{exposeCost: o.ExposeCost, rateLimiter: o.RateLimiter}
 	srv.AddTransport(postTransport{tc})
 	srv.AddTransport(getTransport{tc})
-	queryCache := counted[*ast.QueryDocument](lru.New[*ast.QueryDocument](o.QueryCacheSize), o.QueryCacheCounts)
+	queryCache := counted[*ast.QueryDocument](newLazyLRU[*ast.QueryDocument](o.QueryCacheSize), o.QueryCacheCounts)
 	if t, ok := o.Tracing.(queryCacheTracer); ok {
 		queryCache = t.TraceQueryCache(queryCache)
 	}
@@ -87,7 +86,7 @@ func NewGraphQLHandler(es graphql.ExecutableSchema, o HandlerOptions) http.Handl
 	srv.SetErrorPresenter(observed(ErrorPresenter(o.Logger, o.Suggestions), o.Observer))
 	srv.SetRecoverFunc(RecoverFunc(o.Logger))
 	if o.PersistedQueries == nil {
-		o.PersistedQueries = lru.New[string](o.QueryCacheSize)
+		o.PersistedQueries = newLazyLRU[string](o.QueryCacheSize)
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: counted(o.PersistedQueries, o.PersistedQueryCounts)})
 	// After persisted queries, which fill in the query, and before

@@ -5,7 +5,6 @@ import (
 	"strconv"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/parser"
@@ -48,7 +47,7 @@ var (
 )
 
 func newOperationLimits(tokenLimit, cacheSize int, exposeCost bool) *operationLimits {
-	return &operationLimits{tokenLimit: tokenLimit, exposeCost: exposeCost, measures: lru.New[limits.Measures](cacheSize)}
+	return &operationLimits{tokenLimit: tokenLimit, exposeCost: exposeCost, measures: newLazyLRU[limits.Measures](cacheSize)}
 }
 
 func (*operationLimits) ExtensionName() string { return "TenantLimits" }

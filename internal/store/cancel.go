@@ -45,7 +45,7 @@ const cancelUnwatchWait = 250 * time.Millisecond
 // cancelUnwatchWait: a cancel request still out then (PgBouncer or the
 // server slow to take it) is left to finish on its own, and the
 // connection, whose next statement it could otherwise cancel, is marked
-// to be dropped when it goes back to the pool (see keepReleased).
+// to be dropped when it is next taken from the pool (see usable).
 //
 // A cancelHandler serves one connection, which watches one context at a
 // time.
@@ -59,10 +59,12 @@ type cancelHandler struct {
 // ended.
 const cancelPending = "tenantgraph.cancelPending"
 
-// keepReleased is the pool's AfterRelease: it drops a connection whose
-// cancel request may still reach the server.
-func keepReleased(c *pgx.Conn) bool {
-	return c.PgConn().CustomData()[cancelPending] == nil
+// usable is the pool's PrepareConn: it drops a connection whose cancel
+// request may still reach the server. (AfterRelease, which would drop it
+// sooner, runs in a goroutine of its own on every release: a cost to
+// every request.)
+func usable(_ context.Context, c *pgx.Conn) (bool, error) {
+	return c.PgConn().CustomData()[cancelPending] == nil, nil
 }
 
 var _ ctxwatch.Handler = (*cancelHandler)(nil)

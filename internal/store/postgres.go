@@ -189,7 +189,7 @@ func parsePoolConfig(connString string) (*pgxpool.Config, error) {
 	cfg.ConnConfig.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
 		return &cancelHandler{conn: c}
 	}
-	cfg.AfterRelease = keepReleased
+	cfg.PrepareConn = usable
 	return cfg, nil
 }
 

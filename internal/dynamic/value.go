@@ -129,18 +129,7 @@ func (ex *execution) writeScalar(ctx context.Context, w *writer, t *typeRef, v a
 // writeScalar, which reports errors at w's path.
 func (w *writer) writeLeaf(t *typeRef, v any) bool {
 	switch t.scalar {
-	case scalarString:
-		switch s := v.(type) {
-		case string:
-			w.quoted(s)
-			return true
-		case *string:
-			if s != nil {
-				w.quoted(*s)
-				return true
-			}
-		}
-	case scalarID:
+	case scalarString, scalarID:
 		switch s := v.(type) {
 		case string:
 			w.quoted(s)

@@ -309,24 +309,26 @@ func compile(cfg Config) *ExecutableSchema {
 	}
 
 	// Once compiled, what other schemas may share (share.go).
-	if len(cfg.Scalars) == 0 {
-		if prev != nil {
-			for name, o := range e.objects {
-				if shared[name] == nil {
-					shareFields(o, prev)
-				}
+	if len(cfg.Scalars) == 0 && prev != nil {
+		for name, o := range e.objects {
+			if shared[name] == nil {
+				shareFields(o, prev)
 			}
 		}
-		keep := &compiled{types: s.Types, objects: e.objects}
-		if s.Query != nil {
-			keep.query = s.Query.Name
-		}
-		lastCompiled.Store(keep)
 	}
 	for name, o := range e.objects {
 		if shared[name] == nil {
 			o.fields.index()
 		}
+	}
+	if len(cfg.Scalars) == 0 {
+		// The last write to what keep reaches: other compiles read it
+		// from now on, concurrently.
+		keep := &compiled{types: s.Types, objects: e.objects}
+		if s.Query != nil {
+			keep.query = s.Query.Name
+		}
+		lastCompiled.Store(keep)
 	}
 	e.objects = nil
 	return e

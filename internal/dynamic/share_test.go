@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -152,4 +153,29 @@ func TestManyFields(t *testing.T) {
 	require.Nil(t, goods.fields.get("nope"))
 	require.Nil(t, object(e, "PageInfo").fields.byName)
 	require.Nil(t, object(e, "PageInfo").fields.get("nope"))
+}
+
+// TestCompileConcurrently compiles schemas at once, as tenants compile and
+// views are built on different requests: a compile reads what the one
+// before published (run with -race; a field map written after it was
+// published was a fatal concurrent map read and write).
+func TestCompileConcurrently(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("type Query {")
+	for i := range linearFields + 4 { // indexed by name
+		fmt.Fprintf(&b, " f%d: Int", i)
+	}
+	b.WriteString(" }")
+	s, err := gqlparser.LoadSchema(&ast.Source{Name: "many.graphqls", Input: b.String()})
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 200 {
+				e := New(Config{Schema: s})
+				require.NotNil(t, e.query.fields.get("f19"))
+			}
+		})
+	}
+	wg.Wait()
 }

@@ -1,8 +1,11 @@
 package store_test
 
 import (
+	"context"
+	"fmt"
 	"log/slog"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -77,4 +80,41 @@ func TestPostgresAsAppRoleNeedsMigrationURL(t *testing.T) {
 	_, err = store.OpenPostgres(t.Context(), u.String(), testLogger(t))
 	require.ErrorIs(t, err, store.ErrMigrationURLRequired)
 	require.ErrorContains(t, err, "logs in as tenantgraph_app")
+}
+
+// TestPostgresAsAppRoleRefusesOtherSessionRole checks that a store logged
+// in as tenantgraph_app refuses to start when its sessions run as another
+// role from the start (here by a role setting of the database), since its
+// statements do not switch role.
+func TestPostgresAsAppRoleRefusesOtherSessionRole(t *testing.T) {
+	direct := databaseURL(t)
+	openAsAppRole(t, direct)
+	admin := connect(t, direct)
+	var db string
+	require.NoError(t, admin.QueryRow(t.Context(), "SELECT current_database()").Scan(&db))
+	other := "tgtest_other_" + strings.ReplaceAll(db[len(db)-8:], "-", "")
+	for _, stmt := range []string{
+		"CREATE ROLE " + other + " NOLOGIN",
+		"GRANT " + other + " TO tenantgraph_app",
+		fmt.Sprintf("ALTER ROLE tenantgraph_app IN DATABASE %q SET role = %q", db, other),
+	} {
+		_, err := admin.Exec(t.Context(), stmt)
+		require.NoError(t, err, stmt)
+	}
+	t.Cleanup(func() {
+		ctx := context.Background()
+		admin.Exec(ctx, fmt.Sprintf("ALTER ROLE tenantgraph_app IN DATABASE %q RESET role", db))
+		admin.Exec(ctx, "REVOKE "+other+" FROM tenantgraph_app")
+		admin.Exec(ctx, "DROP ROLE "+other)
+	})
+
+	u, err := url.Parse(direct)
+	require.NoError(t, err)
+	u.User = url.User("tenantgraph_app")
+	s, err := store.OpenPostgresWithOptions(t.Context(), u.String(), store.PostgresOptions{Logger: testLogger(t), MigrationURL: direct})
+	if s != nil {
+		s.Close()
+	}
+	require.ErrorIs(t, err, store.ErrRowSecurityBypassed)
+	require.ErrorContains(t, err, "sessions of tenantgraph_app run as role "+other)
 }

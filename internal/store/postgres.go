@@ -260,19 +260,24 @@ func open(ctx context.Context, pool *pgxpool.Pool, migrationURL string, logger *
 // It reports whether pool's sessions are appRole's.
 func checkRowSecurity(ctx context.Context, pool *pgxpool.Pool) (asApp bool, err error) {
 	var (
-		role                          string
+		sessionRole, role             string
 		super, bypass, owner          bool
 		rowSecurity, forceRowSecurity bool
 	)
 	b := &pgx.Batch{}
+	// The role of a session before the store's switch: that of every
+	// statement when the session is appRole's (setTenantOnlySQL).
+	b.Queue("SELECT session_user = $1, current_user", appRole).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&asApp, &sessionRole)
+	})
 	b.Queue("SELECT set_config('role', $1, true)", appRole)
-	b.Queue(`SELECT session_user = $1, current_user, r.rolsuper, r.rolbypassrls,
+	b.Queue(`SELECT current_user, r.rolsuper, r.rolbypassrls,
 			pg_catalog.pg_has_role(current_user, c.relowner, 'USAGE'),
 			c.relrowsecurity, c.relforcerowsecurity
 		FROM pg_catalog.pg_class c, pg_catalog.pg_roles r
-		WHERE c.oid = 'goods'::regclass AND r.rolname = current_user`, appRole,
+		WHERE c.oid = 'goods'::regclass AND r.rolname = current_user`,
 	).QueryRow(func(row pgx.Row) error {
-		return row.Scan(&asApp, &role, &super, &bypass, &owner, &rowSecurity, &forceRowSecurity)
+		return row.Scan(&role, &super, &bypass, &owner, &rowSecurity, &forceRowSecurity)
 	})
 	if err := pool.SendBatch(ctx, b).Close(); err != nil {
 		return false, fmt.Errorf("store: check row-level security as role %s: %w", appRole, err)
@@ -281,6 +286,11 @@ func checkRowSecurity(ctx context.Context, pool *pgxpool.Pool) (asApp bool, err 
 	var problems []string
 	if role != appRole {
 		problems = append(problems, fmt.Sprintf("the effective role is %s, not %s", role, appRole))
+	}
+	if asApp && sessionRole != appRole {
+		// Its statements would run as sessionRole, which the checks
+		// below do not look at.
+		problems = append(problems, fmt.Sprintf("sessions of %s run as role %s (a role setting of the role or database?)", appRole, sessionRole))
 	}
 	if super {
 		problems = append(problems, fmt.Sprintf("role %s is a superuser", role))

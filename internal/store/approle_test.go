@@ -6,8 +6,10 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tenantgraph/tenantgraph/internal/store"
@@ -15,20 +17,42 @@ import (
 	"github.com/tenantgraph/tenantgraph/internal/testenv"
 )
 
+// appRoleLogins counts the tests that need tenantgraph_app to log in:
+// the role has LOGIN while there are any. (Tests run in parallel, and a
+// pool opens connections when it needs them: one test taking LOGIN away
+// at its end would fail another's next connection.)
+var appRoleLogins struct {
+	sync.Mutex
+	n int
+}
+
+// allowAppRoleLogin gives tenantgraph_app LOGIN until t and every other
+// test that asked for it have ended.
+func allowAppRoleLogin(t *testing.T, admin *pgx.Conn) {
+	t.Helper()
+	appRoleLogins.Lock()
+	defer appRoleLogins.Unlock()
+	if appRoleLogins.n == 0 {
+		_, err := admin.Exec(t.Context(), "ALTER ROLE tenantgraph_app LOGIN")
+		require.NoError(t, err)
+	}
+	appRoleLogins.n++
+	t.Cleanup(func() {
+		appRoleLogins.Lock()
+		defer appRoleLogins.Unlock()
+		if appRoleLogins.n--; appRoleLogins.n == 0 {
+			admin.Exec(context.Background(), "ALTER ROLE tenantgraph_app NOLOGIN")
+		}
+	})
+}
+
 // openAsAppRole opens a store that logs in as tenantgraph_app on the
 // database at direct (a connection string of the superuser), which
-// migrates it. It gives the role LOGIN for the length of the test.
+// migrates it. The role may log in for the length of the test.
 func openAsAppRole(t *testing.T, direct string) *store.Postgres {
 	t.Helper()
 	openPostgres(t, direct) // creates the role, if this is the cluster's first test
-	admin := connect(t, direct)
-	_, err := admin.Exec(t.Context(), "ALTER ROLE tenantgraph_app LOGIN")
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		// The role logs in for this test only; sessions already open
-		// are not affected.
-		admin.Exec(t.Context(), "ALTER ROLE tenantgraph_app NOLOGIN")
-	})
+	allowAppRoleLogin(t, connect(t, direct))
 	u, err := url.Parse(direct)
 	require.NoError(t, err)
 	u.User = url.User("tenantgraph_app")

@@ -314,19 +314,7 @@ func BenchmarkIntrospectionCache(b *testing.B) {
 			es := dynamic.New(dynamic.Config{Schema: s.AST, IntrospectionCacheBytes: p.cacheBytes})
 			exec := executor.New(es)
 			exec.Use(extension.Introspection{})
-			oc, errs := exec.CreateOperationContext(graphql.StartOperationTrace(ctx), &graphql.RawParams{Query: string(query)})
-			if errs != nil {
-				b.Fatal(errs)
-			}
-			octx := graphql.WithOperationContext(ctx, oc)
-			run := func() []byte {
-				rctx := graphql.WithResponseContext(octx, graphql.DefaultErrorPresenter, graphql.DefaultRecover)
-				data := es.Exec(rctx)(rctx).Data
-				if errs := graphql.GetErrors(rctx); errs != nil {
-					b.Fatal(errs)
-				}
-				return data
-			}
+			run := operationRunner(ctx, b, es, exec, string(query))
 			got := run()
 			if want == nil {
 				want = got
@@ -392,19 +380,7 @@ func BenchmarkWideList(b *testing.B) {
 	} } }`
 	res := &resolvers.Resolver{Store: st}
 	es := res.NewExecutable(s)
-	oc, errs := executor.New(es).CreateOperationContext(graphql.StartOperationTrace(ctx), &graphql.RawParams{Query: query})
-	if errs != nil {
-		b.Fatal(errs)
-	}
-	octx := graphql.WithOperationContext(ctx, oc)
-	exec := func() []byte {
-		rctx := graphql.WithResponseContext(octx, graphql.DefaultErrorPresenter, graphql.DefaultRecover)
-		data := es.Exec(rctx)(rctx).Data
-		if errs := graphql.GetErrors(rctx); errs != nil {
-			b.Fatal(errs)
-		}
-		return data
-	}
+	exec := operationRunner(ctx, b, es, executor.New(es), query)
 	// The parameters the goodsList resolver passes for this query.
 	params := store.ListParams{First: 100, NoCursors: true}
 	list := func() *store.Page {
@@ -509,20 +485,7 @@ type Warehouse { code: String! city: String }
 		{"page", `{ goodsList { id name price } }`},
 		{"page+batch", `{ goodsList { id name price stock warehouse { code city } } }`},
 	} {
-		ctx := context.Background()
-		oc, errs := executor.New(es).CreateOperationContext(graphql.StartOperationTrace(ctx), &graphql.RawParams{Query: part.query})
-		if errs != nil {
-			b.Fatal(errs)
-		}
-		octx := graphql.WithOperationContext(ctx, oc)
-		exec := func() []byte {
-			rctx := graphql.WithResponseContext(octx, graphql.DefaultErrorPresenter, graphql.DefaultRecover)
-			data := es.Exec(rctx)(rctx).Data
-			if errs := graphql.GetErrors(rctx); errs != nil {
-				b.Fatal(errs)
-			}
-			return data
-		}
+		exec := operationRunner(context.Background(), b, es, executor.New(es), part.query)
 		if data := exec(); !bytes.Contains(data, []byte(`"Goods 099"`)) {
 			b.Fatalf("unexpected page:\n%s", data)
 		}
@@ -551,4 +514,23 @@ func (g *benchGoods) FieldValue(name string) any {
 		return &g.price
 	}
 	return nil
+}
+
+// operationRunner returns a function that executes query, prepared once
+// by exec, on es, returning its data and failing b on any error.
+func operationRunner(ctx context.Context, b *testing.B, es graphql.ExecutableSchema, exec *executor.Executor, query string) func() []byte {
+	b.Helper()
+	oc, errs := exec.CreateOperationContext(graphql.StartOperationTrace(ctx), &graphql.RawParams{Query: query})
+	if errs != nil {
+		b.Fatal(errs)
+	}
+	octx := graphql.WithOperationContext(ctx, oc)
+	return func() []byte {
+		rctx := graphql.WithResponseContext(octx, graphql.DefaultErrorPresenter, graphql.DefaultRecover)
+		data := es.Exec(rctx)(rctx).Data
+		if errs := graphql.GetErrors(rctx); errs != nil {
+			b.Fatal(errs)
+		}
+		return data
+	}
 }

@@ -24,17 +24,17 @@ import (
 )
 
 // databaseURL returns the URL of a new database for t.
-func databaseURL(t *testing.T) string {
+func databaseURL(t testing.TB) string {
 	return testenv.PostgresURL(t)
 }
 
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	return slog.New(slog.NewTextHandler(t.Output(), nil))
 }
 
 // openPostgres opens a store on the database at rawURL, with a small pool:
 // tests run in parallel, each with its own database.
-func openPostgres(t *testing.T, rawURL string) *store.Postgres {
+func openPostgres(t testing.TB, rawURL string) *store.Postgres {
 	t.Helper()
 	u, err := url.Parse(rawURL)
 	require.NoError(t, err)

@@ -19,24 +19,34 @@ import (
 // publisher.
 func TestOnRedisCluster(t *testing.T) {
 	rc := testenv.StartRedisCluster(t, 3)
-	for _, tt := range []struct {
-		name string
-		test func(*testing.T, redisEnv)
-	}{
-		{"GetResolvesThroughLevels", testGetResolvesThroughLevels},
-		{"GetLoadsOnceForConcurrentCallers", testGetLoadsOnceForConcurrentCallers},
-		{"RedisHoldsNoPlaintextAndEveryKeyExpires", testRedisHoldsNoPlaintextAndEveryKeyExpires},
-		{"BrokenEntriesAreDroppedAndReloaded", testBrokenEntriesAreDroppedAndReloaded},
-		{"EntriesOfAnotherMasterKeyAreReloaded", testEntriesOfAnotherMasterKeyAreReloaded},
-		{"NotFoundIsCachedBriefly", testNotFoundIsCachedBriefly},
-		{"LoadErrorsAreNotCached", testLoadErrorsAreNotCached},
-		{"GetReturnsWhenCallerGivesUp", testGetReturnsWhenCallerGivesUp},
-		{"LoadPanicReachesCaller", testLoadPanicReachesCaller},
-		{"InvalidateReachesOtherInstances", testInvalidateReachesOtherInstances},
-		{"InvalidateNamespaceBeatsSlowLoad", testInvalidateNamespaceBeatsSlowLoad},
-		{"QueryCache", testQueryCache},
-	} {
-		t.Run(tt.name, func(t *testing.T) { tt.test(t, rc.URLFor) })
+	runRedisTests(t, rc.URLFor)
+}
+
+// redisTests are the tests of the cache that use Redis, which run on
+// every kind of Redis deployment: a single server (their Test functions),
+// a cluster and Sentinel.
+var redisTests = []struct {
+	name string
+	test func(*testing.T, redisEnv)
+}{
+	{"GetResolvesThroughLevels", testGetResolvesThroughLevels},
+	{"GetLoadsOnceForConcurrentCallers", testGetLoadsOnceForConcurrentCallers},
+	{"RedisHoldsNoPlaintextAndEveryKeyExpires", testRedisHoldsNoPlaintextAndEveryKeyExpires},
+	{"BrokenEntriesAreDroppedAndReloaded", testBrokenEntriesAreDroppedAndReloaded},
+	{"EntriesOfAnotherMasterKeyAreReloaded", testEntriesOfAnotherMasterKeyAreReloaded},
+	{"NotFoundIsCachedBriefly", testNotFoundIsCachedBriefly},
+	{"LoadErrorsAreNotCached", testLoadErrorsAreNotCached},
+	{"GetReturnsWhenCallerGivesUp", testGetReturnsWhenCallerGivesUp},
+	{"LoadPanicReachesCaller", testLoadPanicReachesCaller},
+	{"InvalidateReachesOtherInstances", testInvalidateReachesOtherInstances},
+	{"InvalidateNamespaceBeatsSlowLoad", testInvalidateNamespaceBeatsSlowLoad},
+	{"QueryCache", testQueryCache},
+}
+
+// runRedisTests runs redisTests on the Redis of env.
+func runRedisTests(t *testing.T, env redisEnv) {
+	for _, tt := range redisTests {
+		t.Run(tt.name, func(t *testing.T) { tt.test(t, env) })
 	}
 }
 

@@ -14,18 +14,7 @@ import (
 // master found through Redis Sentinel.
 func TestOnRedisSentinel(t *testing.T) {
 	rs := testenv.StartRedisSentinel(t)
-	for _, tt := range []struct {
-		name string
-		test func(*testing.T, redisEnv)
-	}{
-		{"GetResolvesThroughLevels", testGetResolvesThroughLevels},
-		{"GetLoadsOnceForConcurrentCallers", testGetLoadsOnceForConcurrentCallers},
-		{"RedisHoldsNoPlaintextAndEveryKeyExpires", testRedisHoldsNoPlaintextAndEveryKeyExpires},
-		{"InvalidateReachesOtherInstances", testInvalidateReachesOtherInstances},
-		{"QueryCache", testQueryCache},
-	} {
-		t.Run(tt.name, func(t *testing.T) { tt.test(t, rs.URLFor) })
-	}
+	runRedisTests(t, rs.URLFor)
 }
 
 // TestRedisSentinelFailover kills the master while Gets run: the Sentinel

@@ -240,10 +240,30 @@ func bodyLimit(limit int64) func(http.Handler) http.Handler {
 				apperr.Write(w, http.StatusBadRequest, &apperr.Error{Code: apperr.BadRequest, Message: "could not read the request body"})
 				return
 			}
-			r.Body = io.NopCloser(bytes.NewReader(body))
+			r.Body = &memBody{Reader: bytes.NewReader(body), data: body}
 			next.ServeHTTP(w, r)
 		})
 	}
+}
+
+// memBody is a request body that bodyLimit has read into memory. It
+// reads as any body does; bodyBytes takes its bytes without a copy.
+type memBody struct {
+	*bytes.Reader
+	data []byte
+}
+
+func (*memBody) Close() error { return nil }
+
+// bodyBytes returns the whole body of r.
+func bodyBytes(r *http.Request) ([]byte, error) {
+	if b, ok := r.Body.(*memBody); ok && b.Len() == len(b.data) {
+		return b.data, nil
+	}
+	if r.Body == nil {
+		return nil, nil
+	}
+	return io.ReadAll(r.Body)
 }
 
 func tooLarge(w http.ResponseWriter, limit int64) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"mime"
 	"net/http"
 	"net/url"
@@ -45,7 +44,11 @@ func (postTransport) Supports(r *http.Request) bool {
 	if r.Method != http.MethodPost || r.Header.Get("Upgrade") != "" {
 		return false
 	}
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	ct := r.Header.Get("Content-Type")
+	if ct == mediaJSON {
+		return true // what clients send, without parsing it
+	}
+	mt, _, err := mime.ParseMediaType(ct)
 	return err == nil && mt == mediaJSON
 }
 
@@ -55,9 +58,11 @@ func (t postTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 	// The bodyLimit middleware has already read the body into memory, so
 	// decoding it can fail only on its content.
 	var params graphql.RawParams
-	dec := json.NewDecoder(r.Body)
-	dec.UseNumber()
-	if err := dec.Decode(&params); err != nil || !atEOF(dec) {
+	body, err := bodyBytes(r)
+	if err == nil {
+		err = decodeParams(body, &params)
+	}
+	if err != nil {
 		writeTransportError(w, mediaType, http.StatusBadRequest,
 			`request body is not a GraphQL request: want one JSON object with "query" and optional "operationName", "variables" and "extensions"`)
 		return
@@ -105,13 +110,6 @@ func (t getTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gr
 	}
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
 	t.execute(w, r, exec, &params, mediaType, true)
-}
-
-// atEOF reports whether dec has nothing but white space left: a body
-// with anything after its JSON object is not a GraphQL request.
-func atEOF(dec *json.Decoder) bool {
-	_, err := dec.Token()
-	return err == io.EOF
 }
 
 // execute runs one operation and writes its response.

@@ -213,8 +213,25 @@ func writeResponse(w http.ResponseWriter, status int, contentType string, resp *
 // and & unescaped).
 func writeHeader(w http.ResponseWriter, status int, contentType string) {
 	h := w.Header()
-	h.Set("Content-Type", contentType)
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
+	switch contentType {
+	case mediaJSON:
+		h["Content-Type"] = headerJSON
+	case mediaGraphQLResponse:
+		h["Content-Type"] = headerGraphQLResponse
+	default:
+		h.Set("Content-Type", contentType)
+	}
+	h["Cache-Control"] = headerNoStore
+	h["X-Content-Type-Options"] = headerNoSniff
 	w.WriteHeader(status)
 }
+
+// Header values every response carries, made once rather than by
+// Header.Set for each response. They are shared, so never written in
+// place; their capacity is their length, so appending to one copies it.
+var (
+	headerJSON            = []string{mediaJSON}
+	headerGraphQLResponse = []string{mediaGraphQLResponse}
+	headerNoStore         = []string{"no-store"}
+	headerNoSniff         = []string{"nosniff"}
+)

@@ -11,10 +11,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/url"
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lmittmann/tint"
@@ -101,18 +103,46 @@ func Redact(_ []string, a slog.Attr) slog.Attr {
 }
 
 // sensitive memoizes isSensitive: a program logs few distinct keys, and
-// Redact runs for every attribute of every line.
-var sensitive sync.Map // string -> bool
+// Redact runs for every attribute of every line. Lookups read an
+// immutable map without a lock; a new key replaces the map with a copy
+// (under sensitiveMu). A sync.Map's lookup, hashing its key as an
+// interface, cost the access log more than this.
+var (
+	sensitive   atomic.Pointer[map[string]bool]
+	sensitiveMu sync.Mutex
+)
+
+// maxMemoized bounds the keys sensitive holds, and so the cost of
+// copying it, should a program log keys without end.
+const maxMemoized = 512
 
 func isSensitive(key string) bool {
-	if v, ok := sensitive.Load(key); ok {
-		return v.(bool)
+	if m := sensitive.Load(); m != nil {
+		if v, ok := (*m)[key]; ok {
+			return v
+		}
 	}
 	v := computeSensitive(key)
 	if len(key) <= 64 {
-		sensitive.Store(key, v)
+		memoize(key, v)
 	}
 	return v
+}
+
+func memoize(key string, v bool) {
+	sensitiveMu.Lock()
+	defer sensitiveMu.Unlock()
+	var old map[string]bool
+	if p := sensitive.Load(); p != nil {
+		old = *p
+	}
+	if _, ok := old[key]; ok || len(old) >= maxMemoized {
+		return
+	}
+	m := make(map[string]bool, len(old)+1)
+	maps.Copy(m, old)
+	m[key] = v
+	sensitive.Store(&m)
 }
 
 func computeSensitive(key string) bool {

@@ -37,6 +37,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel"
 
 	"github.com/tenantgraph/tenantgraph/internal/auth"
 	"github.com/tenantgraph/tenantgraph/internal/authz"
@@ -144,6 +145,12 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 
 	// Traces, when the OTEL_* variables ask for them; off, they cost
 	// nothing. Flushed last, after everything that makes spans stopped.
+	// The SDK reports failed exports and dropped spans through otel's
+	// error handler, by default the standard log package: into the
+	// gateway's log instead, in its format.
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
+		logger.Warn("tracing", "error", err)
+	}))
 	tracing, err := telemetry.NewTracing(ctx, getenv)
 	if err != nil {
 		return fmt.Errorf("tracing:\n%w", err)

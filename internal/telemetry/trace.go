@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -50,7 +51,8 @@ type Tracing struct {
 // batch span processor. Once an export has failed, spans are dropped
 // without being encoded for a second, then for twice as long after each
 // further failure, up to 16 seconds, rather than encoded only to fail
-// again (see pausingExporter). Every problem of the settings is reported
+// again (see pausingExporter); during such a pause no span is recorded at
+// all (see pausedSampler). Every problem of the settings is reported
 // in one error. Shutdown flushes and stops the pipeline.
 func NewTracing(ctx context.Context, getenv func(string) string) (*Tracing, error) {
 	if strings.EqualFold(strings.TrimSpace(getenv("OTEL_SDK_DISABLED")), "true") {
@@ -61,7 +63,7 @@ func NewTracing(ctx context.Context, getenv func(string) string) (*Tracing, erro
 		exporters = "otlp"
 	}
 	var (
-		exps []sdktrace.SpanExporter
+		exps []*pausingExporter
 		errs []error
 	)
 	for name := range strings.SplitSeq(exporters, ",") {
@@ -84,7 +86,12 @@ func NewTracing(ctx context.Context, getenv func(string) string) (*Tracing, erro
 		}
 		return &Tracing{}, errors.Join(errs...)
 	}
-	var opts []sdktrace.TracerProviderOption
+	sampler, err := samplerFromEnv(getenv)
+	if err != nil {
+		errs = append(errs, err)
+		sampler = sdktrace.ParentBased(sdktrace.AlwaysSample())
+	}
+	opts := []sdktrace.TracerProviderOption{sdktrace.WithSampler(newPausedSampler(sampler, exps))}
 	for _, exp := range exps {
 		opts = append(opts, sdktrace.WithBatcher(exp))
 	}
@@ -105,6 +112,44 @@ func NewTracing(ctx context.Context, getenv func(string) string) (*Tracing, erro
 		return &Tracing{}, errors.Join(errs...)
 	}
 	return &Tracing{provider: tp}, nil
+}
+
+// samplerFromEnv returns the sampler OTEL_TRACES_SAMPLER and
+// OTEL_TRACES_SAMPLER_ARG name, as the SDK would choose it itself
+// (parentbased_always_on when unset); NewTracing wraps it in a
+// pausedSampler, and so must make it.
+func samplerFromEnv(getenv func(string) string) (sdktrace.Sampler, error) {
+	name := strings.ToLower(strings.TrimSpace(getenv("OTEL_TRACES_SAMPLER")))
+	arg := strings.TrimSpace(getenv("OTEL_TRACES_SAMPLER_ARG"))
+	ratio := func() (sdktrace.Sampler, error) {
+		if arg == "" {
+			return sdktrace.AlwaysSample(), nil
+		}
+		r, err := strconv.ParseFloat(arg, 64)
+		if err != nil || r < 0 || r > 1 {
+			return nil, fmt.Errorf("OTEL_TRACES_SAMPLER_ARG: %q is not a ratio between 0 and 1", arg)
+		}
+		return sdktrace.TraceIDRatioBased(r), nil
+	}
+	switch name {
+	case "", "parentbased_always_on":
+		return sdktrace.ParentBased(sdktrace.AlwaysSample()), nil
+	case "parentbased_always_off":
+		return sdktrace.ParentBased(sdktrace.NeverSample()), nil
+	case "always_on":
+		return sdktrace.AlwaysSample(), nil
+	case "always_off":
+		return sdktrace.NeverSample(), nil
+	case "traceidratio":
+		return ratio()
+	case "parentbased_traceidratio":
+		s, err := ratio()
+		if err != nil {
+			return nil, err
+		}
+		return sdktrace.ParentBased(s), nil
+	}
+	return nil, fmt.Errorf("OTEL_TRACES_SAMPLER: unsupported sampler %q (want always_on, always_off, traceidratio or their parentbased_ forms)", name)
 }
 
 // newOTLPExporter returns the OTLP span exporter of the protocol getenv

@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Bounds of how long a pausingExporter drops spans after a failed
@@ -32,10 +34,18 @@ type pausingExporter struct {
 	sdktrace.SpanExporter
 	now func() time.Time
 
+	// until is when the pause ends, in Unix nanoseconds; pausedSampler
+	// reads it without the lock.
+	until atomic.Int64
+
 	mu      sync.Mutex
 	pause   time.Duration // of the last failure, 0 after a success
-	until   time.Time     // when the pause ends
 	dropped int           // spans dropped during the pause
+}
+
+// pausedAt reports whether the exporter is in a pause at now.
+func (e *pausingExporter) pausedAt(now time.Time) bool {
+	return now.UnixNano() < e.until.Load()
 }
 
 // newPausingExporter returns exp, paused after its failures.
@@ -47,7 +57,7 @@ func newPausingExporter(exp sdktrace.SpanExporter) *pausingExporter {
 // them during a pause.
 func (e *pausingExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
 	e.mu.Lock()
-	if e.now().Before(e.until) {
+	if e.pausedAt(e.now()) {
 		e.dropped += len(spans)
 		e.mu.Unlock()
 		return nil
@@ -65,7 +75,49 @@ func (e *pausingExporter) ExportSpans(ctx context.Context, spans []sdktrace.Read
 		return nil
 	}
 	e.pause = min(max(2*e.pause, minExportPause), maxExportPause)
-	e.until = e.now().Add(e.pause)
+	e.until.Store(e.now().Add(e.pause).UnixNano())
 	return fmt.Errorf("telemetry: export %d spans: %w (dropping spans for %v; %d dropped during the last pause)",
 		len(spans), err, e.pause, dropped)
+}
+
+// pausedSampler is the sampler of a pipeline whose exporters pause after
+// a failure (pausingExporter). While every one of them is in a pause it
+// records no span: each would be dropped unsent, and recording a span is
+// most of what tracing costs a request. At other times it leaves the
+// decision to its Sampler. A span it drops still carries its trace
+// context, so traces go on downstream and the access log keeps its
+// trace_id; when a pause ends, spans are recorded again, and the first
+// batch tells whether the collector is back.
+type pausedSampler struct {
+	sdktrace.Sampler
+	exporters []*pausingExporter
+	now       func() time.Time
+}
+
+func newPausedSampler(s sdktrace.Sampler, exporters []*pausingExporter) *pausedSampler {
+	return &pausedSampler{Sampler: s, exporters: exporters, now: time.Now}
+}
+
+func (s *pausedSampler) ShouldSample(p sdktrace.SamplingParameters) sdktrace.SamplingResult {
+	if s.paused() {
+		return sdktrace.SamplingResult{
+			Decision:   sdktrace.Drop,
+			Tracestate: trace.SpanContextFromContext(p.ParentContext).TraceState(),
+		}
+	}
+	return s.Sampler.ShouldSample(p)
+}
+
+func (s *pausedSampler) paused() bool {
+	now := s.now()
+	for _, e := range s.exporters {
+		if !e.pausedAt(now) {
+			return false
+		}
+	}
+	return len(s.exporters) > 0
+}
+
+func (s *pausedSampler) Description() string {
+	return "PausedSampler{" + s.Sampler.Description() + "}"
 }

@@ -76,3 +76,76 @@ func TestPausingExporter(t *testing.T) {
 	require.NoError(t, exp.ExportSpans(ctx, batch))
 	require.Equal(t, calls+1, inner.calls)
 }
+
+// TestPausedSampler checks that spans are not recorded while every
+// exporter is in a pause, that they still carry their trace on, and that
+// recording resumes when a pause ends.
+func TestPausedSampler(t *testing.T) {
+	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	now := func() time.Time { return clock }
+	down := &failingExporter{err: errors.New("connection refused")}
+	up := &failingExporter{}
+	downExp, upExp := newPausingExporter(down), newPausingExporter(up)
+	downExp.now, upExp.now = now, now
+	sampler := newPausedSampler(sdktrace.AlwaysSample(), []*pausingExporter{downExp})
+	sampler.now = now
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sampler), sdktrace.WithSyncer(downExp))
+	defer tp.Shutdown(context.Background())
+	tracer := tp.Tracer("test")
+	ctx := context.Background()
+
+	_, span := tracer.Start(ctx, "first")
+	require.True(t, span.IsRecording(), "before any export failed")
+	span.End() // exported, and failing: the exporter pauses for 1s
+
+	parent, span := tracer.Start(ctx, "paused")
+	require.False(t, span.IsRecording(), "a span during the pause is recorded")
+	require.True(t, span.SpanContext().IsValid(), "a dropped span carries no trace context")
+	_, child := tracer.Start(parent, "child")
+	require.False(t, child.IsRecording())
+	require.Equal(t, span.SpanContext().TraceID(), child.SpanContext().TraceID())
+	child.End()
+	span.End()
+	require.Equal(t, 1, down.calls, "a dropped span reached the exporter")
+
+	clock = clock.Add(time.Second)
+	_, span = tracer.Start(ctx, "after the pause")
+	require.True(t, span.IsRecording(), "spans are not recorded again after the pause")
+	span.End()
+	require.Equal(t, 2, down.calls)
+
+	// With a second exporter that is not paused, spans are recorded.
+	both := newPausedSampler(sdktrace.AlwaysSample(), []*pausingExporter{downExp, upExp})
+	both.now = now
+	require.True(t, downExp.pausedAt(clock))
+	require.Equal(t, sdktrace.RecordAndSample, both.ShouldSample(sdktrace.SamplingParameters{ParentContext: ctx}).Decision)
+	// And the sampler it wraps still decides outside pauses.
+	never := newPausedSampler(sdktrace.NeverSample(), []*pausingExporter{upExp})
+	require.Equal(t, sdktrace.Drop, never.ShouldSample(sdktrace.SamplingParameters{ParentContext: ctx}).Decision)
+}
+
+func TestSamplerFromEnv(t *testing.T) {
+	for _, c := range []struct {
+		sampler, arg, want, err string
+	}{
+		{want: "ParentBased{root:AlwaysOnSampler"},
+		{sampler: "always_on", want: "AlwaysOnSampler"},
+		{sampler: " Always_Off ", want: "AlwaysOffSampler"},
+		{sampler: "traceidratio", arg: "0.25", want: "TraceIDRatioBased{0.25}"},
+		{sampler: "traceidratio", want: "AlwaysOnSampler"},
+		{sampler: "parentbased_traceidratio", arg: "0.01", want: "ParentBased{root:TraceIDRatioBased{0.01}"},
+		{sampler: "parentbased_always_off", want: "ParentBased{root:AlwaysOffSampler"},
+		{sampler: "traceidratio", arg: "1.5", err: "OTEL_TRACES_SAMPLER_ARG"},
+		{sampler: "parentbased_traceidratio", arg: "half", err: "OTEL_TRACES_SAMPLER_ARG"},
+		{sampler: "jaeger_remote", err: `unsupported sampler "jaeger_remote"`},
+	} {
+		env := map[string]string{"OTEL_TRACES_SAMPLER": c.sampler, "OTEL_TRACES_SAMPLER_ARG": c.arg}
+		s, err := samplerFromEnv(func(k string) string { return env[k] })
+		if c.err != "" {
+			require.ErrorContains(t, err, c.err, "%+v", c)
+			continue
+		}
+		require.NoError(t, err, "%+v", c)
+		require.Contains(t, s.Description(), c.want, "%+v", c)
+	}
+}

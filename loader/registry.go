@@ -165,9 +165,9 @@ type Registry struct {
 	resident *lru.Cache[*version, struct{}]
 	// runtimes shares runtimes between tenants with the same schema.
 	runtimes runtimeSet
-	// compiling bounds the schemas compiled at once, so that a burst of
-	// first requests to many tenants leaves CPU to the others.
-	compiling chan struct{}
+	// compiling bounds the schemas compiled and the views built at once
+	// (see compileSlots).
+	compiling compileSlots
 }
 
 // snapshot is one state of the tenants directory.
@@ -228,7 +228,7 @@ func New(opts Options) (*Registry, error) {
 	if opts.MaxResident <= 0 {
 		opts.MaxResident = DefaultMaxResident
 	}
-	r := &Registry{opts: opts, compiling: make(chan struct{}, runtime.GOMAXPROCS(0))}
+	r := &Registry{opts: opts, compiling: make(compileSlots, runtime.GOMAXPROCS(0))}
 	r.resident, _ = lru.NewWithEvict(opts.MaxResident, func(v *version, _ struct{}) {
 		if t := v.tenant.Swap(nil); t != nil {
 			closeAll(t.Upstreams) // requests in flight keep using them
@@ -253,7 +253,8 @@ func (r *Registry) Lookup(id string) (*Tenant, bool) {
 
 // LookupContext is Lookup, giving up when ctx is done before the tenant
 // is compiled: while it waits for a compile of the same tenant or for a
-// compile slot (at most GOMAXPROCS tenants compile at once). It then
+// compile slot (at most GOMAXPROCS tenants compile, or views of tenants'
+// schemas are built, at once; see Tenant.View). It then
 // reports false, and ctx.Err() says why. A compile under way is not
 // stopped: its tenant becomes resident for the next lookup.
 func (r *Registry) LookupContext(ctx context.Context, id string) (*Tenant, bool) {
@@ -706,7 +707,7 @@ func (r *Registry) compile(ctx context.Context, src *tenantSource) (*Tenant, err
 		Policy:    authz.NewPolicy(rt.Schema.Authoring, src.config.Authorization),
 		Upstreams: clients,
 	}
-	t.views = newViewCache(rt, r.opts.MaxViews, r.viewRuntime(rt))
+	t.views = newViewCache(rt, r.opts.MaxViews, r.compiling, r.viewRuntime(rt))
 	return t, nil
 }
 
@@ -746,19 +747,37 @@ func (r *Registry) runtime(ctx context.Context, src *tenantSource) (*Runtime, er
 	return r.runtimes.add(rt), nil
 }
 
-// errGaveUp is returned by compileSchema when its context is done before
-// a compile slot is free: the sources were not compiled, so nothing is
-// known of them.
+// errGaveUp is returned when a context is done before a compile slot is
+// free (compileSlots.acquire): the sources were not compiled, or the view
+// not built, so nothing is known of them.
 var errGaveUp = errors.New("gave up waiting for a compile slot")
+
+// compileSlots bounds the CPU-bound work done on the request path: at
+// most cap(s) tenant schemas compile and views are built (Tenant.View)
+// at once, so that a burst of first requests to many tenants, or of
+// callers with many distinct grants, leaves CPU to the other tenants.
+type compileSlots chan struct{}
+
+// acquire takes a slot, waiting for one until ctx is done; it then fails
+// with errGaveUp.
+func (s compileSlots) acquire(ctx context.Context) error {
+	select {
+	case s <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("%w: %w", errGaveUp, context.Cause(ctx))
+	}
+}
+
+// release frees a slot taken by acquire.
+func (s compileSlots) release() { <-s }
 
 // compileSchema is Compile, holding one of the r.compiling slots.
 func (r *Registry) compileSchema(ctx context.Context, files []*ast.Source) (*Schema, error) {
-	select {
-	case r.compiling <- struct{}{}:
-	case <-ctx.Done():
-		return nil, fmt.Errorf("%w: %w", errGaveUp, context.Cause(ctx))
+	if err := r.compiling.acquire(ctx); err != nil {
+		return nil, err
 	}
-	defer func() { <-r.compiling }()
+	defer r.compiling.release()
 	return Compile(files)
 }
 

@@ -1,10 +1,12 @@
 package loader
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"sync"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -42,9 +44,23 @@ var ErrNoAccess = errors.New("the token grants no access to any field of the ten
 // at most Options.MaxViews of them, the least recently used going first,
 // and a reload, which makes a new Tenant, drops them all.
 //
+// A view is built holding one of the compile slots of the tenant's
+// Registry, as a compile does: callers with many distinct grants take no
+// more CPU than a burst of compiles. View waits for a slot as long as it
+// takes; ViewContext gives up.
+//
 // View may be called concurrently; callers asking for a view not built
 // yet wait for one build.
 func (t *Tenant) View(g authz.Grant) (View, error) {
+	return t.ViewContext(context.Background(), g)
+}
+
+// ViewContext is View, giving up when ctx is done before the view is
+// built: while it waits for a compile slot or for another caller's build
+// of the same view. It then returns an error, ctx.Err() says why, and
+// nothing is cached for the grant. A build under way is not stopped: its
+// view is cached for the next caller.
+func (t *Tenant) ViewContext(ctx context.Context, g authz.Grant) (View, error) {
 	if g.All() {
 		return View{Runtime: t.Runtime}, nil
 	}
@@ -52,7 +68,7 @@ func (t *Tenant) View(g authz.Grant) (View, error) {
 	if t.Policy.Mode() == authz.Reject {
 		return View{Runtime: t.Runtime, Access: access}, nil
 	}
-	rt, err := t.views.get(g)
+	rt, err := t.views.get(ctx, g)
 	if err != nil {
 		return View{}, err
 	}
@@ -64,6 +80,8 @@ type viewCache struct {
 	base  *Runtime
 	build func(hash string, s *Schema) *Runtime
 	size  int
+	// slots are the compile slots of the tenant's Registry.
+	slots compileSlots
 	// lru is made on first use (cache): most tenants serve no caller a
 	// view, and need not hold an empty cache.
 	once  sync.Once
@@ -71,11 +89,11 @@ type viewCache struct {
 	group singleflight.Group
 }
 
-func newViewCache(base *Runtime, size int, build func(hash string, s *Schema) *Runtime) *viewCache {
+func newViewCache(base *Runtime, size int, slots compileSlots, build func(hash string, s *Schema) *Runtime) *viewCache {
 	if size <= 0 {
 		size = DefaultMaxViews
 	}
-	return &viewCache{base: base, build: build, size: size}
+	return &viewCache{base: base, build: build, size: size, slots: slots}
 }
 
 // cache returns the cache of view runtimes, by grant key.
@@ -86,36 +104,75 @@ func (c *viewCache) cache() *lru.Cache[string, *Runtime] {
 	return c.lru
 }
 
-func (c *viewCache) get(g authz.Grant) (*Runtime, error) {
+// get returns the view runtime of g, or nil and ErrNoAccess, building it
+// if the cache holds none.
+//
+// One caller at a time builds the view of a grant, the leader; those
+// asking for it meanwhile, its followers, wait for that build. The leader
+// waits for a compile slot with its own ctx, and once it has one builds
+// and caches the view whatever becomes of its ctx. A leader whose ctx
+// ends before it gets a slot builds nothing, and its followers must not
+// fail for a deadline that is not theirs: each whose ctx is live asks
+// again, one becoming the new leader. Every caller, leader or follower,
+// stops waiting when its own ctx is done.
+func (c *viewCache) get(ctx context.Context, g authz.Grant) (*Runtime, error) {
 	key := g.Key()
-	if rt, ok := c.cache().Get(key); ok {
+	for {
+		if rt, ok := c.cache().Get(key); ok {
+			if rt == nil {
+				return nil, ErrNoAccess
+			}
+			return rt, nil
+		}
+		// DoChan, not Do: a follower waits no longer than its own ctx.
+		ch := c.group.DoChan(key, func() (any, error) { return c.buildView(ctx, key, g) })
+		var res singleflight.Result
+		select {
+		case res = <-ch:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("wait for a view build: %w", context.Cause(ctx))
+		}
+		if errors.Is(res.Err, errGaveUp) && ctx.Err() == nil {
+			continue // the leader gave up waiting for a slot
+		}
+		if res.Err != nil {
+			return nil, fmt.Errorf("build view: %w", res.Err)
+		}
+		rt := res.Val.(*Runtime)
 		if rt == nil {
 			return nil, ErrNoAccess
 		}
 		return rt, nil
 	}
-	v, err, _ := c.group.Do(key, func() (any, error) {
-		if rt, ok := c.cache().Get(key); ok {
-			return rt, nil
+}
+
+// buildView builds and caches the view of g, holding a compile slot taken
+// with ctx. It caches nil when g has no view (ErrNoAccess), and nothing
+// when it gives up (errGaveUp) or fails.
+func (c *viewCache) buildView(ctx context.Context, key string, g authz.Grant) (rt *Runtime, err error) {
+	defer func() {
+		// DoChan runs buildView on a goroutine of its own, where a panic
+		// would end the process: it is the callers' error instead.
+		if p := recover(); p != nil {
+			rt, err = nil, fmt.Errorf("panic: %v\n%s", p, debug.Stack())
 		}
-		ast, ok := g.Schema()
-		if !ok {
-			c.cache().Add(key, nil)
-			return (*Runtime)(nil), nil
-		}
-		sum := sha256.Sum256([]byte(c.base.Hash + "\x00" + key))
-		hash := hex.EncodeToString(sum[:])
-		rt := c.build(hash, c.base.Schema.view(ast))
-		c.cache().Add(key, rt)
+	}()
+	if rt, ok := c.cache().Get(key); ok {
 		return rt, nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("build view: %w", err)
 	}
-	rt := v.(*Runtime)
-	if rt == nil {
-		return nil, ErrNoAccess
+	if err := c.slots.acquire(ctx); err != nil {
+		return nil, err
 	}
+	defer c.slots.release()
+	ast, ok := g.Schema()
+	if !ok {
+		c.cache().Add(key, nil)
+		return nil, nil
+	}
+	sum := sha256.Sum256([]byte(c.base.Hash + "\x00" + key))
+	hash := hex.EncodeToString(sum[:])
+	rt = c.build(hash, c.base.Schema.view(ast))
+	c.cache().Add(key, rt)
 	return rt, nil
 }
 

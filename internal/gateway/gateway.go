@@ -335,7 +335,8 @@ func (g *gateway) unavailable(w http.ResponseWriter, r *http.Request, id string)
 // its tenant t (see loader.Tenant.View), or answers the request itself:
 // 401 UNAUTHENTICATED when t accepts only tokens of its own issuer and
 // this is a token of the gateway's, 403 FORBIDDEN when the caller may use
-// no field of Query.
+// no field of Query, or with the end of the request's context if that
+// came before its view was built (as lookup does).
 func (g *gateway) view(w http.ResponseWriter, r *http.Request, t *loader.Tenant) (loader.View, bool) {
 	ctx := r.Context()
 	claims, _ := auth.ClaimsFrom(ctx)
@@ -350,12 +351,15 @@ func (g *gateway) view(w http.ResponseWriter, r *http.Request, t *loader.Tenant)
 		return loader.View{Runtime: t.Runtime}, true
 	}
 	grant := t.Policy.Grant(t.Policy.Scopes(claims.Scopes, claims.Roles))
-	v, err := t.View(grant)
+	v, err := t.ViewContext(ctx, grant)
 	switch {
 	case errors.Is(err, loader.ErrNoAccess):
 		refuse(ctx, apperr.Forbidden)
 		apperr.Write(w, http.StatusForbidden, &apperr.Error{Code: apperr.Forbidden,
 			Message: "the token's scopes and roles grant no access to tenant " + strconv.Quote(t.ID)})
+		return loader.View{}, false
+	case err != nil && ctx.Err() != nil:
+		writeContextError(w, ctx, responseMediaType(r))
 		return loader.View{}, false
 	case err != nil:
 		g.opts.Logger.ErrorContext(ctx, "building a view of a tenant's schema", "tenant", t.ID, "error", err)

@@ -42,6 +42,13 @@ func TestCoercion(t *testing.T) {
 		})
 	}
 
+	t.Run("the error is at the path of the value within the variable", func(t *testing.T) {
+		vars := map[string]any{"v": []any{map[string]any{"field": "NAME"}, map[string]any{"field": "price"}}}
+		_, resp := g.post(t, tok, `query($v: [GoodsOrder!]) { goodsList(orderBy: $v) { totalCount } }`, vars)
+		require.NotEmpty(t, resp.Errors)
+		require.Equal(t, []any{"variable", "v", 1.0, "field"}, resp.Errors[0].Path)
+	})
+
 	t.Run("what the spec accepts still passes", func(t *testing.T) {
 		for _, c := range []struct {
 			query string

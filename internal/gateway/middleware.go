@@ -230,7 +230,7 @@ func bodyLimit(limit int64) func(http.Handler) http.Handler {
 				next.ServeHTTP(w, r)
 				return
 			}
-			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+			body, err := readBody(http.MaxBytesReader(w, r.Body, limit), r.ContentLength)
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
 				tooLarge(w, limit)
@@ -240,7 +240,9 @@ func bodyLimit(limit int64) func(http.Handler) http.Handler {
 				apperr.Write(w, http.StatusBadRequest, &apperr.Error{Code: apperr.BadRequest, Message: "could not read the request body"})
 				return
 			}
-			r.Body = &memBody{Reader: bytes.NewReader(body), data: body}
+			mb := &memBody{data: body}
+			mb.Reset(body)
+			r.Body = mb
 			next.ServeHTTP(w, r)
 		})
 	}
@@ -249,8 +251,20 @@ func bodyLimit(limit int64) func(http.Handler) http.Handler {
 // memBody is a request body that bodyLimit has read into memory. It
 // reads as any body does; bodyBytes takes its bytes without a copy.
 type memBody struct {
-	*bytes.Reader
+	bytes.Reader
 	data []byte
+}
+
+// readBody reads all of body, whose length is n when n >= 0 (the
+// request's Content-Length, already checked against the limit), into one
+// buffer of that size, where io.ReadAll would grow one from 512 bytes.
+func readBody(body io.Reader, n int64) ([]byte, error) {
+	if n < 0 {
+		return io.ReadAll(body)
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, n+bytes.MinRead))
+	_, err := buf.ReadFrom(body)
+	return buf.Bytes(), err
 }
 
 func (*memBody) Close() error { return nil }

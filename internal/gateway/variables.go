@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"reflect"
-	"slices"
 	"strconv"
 	"time"
 
@@ -52,7 +51,7 @@ func (e *strictVariables) MutateOperationContext(_ context.Context, opCtx *graph
 			continue
 		}
 		c := coercion{schema: e.schema, variable: def.Variable}
-		if err := c.check(def.Type, v, ast.Path{ast.PathName("variable"), ast.PathName(def.Variable)}); err != nil {
+		if err := c.check(def.Type, v, nil); err != nil {
 			return err
 		}
 	}
@@ -129,15 +128,44 @@ type coercion struct {
 	variable string
 }
 
+// valuePath is the path of a value within a variable, from the value up:
+// a field's name, or an index when name is "". nil is the variable's
+// value itself. It is made into an ast.Path only for an error, so that
+// checking a valid value allocates nothing for paths.
+type valuePath struct {
+	parent *valuePath
+	name   string
+	index  int
+}
+
+// path returns the path of p in the variable, as the response reports it:
+// ["variable", name, ...].
+func (p *valuePath) path(variable string) ast.Path {
+	var rev ast.Path
+	for ; p != nil; p = p.parent {
+		if p.name != "" {
+			rev = append(rev, ast.PathName(p.name))
+		} else {
+			rev = append(rev, ast.PathIndex(p.index))
+		}
+	}
+	path := ast.Path{ast.PathName("variable"), ast.PathName(variable)}
+	for i := len(rev) - 1; i >= 0; i-- {
+		path = append(path, rev[i])
+	}
+	return path
+}
+
 // fail returns the error of the variable's value at path.
-func (c *coercion) fail(path ast.Path, format string, args ...any) *gqlerror.Error {
+func (c *coercion) fail(p *valuePath, format string, args ...any) *gqlerror.Error {
+	path := p.path(c.variable)
 	err := gqlerror.ErrorPathf(path, "Variable \"$%s\" got invalid value: %s", c.variable, fmt.Sprintf(format, args...))
 	errcode.Set(err, errcode.ValidationFailed)
 	return err
 }
 
 // check checks v, the value at path of type t, as gqlparser left it.
-func (c *coercion) check(t *ast.Type, v any, path ast.Path) *gqlerror.Error {
+func (c *coercion) check(t *ast.Type, v any, path *valuePath) *gqlerror.Error {
 	if v == nil {
 		if t.NonNull {
 			return c.fail(path, "expected a value of non-null type %q, found null", t.String())
@@ -152,7 +180,7 @@ func (c *coercion) check(t *ast.Type, v any, path ast.Path) *gqlerror.Error {
 			return c.check(t.Elem, v, path)
 		}
 		for i := range l.Len() {
-			if err := c.check(t.Elem, l.Index(i).Interface(), append(slices.Clone(path), ast.PathIndex(i))); err != nil {
+			if err := c.check(t.Elem, l.Index(i).Interface(), &valuePath{parent: path, index: i}); err != nil {
 				return err
 			}
 		}
@@ -182,7 +210,7 @@ func (c *coercion) check(t *ast.Type, v any, path ast.Path) *gqlerror.Error {
 			if !given {
 				continue // absent: the default, or gqlparser's error when required
 			}
-			if err := c.check(f.Type, fv, append(slices.Clone(path), ast.PathName(f.Name))); err != nil {
+			if err := c.check(f.Type, fv, &valuePath{parent: path, name: f.Name}); err != nil {
 				return err
 			}
 		}

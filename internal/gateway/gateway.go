@@ -135,7 +135,7 @@ func New(opts Options) http.Handler {
 		tracer = opts.TracerProvider.Tracer(tracerName)
 	}
 	r := chi.NewRouter()
-	r.Use(requestID, accessLog(opts.Logger, opts.Refusals, opts.Observer, opts.Registry.Known, tracer), recoverer(opts.Logger))
+	r.Use(accessLog(opts.Logger, opts.Refusals, opts.Observer, opts.Registry.Known, tracer), recoverer(opts.Logger))
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
 		apperr.Write(w, http.StatusNotFound, &apperr.Error{Code: apperr.NotFound, Message: "no such endpoint; GraphQL is served at /graphql"})
 	})

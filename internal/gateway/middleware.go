@@ -22,12 +22,12 @@ import (
 	"github.com/tenantgraph/tenantgraph/internal/apperr"
 )
 
-type requestIDKey struct{}
-
 // RequestIDFrom returns the ID of the request ctx belongs to, or "".
 func RequestIDFrom(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
+	if l, ok := ctx.Value(requestLogKey{}).(*requestLog); ok {
+		return l.id
+	}
+	return ""
 }
 
 // requestIDPattern is what an incoming X-Request-Id must look like to be
@@ -35,27 +35,24 @@ func RequestIDFrom(ctx context.Context) string {
 // client text.
 var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
-// requestID gives every request an ID: the client's X-Request-Id if it is
-// well-formed, a random one otherwise. The ID is sent back in X-Request-Id.
-// chi's middleware.RequestID would keep any incoming value, unchecked, and
-// put it in every log line.
-func requestID(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.Header.Get("X-Request-Id")
-		if !requestIDPattern.MatchString(id) {
-			var b [12]byte
-			rand.Read(b[:])
-			id = hex.EncodeToString(b[:])
-		}
-		w.Header().Set("X-Request-Id", id)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
-	})
+// requestID returns the ID of request r: the client's X-Request-Id if it
+// is well-formed, a random one otherwise. chi's middleware.RequestID would
+// keep any incoming value, unchecked, and put it in every log line.
+func requestID(r *http.Request) string {
+	id := r.Header.Get("X-Request-Id")
+	if !requestIDPattern.MatchString(id) {
+		var b [12]byte
+		rand.Read(b[:])
+		id = hex.EncodeToString(b[:])
+	}
+	return id
 }
 
 // requestLog is what the access log learns about a request from the
 // handlers below it. refusal may be set from any goroutine of the
 // request; the other fields only by the request's own.
 type requestLog struct {
+	id        string // the request's ID (requestID)
 	tenant    string
 	operation string
 	opType    string // query, mutation or subscription; "" before an operation runs
@@ -118,7 +115,9 @@ func logError(ctx context.Context, code apperr.Code) {
 // it.
 const statusClientClosedRequest = 499
 
-// accessLog logs one line per request when it completes, counts it in
+// accessLog gives every request an ID (see requestID), sent back in
+// X-Request-Id and read by RequestIDFrom, logs one line per request when
+// it completes, counts it in
 // refusals if the gateway refused it, and tells observer, if not nil, of
 // its outcome (see Observer.ObserveRequest; known says which tenant IDs
 // are the registry's). With a tracer, it makes a server span of each
@@ -130,7 +129,8 @@ func accessLog(logger *slog.Logger, refusals *Refusals, observer Observer, known
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
-			var rl requestLog
+			rl := requestLog{id: requestID(r)}
+			w.Header().Set("X-Request-Id", rl.id)
 			ctx := r.Context()
 			var span trace.Span
 			if tracer != nil {
@@ -162,7 +162,7 @@ func accessLog(logger *slog.Logger, refusals *Refusals, observer Observer, known
 			// them does not move the slice to the heap.
 			attrs := make([]slog.Attr, 0, 10)
 			attrs = append(attrs,
-				slog.String("request_id", RequestIDFrom(r.Context())),
+				slog.String("request_id", rl.id),
 				slog.String("method", r.Method),
 				slog.String("path", truncate(r.URL.Path)),
 				slog.Int("status", status),

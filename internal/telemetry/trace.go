@@ -91,10 +91,7 @@ func NewTracing(ctx context.Context, getenv func(string) string) (*Tracing, erro
 		errs = append(errs, err)
 		sampler = sdktrace.ParentBased(sdktrace.AlwaysSample())
 	}
-	opts := []sdktrace.TracerProviderOption{sdktrace.WithSampler(newPausedSampler(sampler, exps))}
-	for _, exp := range exps {
-		opts = append(opts, sdktrace.WithBatcher(exp))
-	}
+	opts := pipeline(sampler, exps)
 	res, err := resource.New(ctx,
 		resource.WithAttributes(semconv.ServiceName(defaultServiceName)),
 		resource.WithFromEnv(), // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES, over the default
@@ -166,6 +163,24 @@ func newOTLPExporter(ctx context.Context, getenv func(string) string) (sdktrace.
 		return otlptracegrpc.New(ctx)
 	}
 	return nil, fmt.Errorf("OTEL_EXPORTER_OTLP_PROTOCOL: unsupported protocol %q (want http/protobuf or grpc)", protocol)
+}
+
+// pipeline returns the options of a tracer provider that batches spans to
+// exps, sampled by sampler but for the exporters' pauses.
+func pipeline(sampler sdktrace.Sampler, exps []*pausingExporter) []sdktrace.TracerProviderOption {
+	opts := []sdktrace.TracerProviderOption{sdktrace.WithSampler(newPausedSampler(sampler, exps))}
+	for _, exp := range exps {
+		opts = append(opts, sdktrace.WithBatcher(exp))
+	}
+	return opts
+}
+
+// NewTracingWithExporter returns the Tracing NewTracing sets up for one
+// OTLP exporter, with the default sampler, exporting to exp instead: for
+// benchmarks of the whole pipeline with an exporter of their own.
+func NewTracingWithExporter(exp sdktrace.SpanExporter) *Tracing {
+	opts := pipeline(sdktrace.ParentBased(sdktrace.AlwaysSample()), []*pausingExporter{newPausingExporter(exp)})
+	return &Tracing{provider: sdktrace.NewTracerProvider(opts...)}
 }
 
 // NewTracingWithProvider returns a Tracing that sends spans to tp, as

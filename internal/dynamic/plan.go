@@ -13,6 +13,11 @@ import (
 // built once, before execution, and shared by every value they apply to
 // (all goods of a list use the same plan), where generated code collects
 // fields and coerces arguments again for each value.
+//
+// Plans hold nothing of one execution: what batches resolve, and the
+// arguments of shared plans that depend on variables, are kept in the
+// execution. So a plan may be kept in the schema's plan cache and used by
+// concurrent executions of its operation (see planCache).
 type plan struct {
 	typ    *objectType
 	fields []planField
@@ -58,6 +63,10 @@ type planField struct {
 
 	args    map[string]any
 	argsErr bool // coercing the arguments failed: see argsError
+	// varArgs marks a field of a shared plan whose arguments refer to
+	// variables: args and argsErr are unset, and each execution coerces
+	// the arguments itself (see execution.fieldArgs).
+	varArgs bool
 	// forbidden is the Access's error for an opForbidden field.
 	forbidden error
 	// batch is the batch of an opBatch field.
@@ -71,7 +80,8 @@ type planField struct {
 	abstract *abstractPlans
 }
 
-// abstractPlans are plans built on demand, concurrently.
+// abstractPlans are plans built on demand, concurrently: by the
+// executions that share the plan holding them, if it is shared.
 type abstractPlans struct {
 	mu    sync.Mutex
 	plans map[*objectType]*plan
@@ -88,9 +98,25 @@ type execution struct {
 	// restricted holds the enums whose values it may refuse in results.
 	access     Access
 	restricted map[string]bool
-	// batchMu guards what the plans' batches resolved, kept for
-	// lookups (batchPlan.resolved).
-	batchMu sync.Mutex
+	// shared is set when the plans are, or are going to be, shared with
+	// other executions of the operation (see planCache): arguments that
+	// refer to variables are then left to fieldArgs.
+	shared bool
+
+	// argsMu guards args, the arguments that fieldArgs coerced, by
+	// field.
+	argsMu sync.Mutex
+	args   map[*planField]coercedArgs
+	// batchMu guards what the plans' batches resolved, kept for lookups
+	// by batch plan and object (see keep and batchResultOf).
+	batchMu  sync.Mutex
+	resolved map[*batchPlan]map[any]batchResult
+}
+
+// coercedArgs are the arguments of a field as planArgs returns them.
+type coercedArgs struct {
+	args   map[string]any
+	failed bool
 }
 
 // newPlan collects the selection set sel for the object type t and plans
@@ -147,7 +173,11 @@ outer:
 		}
 		pf.leaf = (pf.op == opValue || pf.op == opBatch) && info.typ.kind == kindScalar && info.typ.scalar != scalarCustom
 		if len(info.def.Arguments) > 0 {
-			pf.args, pf.argsErr = ex.planArgs(&pf)
+			if ex.shared && refersToVariables(cf.Arguments) {
+				pf.varArgs = true
+			} else {
+				pf.args, pf.argsErr = ex.planArgs(&pf)
+			}
 		}
 		if ex.access != nil && info.root == rootNone && !t.introspection {
 			if err := ex.checkAccess(t, &pf); err != nil {
@@ -210,6 +240,59 @@ func namedOf(t *typeRef) *typeRef {
 		t = t.elem
 	}
 	return t
+}
+
+// fieldArgs returns pf's coerced arguments, and whether coercing them
+// failed: the plan's, or, for a field whose arguments refer to variables
+// in a shared plan, this execution's, coerced on first use. Every use of
+// the field in the execution gets the same map.
+func (ex *execution) fieldArgs(pf *planField) (map[string]any, bool) {
+	if !pf.varArgs {
+		return pf.args, pf.argsErr
+	}
+	ex.argsMu.Lock()
+	a, ok := ex.args[pf]
+	ex.argsMu.Unlock()
+	if ok {
+		return a.args, a.failed
+	}
+	a.args, a.failed = ex.planArgs(pf)
+	ex.argsMu.Lock()
+	defer ex.argsMu.Unlock()
+	if prev, ok := ex.args[pf]; ok {
+		return prev.args, prev.failed // coerced concurrently
+	}
+	if ex.args == nil {
+		ex.args = make(map[*planField]coercedArgs)
+	}
+	ex.args[pf] = a
+	return a.args, a.failed
+}
+
+// refersToVariables reports whether a value of args refers to a
+// variable.
+func refersToVariables(args ast.ArgumentList) bool {
+	for _, a := range args {
+		if valueRefersToVariables(a.Value) {
+			return true
+		}
+	}
+	return false
+}
+
+func valueRefersToVariables(v *ast.Value) bool {
+	if v == nil {
+		return false
+	}
+	if v.Kind == ast.Variable {
+		return true
+	}
+	for _, c := range v.Children {
+		if valueRefersToVariables(c.Value) {
+			return true
+		}
+	}
+	return false
 }
 
 // planArgs coerces pf's arguments. If that fails, argsError reports the

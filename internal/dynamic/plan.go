@@ -103,21 +103,29 @@ type execution struct {
 	// refer to variables are then left to fieldArgs.
 	shared bool
 
-	// argsMu guards args, the arguments that fieldArgs coerced, by
-	// field.
-	argsMu sync.Mutex
-	args   map[*planField]coercedArgs
+	// argsMu guards args, the arguments that fieldArgs coerced: a few
+	// fields' as a rule, looked up in a list (or in argsByField, once
+	// there are more than maxArgsList).
+	argsMu      sync.Mutex
+	args        []coercedArgs
+	argsByField map[*planField]coercedArgs
 	// batchMu guards what the plans' batches resolved, kept for lookups
 	// by batch plan and object (see keep and batchResultOf).
 	batchMu  sync.Mutex
 	resolved map[*batchPlan]map[any]batchResult
 }
 
-// coercedArgs are the arguments of a field as planArgs returns them.
+// coercedArgs are the arguments of the field pf as planArgs returns
+// them.
 type coercedArgs struct {
+	pf     *planField
 	args   map[string]any
 	failed bool
 }
+
+// maxArgsList is the most fields whose arguments an execution looks up
+// in a list (execution.args).
+const maxArgsList = 8
 
 // newPlan collects the selection set sel for the object type t and plans
 // its fields, and those of every object type below them.
@@ -251,22 +259,47 @@ func (ex *execution) fieldArgs(pf *planField) (map[string]any, bool) {
 		return pf.args, pf.argsErr
 	}
 	ex.argsMu.Lock()
-	a, ok := ex.args[pf]
+	a, ok := ex.coercedArgs(pf)
 	ex.argsMu.Unlock()
 	if ok {
 		return a.args, a.failed
 	}
+	a = coercedArgs{pf: pf}
 	a.args, a.failed = ex.planArgs(pf)
 	ex.argsMu.Lock()
 	defer ex.argsMu.Unlock()
-	if prev, ok := ex.args[pf]; ok {
+	if prev, ok := ex.coercedArgs(pf); ok {
 		return prev.args, prev.failed // coerced concurrently
 	}
-	if ex.args == nil {
-		ex.args = make(map[*planField]coercedArgs)
+	switch {
+	case ex.argsByField != nil:
+		ex.argsByField[pf] = a
+	case len(ex.args) < maxArgsList:
+		ex.args = append(ex.args, a)
+	default:
+		ex.argsByField = make(map[*planField]coercedArgs, 2*maxArgsList)
+		for _, a := range ex.args {
+			ex.argsByField[a.pf] = a
+		}
+		ex.argsByField[pf] = a
+		ex.args = nil
 	}
-	ex.args[pf] = a
 	return a.args, a.failed
+}
+
+// coercedArgs returns the arguments of pf that fieldArgs coerced, if it
+// did. ex.argsMu must be held.
+func (ex *execution) coercedArgs(pf *planField) (coercedArgs, bool) {
+	if ex.argsByField != nil {
+		a, ok := ex.argsByField[pf]
+		return a, ok
+	}
+	for _, a := range ex.args {
+		if a.pf == pf {
+			return a, true
+		}
+	}
+	return coercedArgs{}, false
 }
 
 // refersToVariables reports whether a value of args refers to a

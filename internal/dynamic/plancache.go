@@ -112,11 +112,12 @@ func (e *ExecutableSchema) plan(ex *execution, root *objectType) *plan {
 		return ex.newPlan(root, ex.oc.Operation.SelectionSet, true)
 	}
 	op := ex.oc.Operation
+	var buf [maxConditionVariables]byte
 	c.mu.Lock()
 	ops, found := c.lru.Get(op)
 	if found {
-		if key, ok := ops.key(ex.oc.Variables); ok {
-			if p := ops.plans[key]; p != nil {
+		if key, ok := ops.key(ex.oc.Variables, &buf); ok {
+			if p := ops.plans[string(key)]; p != nil {
 				c.mu.Unlock()
 				c.hits.Add(1)
 				// The plans of abstract selections, built on demand, are
@@ -132,13 +133,13 @@ func (e *ExecutableSchema) plan(ex *execution, root *objectType) *plan {
 	if !found {
 		ops = newOperationPlans(ex.oc)
 	}
-	key, ok := ops.key(ex.oc.Variables)
+	key, ok := ops.key(ex.oc.Variables, &buf)
 	if !ok {
 		return ex.newPlan(root, op.SelectionSet, true)
 	}
 	ex.shared = true
 	p := ex.newPlan(root, op.SelectionSet, true)
-	c.add(op, ops, key, p)
+	c.add(op, ops, string(key), p)
 	return p
 }
 
@@ -233,16 +234,13 @@ func appendVariables(v *ast.Value, vars *[]string) {
 
 // key returns the condition key of the variables' values vars: a byte
 // per variable of ops.vars, 't' for true, 'f' for false, 'n' for null
-// (or not given). It returns false if the plans of the operation are not
-// cached, or a variable has another value, such as a string.
-func (ops *operationPlans) key(vars map[string]any) (string, bool) {
+// (or not given), written in buf. It returns false if the plans of the
+// operation are not cached, or a variable has another value, such as a
+// string.
+func (ops *operationPlans) key(vars map[string]any, buf *[maxConditionVariables]byte) ([]byte, bool) {
 	if !ops.cacheable {
-		return "", false
+		return nil, false
 	}
-	if len(ops.vars) == 0 {
-		return "", true
-	}
-	var buf [maxConditionVariables]byte
 	for i, name := range ops.vars {
 		switch vars[name] {
 		case true:
@@ -252,10 +250,10 @@ func (ops *operationPlans) key(vars map[string]any) (string, bool) {
 		case nil:
 			buf[i] = 'n'
 		default:
-			return "", false
+			return nil, false
 		}
 	}
-	return string(buf[:len(ops.vars)]), true
+	return buf[:len(ops.vars)], true
 }
 
 // size returns an estimate of the memory of p and the plans below it,

@@ -114,6 +114,15 @@ extend type Query { mixed(pets: Boolean!): [Thing] }
 		map[string]any{"p": map[string]any{"x": 7, "tags": []any{"t"}}, "c": "BLUE", "dt": "not a date"},
 		map[string]any{"p": map[string]any{"when": "nope"}, "dt": nil},
 		map[string]any{"p": map[string]any{"x": 1, "inner": map[string]any{"deep": "q"}}, "c": "GREEN", "dt": "2025-12-31T23:59:59Z"})
+	// More fields with arguments from variables than an execution keeps
+	// in a list, in the elements of a list too.
+	var root, item strings.Builder
+	for i := range 12 {
+		fmt.Fprintf(&root, " a%d: echo(i: $i, s: \"%d\")", i, i)
+		fmt.Fprintf(&item, " a%d: echo(p: {x: $i, y: %d})", i, i)
+	}
+	add(`query($i: Int, $c: Color) {`+root.String()+` items {`+item.String()+` echo(c: $c) } }`,
+		map[string]any{"i": 1, "c": "RED"}, map[string]any{"i": 2, "c": "BLUE"}, map[string]any{})
 	// Literal arguments that fail to coerce: an error at each execution,
 	// at each path.
 	add(`{ echo(dt: "nope") items { s echo(p: {when: "bad"}) } }`)
@@ -144,6 +153,7 @@ extend type Query { mixed(pets: Boolean!): [Thing] }
 	for _, r := range requests {
 		for c, caller := range callers {
 			want := sortedErrors(t, runContext(t, caller.ctx, fresh, r.query, r.vars))
+			require.NotContains(t, want, "GRAPHQL_VALIDATION_FAILED", r.query)
 			jobs = append(jobs, job{r, c, want})
 		}
 	}
@@ -181,7 +191,7 @@ extend type Query { mixed(pets: Boolean!): [Thing] }
 	}
 	wg.Wait()
 
-	hits, misses, ops := dynamic.PlanCacheStats(cached)
+	hits, misses, ops, _ := dynamic.PlanCacheStats(cached)
 	t.Logf("plan cache: %d hits, %d misses, %d operations", hits, misses, ops)
 	// Every condition key of every document is planned once, in the
 	// first pass; the rest are hits.
@@ -191,6 +201,71 @@ extend type Query { mixed(pets: Boolean!): [Thing] }
 		queries[r.query] = true
 	}
 	require.Equal(t, len(queries), ops, "operations cached")
+}
+
+// TestPlanCacheBounds checks what the plan cache keeps: within its
+// budget, the most recent operations; nothing when it is off, or for a
+// caller with an Access.
+func TestPlanCacheBounds(t *testing.T) {
+	newExec := func(es graphql.ExecutableSchema) *executor.Executor {
+		exec := executor.New(es)
+		exec.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+		return exec
+	}
+	query := func(i int) string { return fmt.Sprintf(`{ item { s } a%d: item { ns s } }`, i) }
+	const want = `{"data":{"item":{"s":"a"},"a%d":{"ns":"b","s":"a"}}}`
+	item := map[string]dynamic.FieldResolver{"Query.item": value(item{"s": "a", "ns": "b"})}
+
+	t.Run("within the budget", func(t *testing.T) {
+		const budget = 4 << 10
+		es := newTestSchema(t, item, func(c *dynamic.Config) { c.PlanCacheBytes = budget })
+		exec := newExec(es)
+		for i := range 100 {
+			for range 2 {
+				got, err := execute(context.Background(), exec, query(i), nil)
+				require.NoError(t, err)
+				require.Equal(t, fmt.Sprintf(want, i), got)
+			}
+		}
+		hits, misses, ops, bytes := dynamic.PlanCacheStats(es)
+		require.Equal(t, uint64(100), hits, "the second execution of each is a hit")
+		require.Equal(t, uint64(100), misses)
+		require.LessOrEqual(t, bytes, budget)
+		require.Greater(t, ops, 1)
+		require.Less(t, ops, 100)
+
+		// The most recent operation is still there; the first is not.
+		_, err := execute(context.Background(), exec, query(99), nil)
+		require.NoError(t, err)
+		_, err = execute(context.Background(), exec, query(0), nil)
+		require.NoError(t, err)
+		hits, misses, _, _ = dynamic.PlanCacheStats(es)
+		require.Equal(t, uint64(101), hits)
+		require.Equal(t, uint64(101), misses)
+	})
+	t.Run("off", func(t *testing.T) {
+		es := newTestSchema(t, item, func(c *dynamic.Config) { c.PlanCacheBytes = -1 })
+		exec := newExec(es)
+		for range 3 {
+			got, err := execute(context.Background(), exec, query(1), nil)
+			require.NoError(t, err)
+			require.Equal(t, fmt.Sprintf(want, 1), got)
+		}
+		hits, misses, ops, _ := dynamic.PlanCacheStats(es)
+		require.Zero(t, hits+misses+uint64(ops))
+	})
+	t.Run("a caller with an Access", func(t *testing.T) {
+		es := newTestSchema(t, item)
+		exec := newExec(es)
+		ctx := dynamic.WithAccess(context.Background(), denyList{"Item.ns": true})
+		for range 3 {
+			got, err := execute(ctx, exec, query(1), nil)
+			require.NoError(t, err)
+			require.Contains(t, got, `"a1":null`)
+		}
+		hits, misses, ops, _ := dynamic.PlanCacheStats(es)
+		require.Zero(t, hits+misses+uint64(ops))
+	})
 }
 
 // execute is runContext for use in any goroutine: it returns the

@@ -112,6 +112,9 @@ type Config struct {
 	// means DefaultPlanCacheBytes; a negative value turns the cache off.
 	// The cache is made on the first operation executed.
 	PlanCacheBytes int
+	// PlanCache, if set, is the cache of execution plans, shared with
+	// other executable schemas; PlanCacheBytes is then ignored.
+	PlanCache *PlanCache
 }
 
 // ExecutableSchema executes operations against a Config's schema. It is
@@ -181,9 +184,9 @@ func (e *ExecutableSchema) Complexity(ctx context.Context, typeName, fieldName s
 //
 // The execution plans of operations (their fields collected, and
 // arguments without variables coerced) are cached by operation, up to
-// Config.PlanCacheBytes, so that an operation repeated through gqlgen's
-// query cache, which hands out the same parsed document for the same
-// query text, is not planned again. Plans depend on the values of
+// Config.PlanCacheBytes or in Config.PlanCache, so that an operation
+// repeated through gqlgen's query cache, which hands out the same parsed
+// document for the same query text, is not planned again. Plans depend on the values of
 // variables that @skip and @include refer to, and are kept by them;
 // arguments that refer to variables are coerced by each execution.
 // Operations of a caller with an Access (see [WithAccess]) are planned

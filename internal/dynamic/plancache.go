@@ -44,7 +44,29 @@ const DefaultPlanCacheBytes = 64 << 10
 // memory when they were cached (the plans of interface and union
 // selections, built on demand, are not counted). A kept plan holds its
 // document, which gqlgen's query cache may have let go of: at most what
-// the plans of one budget refer to.
+// the plans of one budget refer to. With thousands of tenants, a budget
+// per schema does not bound the process: executable schemas may share
+// one cache instead (Config.PlanCache, a PlanCache), whose budget bounds
+// them all.
+
+// PlanCache is a cache of execution plans that executable schemas share
+// (Config.PlanCache), within one budget. Plans of one schema are never
+// served to another. It is safe for concurrent use.
+type PlanCache struct{ c *planCache }
+
+// NewPlanCache returns a cache whose plans take at most maxBytes
+// together, as estimated.
+func NewPlanCache(maxBytes int) *PlanCache {
+	return &PlanCache{c: newPlanCache(maxBytes)}
+}
+
+// planKey identifies an operation of a schema in a plan cache. The
+// operation alone would do (each schema has its own query cache, so its
+// own documents); the schema makes sure.
+type planKey struct {
+	schema uint64 // ExecutableSchema.id
+	op     *ast.OperationDefinition
+}
 
 // maxPlanVariants bounds the plans kept for one operation, by the
 // values of the variables its directives refer to.
@@ -65,7 +87,7 @@ type planCache struct {
 	hits, misses atomic.Uint64
 
 	mu    sync.Mutex
-	lru   *simplelru.LRU[*ast.OperationDefinition, *operationPlans]
+	lru   *simplelru.LRU[planKey, *operationPlans]
 	bytes int
 }
 
@@ -85,7 +107,7 @@ type operationPlans struct {
 
 func newPlanCache(max int) *planCache {
 	c := &planCache{max: max}
-	c.lru, _ = simplelru.NewLRU(max/operationOverhead+1, func(_ *ast.OperationDefinition, ops *operationPlans) {
+	c.lru, _ = simplelru.NewLRU(max/operationOverhead+1, func(_ planKey, ops *operationPlans) {
 		c.bytes -= ops.bytes + operationOverhead
 	})
 	return c
@@ -112,9 +134,10 @@ func (e *ExecutableSchema) plan(ex *execution, root *objectType) *plan {
 		return ex.newPlan(root, ex.oc.Operation.SelectionSet, true)
 	}
 	op := ex.oc.Operation
+	k := planKey{e.id, op}
 	var buf [maxConditionVariables]byte
 	c.mu.Lock()
-	ops, found := c.lru.Get(op)
+	ops, found := c.lru.Get(k)
 	if found {
 		if key, ok := ops.key(ex.oc.Variables, &buf); ok {
 			if p := ops.plans[string(key)]; p != nil {
@@ -139,23 +162,23 @@ func (e *ExecutableSchema) plan(ex *execution, root *objectType) *plan {
 	}
 	ex.shared = true
 	p := ex.newPlan(root, op.SelectionSet, true)
-	c.add(op, ops, string(key), p)
+	c.add(k, ops, string(key), p)
 	return p
 }
 
-// add keeps p, the plan of op for the condition key key, whose entry is
-// ops unless one is cached already.
-func (c *planCache) add(op *ast.OperationDefinition, ops *operationPlans, key string, p *plan) {
+// add keeps p, the plan of the operation k for the condition key key,
+// whose entry is ops unless one is cached already.
+func (c *planCache) add(k planKey, ops *operationPlans, key string, p *plan) {
 	size := p.size()
 	if size+operationOverhead > c.max/2 {
 		return // one operation must not flush all others
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if cached, ok := c.lru.Get(op); ok {
+	if cached, ok := c.lru.Get(k); ok {
 		ops = cached
 	} else {
-		c.lru.Add(op, ops)
+		c.lru.Add(k, ops)
 		c.bytes += operationOverhead
 	}
 	if ops.plans[key] != nil || len(ops.plans) >= maxPlanVariants {

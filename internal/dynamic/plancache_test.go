@@ -268,6 +268,34 @@ func TestPlanCacheBounds(t *testing.T) {
 	})
 }
 
+// TestSharedPlanCache checks that executable schemas sharing a plan
+// cache are never served each other's plans, even for one document.
+func TestSharedPlanCache(t *testing.T) {
+	shared := dynamic.NewPlanCache(1 << 20)
+	newSchema := func(s string) *dynamic.ExecutableSchema {
+		return newTestSchema(t, map[string]dynamic.FieldResolver{"Query.item": value(item{"s": s})},
+			func(c *dynamic.Config) { c.PlanCache = shared })
+	}
+	a, b := newSchema("a"), newSchema("b")
+	exec := executor.New(a)
+	ctx := graphql.StartOperationTrace(context.Background())
+	oc, errs := exec.CreateOperationContext(ctx, &graphql.RawParams{Query: `{ item { s } }`})
+	require.Nil(t, errs)
+	octx := graphql.WithOperationContext(ctx, oc)
+	for range 2 {
+		for _, es := range []*dynamic.ExecutableSchema{a, b} {
+			rctx := graphql.WithResponseContext(octx, graphql.DefaultErrorPresenter, graphql.DefaultRecover)
+			data := es.Exec(rctx)(rctx).Data
+			want := map[*dynamic.ExecutableSchema]string{a: "a", b: "b"}[es]
+			require.JSONEq(t, `{"item":{"s":"`+want+`"}}`, string(data))
+		}
+	}
+	hits, misses, ops, _ := dynamic.PlanCacheStats(a)
+	require.Equal(t, uint64(2), hits)
+	require.Equal(t, uint64(2), misses)
+	require.Equal(t, 2, ops, "one operation of each schema")
+}
+
 // execute is runContext for use in any goroutine: it returns the
 // response, or an error.
 func execute(ctx context.Context, exec *executor.Executor, query string, vars map[string]any) (string, error) {

@@ -178,6 +178,10 @@ func compile(cfg Config) *ExecutableSchema {
 	case e.planBytes < 0:
 		e.planBytes = 0
 	}
+	if cfg.PlanCache != nil {
+		e.planCache.Store(cfg.PlanCache.c)
+		e.planBytes = cfg.PlanCache.c.max
+	}
 	if cfg.IntrospectionCache != nil {
 		e.cache.Store(cfg.IntrospectionCache.c)
 		e.cacheBytes = cfg.IntrospectionCache.c.max

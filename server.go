@@ -94,8 +94,8 @@ func main() {
 const introspectionCacheBytes = 16 << 20
 
 // planCacheBytes bounds the memory of the execution plans a replica keeps
-// (estimated), for all tenants: some 8,000 plans of a page of goods (about
-// 2 KB each), where a budget per tenant's schema would grow with the
+// (estimated), for all tenants: some 5,000 plans of a page of goods (about
+// 3 KB each), where a budget per tenant's schema would grow with the
 // tenants resident.
 const planCacheBytes = 16 << 20
 

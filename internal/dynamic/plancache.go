@@ -12,8 +12,8 @@ import (
 )
 
 // DefaultPlanCacheBytes is the default of Config.PlanCacheBytes: room for
-// the plans of some 30 operations of a shipped tenant's schema (a page of
-// goods with a dozen fields plans in about 2 KB).
+// the plans of some 30 operations of a shipped tenant's schema (goods by
+// ID plan in about 1.3 KB, a page of goods in about 3 KB).
 const DefaultPlanCacheBytes = 64 << 10
 
 // Planning an operation (collecting its fields, coercing their arguments,
@@ -24,8 +24,8 @@ const DefaultPlanCacheBytes = 64 << 10
 //
 // gqlgen's query cache hands out the same parsed and validated document,
 // so the same *ast.OperationDefinition, for the same query text: that
-// pointer keys the cache. A plan depends on the operation, the schema
-// (the cache is the schema's own), and the variables in two ways:
+// pointer keys the cache, with the schema's ID. A plan depends on the
+// operation, the schema, and the variables in two ways:
 //
 //   - @skip and @include (and any directive of a selection) whose
 //     arguments refer to variables decide which fields are collected:
@@ -42,7 +42,9 @@ const DefaultPlanCacheBytes = 64 << 10
 // The cache is made on first use and bounded by Config.PlanCacheBytes,
 // least recently used first out; the bytes are an estimate of the plans'
 // memory when they were cached (the plans of interface and union
-// selections, built on demand, are not counted). A kept plan holds its
+// selections, built on demand, are not counted). A plan larger than half
+// the budget is not kept (the full introspection query's is about 43 KB;
+// a page of goods', about 3 KB). A kept plan holds its
 // document, which gqlgen's query cache may have let go of: at most what
 // the plans of one budget refer to. With thousands of tenants, a budget
 // per schema does not bound the process: executable schemas may share
@@ -99,10 +101,14 @@ type operationPlans struct {
 	// shared.
 	vars      []string
 	cacheable bool
-	// plans are the root plans by the values of vars (see conditionKey),
-	// under the cache's mu, and bytes their estimated size.
-	plans map[string]*plan
-	bytes int
+	// plans are the root plans by the values of vars (see key), under
+	// the cache's mu, and bytes their estimated size. tooLarge marks an
+	// operation whose plan is not kept, being larger than half the
+	// budget: it is planned for each execution, without looking for
+	// the variables of its directives again.
+	plans    map[string]*plan
+	bytes    int
+	tooLarge bool
 }
 
 func newPlanCache(max int) *planCache {
@@ -138,6 +144,11 @@ func (e *ExecutableSchema) plan(ex *execution, root *objectType) *plan {
 	var buf [maxConditionVariables]byte
 	c.mu.Lock()
 	ops, found := c.lru.Get(k)
+	if found && ops.tooLarge {
+		c.mu.Unlock()
+		c.misses.Add(1)
+		return ex.newPlan(root, op.SelectionSet, true)
+	}
 	if found {
 		if key, ok := ops.key(ex.oc.Variables, &buf); ok {
 			if p := ops.plans[string(key)]; p != nil {
@@ -170,9 +181,6 @@ func (e *ExecutableSchema) plan(ex *execution, root *objectType) *plan {
 // whose entry is ops unless one is cached already.
 func (c *planCache) add(k planKey, ops *operationPlans, key string, p *plan) {
 	size := p.size()
-	if size+operationOverhead > c.max/2 {
-		return // one operation must not flush all others
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if cached, ok := c.lru.Get(k); ok {
@@ -181,7 +189,13 @@ func (c *planCache) add(k planKey, ops *operationPlans, key string, p *plan) {
 		c.lru.Add(k, ops)
 		c.bytes += operationOverhead
 	}
-	if ops.plans[key] != nil || len(ops.plans) >= maxPlanVariants {
+	if size+operationOverhead > c.max/2 {
+		// One operation must not flush all others; its entry alone is
+		// kept, marked.
+		ops.tooLarge = true
+		return
+	}
+	if ops.tooLarge || ops.plans[key] != nil || len(ops.plans) >= maxPlanVariants {
 		return
 	}
 	if ops.plans == nil {

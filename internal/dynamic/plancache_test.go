@@ -243,6 +243,28 @@ func TestPlanCacheBounds(t *testing.T) {
 		require.Equal(t, uint64(101), hits)
 		require.Equal(t, uint64(101), misses)
 	})
+	t.Run("an operation larger than half the budget", func(t *testing.T) {
+		es := newTestSchema(t, item, func(c *dynamic.Config) { c.PlanCacheBytes = 1 << 10 })
+		exec := newExec(es)
+		var q strings.Builder
+		q.WriteString("{")
+		for i := range 20 {
+			fmt.Fprintf(&q, " a%d: item { s }", i)
+		}
+		q.WriteString(" }")
+		want, err := execute(context.Background(), executor.New(newTestSchema(t, item)), q.String(), nil)
+		require.NoError(t, err)
+		for range 3 {
+			got, err := execute(context.Background(), exec, q.String(), nil)
+			require.NoError(t, err)
+			require.Equal(t, want, got)
+		}
+		hits, misses, ops, bytes := dynamic.PlanCacheStats(es)
+		require.Zero(t, hits)
+		require.Equal(t, uint64(3), misses)
+		require.Equal(t, 1, ops, "the operation's entry, without its plan")
+		require.Less(t, bytes, 1<<9)
+	})
 	t.Run("off", func(t *testing.T) {
 		es := newTestSchema(t, item, func(c *dynamic.Config) { c.PlanCacheBytes = -1 })
 		exec := newExec(es)

@@ -43,6 +43,7 @@ func (r *Resolver) NewExecutable(s *loader.Schema) *dynamic.ExecutableSchema {
 		Batches:   upstreamBatches(s),
 
 		IntrospectionCache: r.IntrospectionCache,
+		PlanCache:          r.PlanCache,
 	})
 }
 

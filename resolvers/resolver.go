@@ -30,6 +30,10 @@ type Resolver struct {
 	// all tenants (see dynamic.Config.IntrospectionCache); nil: each has
 	// its own.
 	IntrospectionCache *dynamic.IntrospectionCache
+	// PlanCache, if set, is the cache of execution plans shared by the
+	// executable schemas of all tenants (see dynamic.Config.PlanCache);
+	// nil: each has its own.
+	PlanCache *dynamic.PlanCache
 }
 
 var _ graph.ResolverRoot = (*Resolver)(nil)

@@ -33,17 +33,14 @@ type Batch struct {
 	Resolve func(ctx context.Context, parents []any, fields []graphql.CollectedField) (values []Object, errs []error)
 }
 
-// batchPlan is a batch whose fields a plan selects. Plans are an
-// execution's own, and so is what its batch resolved.
+// batchPlan is a batch whose fields a plan selects. Like its plan, it may
+// be shared by executions: what the batch resolved is the execution's
+// (execution.resolved).
 type batchPlan struct {
 	batch  *Batch
 	fields []graphql.CollectedField
 	// index is the batch plan's position in its plan's batches.
 	index int
-	// resolved holds what the batch resolved for objects that are not
-	// handed their results by position (see prefetch), by object, under
-	// the execution's batchMu.
-	resolved map[any]batchResult
 }
 
 // batchResult is what a batch resolved for one parent.
@@ -131,8 +128,8 @@ func (ex *execution) prefetch(ctx context.Context, p *plan, parents []any) *pref
 	return pre
 }
 
-// keep records in p's batch plans what prefetch resolved for the objects
-// parents, pre, for batchResultOf.
+// keep records what prefetch resolved for the objects parents of p's
+// batch plans, pre, for batchResultOf.
 func (ex *execution) keep(p *plan, parents []any, pre *prefetched) {
 	if pre == nil {
 		return
@@ -140,15 +137,27 @@ func (ex *execution) keep(p *plan, parents []any, pre *prefetched) {
 	ex.batchMu.Lock()
 	defer ex.batchMu.Unlock()
 	for b, bp := range p.batches {
-		if bp.resolved == nil {
-			bp.resolved = make(map[any]batchResult, len(parents))
-		}
+		resolved := ex.resolvedBy(bp, len(parents))
 		for k, parent := range parents {
 			if r, ok := pre.result(b, k); ok {
-				bp.resolved[parent] = r
+				resolved[parent] = r
 			}
 		}
 	}
+}
+
+// resolvedBy returns what bp resolved in the execution, by object, made
+// with room for n objects if there is none yet. ex.batchMu must be held.
+func (ex *execution) resolvedBy(bp *batchPlan, n int) map[any]batchResult {
+	m := ex.resolved[bp]
+	if m == nil {
+		if ex.resolved == nil {
+			ex.resolved = make(map[*batchPlan]map[any]batchResult)
+		}
+		m = make(map[any]batchResult, n)
+		ex.resolved[bp] = m
+	}
+	return m
 }
 
 // readField reads the field pf, a field read from its parent, of parent.
@@ -251,7 +260,7 @@ func (ex *execution) batchResultOf(ctx context.Context, bp *batchPlan, parent an
 	key := comparable(parent)
 	if key {
 		ex.batchMu.Lock()
-		r, ok := bp.resolved[parent]
+		r, ok := ex.resolved[bp][parent]
 		ex.batchMu.Unlock()
 		if ok {
 			return r
@@ -269,10 +278,7 @@ func (ex *execution) batchResultOf(ctx context.Context, bp *batchPlan, parent an
 	}
 	if key {
 		ex.batchMu.Lock()
-		if bp.resolved == nil {
-			bp.resolved = make(map[any]batchResult)
-		}
-		bp.resolved[parent] = r
+		ex.resolvedBy(bp, 0)[parent] = r
 		ex.batchMu.Unlock()
 	}
 	return r

@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -86,6 +87,16 @@ func TestDifferential(t *testing.T) {
 	if len(cases) < minCases {
 		t.Errorf("the corpus has %d cases, want at least %d", len(cases), minCases)
 	}
+	// cachedCases counts the cases whose second execution got its plan
+	// from the plan cache: all but those that fail before execution and
+	// introspection-only ones, answered from the introspection cache.
+	var cachedCases atomic.Int64
+	t.Cleanup(func() {
+		t.Logf("%d of %d cases executed with cached plans", cachedCases.Load(), len(cases))
+		if !*update && !*updateSpec && !t.Failed() && cachedCases.Load() < int64(len(cases))/2 {
+			t.Errorf("only %d of %d cases executed with cached plans", cachedCases.Load(), len(cases))
+		}
+	})
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
@@ -146,6 +157,26 @@ func TestDifferential(t *testing.T) {
 				if !bytes.Equal(got.body, want) {
 					t.Errorf("dynamic executor: the response differs from %s:%s\nlogs:\n%s",
 						c.wantPath(), bodyDiff(want, got.body, "want (generated)", "dynamic"), got.logs)
+				}
+
+				// Again, on a handler that executed the case before (on
+				// other goods), so that its plans come from the cache.
+				var es *dynamic.ExecutableSchema
+				got = serveWith(t, c, func(st store.Store, logger *slog.Logger) (http.Handler, error) {
+					h, e, err := newDynamicExecutable(st, logger)
+					es = e
+					return h, err
+				}, true)
+				if got.err != nil {
+					t.Fatalf("dynamic executor, plans cached: %v\n%s", got.err, got.logs)
+				}
+				checkHeaders(t, "dynamic", got, c)
+				if !bytes.Equal(got.body, want) {
+					t.Errorf("dynamic executor, plans cached: the response differs from %s:%s\nlogs:\n%s",
+						c.wantPath(), bodyDiff(want, got.body, "want (generated)", "dynamic"), got.logs)
+				}
+				if hits, _, _, _ := dynamic.PlanCacheStats(es); hits > 0 {
+					cachedCases.Add(1)
 				}
 			})
 		})
@@ -316,16 +347,23 @@ type fieldResolverSource interface {
 }
 
 func newDynamicHandler(st store.Store, logger *slog.Logger) (http.Handler, error) {
+	h, _, err := newDynamicExecutable(st, logger)
+	return h, err
+}
+
+// newDynamicExecutable is newDynamicHandler, returning its executable
+// schema too.
+func newDynamicExecutable(st store.Store, logger *slog.Logger) (http.Handler, *dynamic.ExecutableSchema, error) {
 	schema, err := gqlparser.LoadSchema(graph.Sources()...)
 	if err != nil {
-		return nil, fmt.Errorf("load the base schema: %w", err)
+		return nil, nil, fmt.Errorf("load the base schema: %w", err)
 	}
 	r, ok := any(&resolvers.Resolver{Store: st}).(fieldResolverSource)
 	if !ok {
-		return nil, errors.New("*resolvers.Resolver has no method FieldResolvers(*extension.Set) map[string]dynamic.FieldResolver yet (resolvers/dynamic.go)")
+		return nil, nil, errors.New("*resolvers.Resolver has no method FieldResolvers(*extension.Set) map[string]dynamic.FieldResolver yet (resolvers/dynamic.go)")
 	}
 	es := dynamic.New(dynamic.Config{Schema: schema, Resolvers: r.FieldResolvers(nil)})
-	return gateway.NewGraphQLHandler(es, gateway.HandlerOptions{Logger: logger, Suggestions: true}), nil
+	return gateway.NewGraphQLHandler(es, gateway.HandlerOptions{Logger: logger, Suggestions: true}), es, nil
 }
 
 // serve sends c to a handler built by newH over a freshly seeded store and
@@ -333,9 +371,21 @@ func newDynamicHandler(st store.Store, logger *slog.Logger) (http.Handler, error
 // within responseTimeout, is reported in response.err.
 func serve(t *testing.T, c corpusCase, newH newHandler) response {
 	t.Helper()
+	return serveWith(t, c, newH, false)
+}
+
+// serveWith is serve; with warm set, the handler answers the request
+// once before, over a store of its own seeded alike, whose changes the
+// response does not see.
+func serveWith(t *testing.T, c corpusCase, newH newHandler, warm bool) response {
+	t.Helper()
 	logs := &testenv.Buffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	st := &faultyStore{Store: seededStore(t)}
+	var warmStore store.Store
+	if warm {
+		warmStore = seededStore(t)
+	}
 
 	body, err := json.Marshal(struct {
 		Query         string          `json:"query"`
@@ -347,11 +397,15 @@ func serve(t *testing.T, c corpusCase, newH newHandler) response {
 	}
 	ctx, cancel := context.WithCancel(tenant.WithID(t.Context(), caseTenant))
 	defer cancel()
-	req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/graphql", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	if c.accept != "" {
-		req.Header.Set("Accept", c.accept)
+	newRequest := func() *http.Request {
+		req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/graphql", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if c.accept != "" {
+			req.Header.Set("Accept", c.accept)
+		}
+		return req
 	}
+	req := newRequest()
 
 	done := make(chan response, 1)
 	go func() {
@@ -367,6 +421,12 @@ func serve(t *testing.T, c corpusCase, newH newHandler) response {
 		if err != nil {
 			resp.err = err
 			return
+		}
+		if warm {
+			seeded := st.Store
+			st.Store = warmStore
+			h.ServeHTTP(httptest.NewRecorder(), newRequest())
+			st.Store = seeded
 		}
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)

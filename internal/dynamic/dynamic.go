@@ -15,7 +15,9 @@ import (
 // field given as null), lists []any, enums string, Int int, Float float64,
 // ID and String string, Boolean bool, DateTime time.Time. An argument left
 // out, with no default, has no key. args must not be modified: the map is
-// shared by every call for the same field of the operation.
+// shared by every call for the same field of the operation, and, when the
+// arguments refer to no variable, by every execution of the operation
+// (see the plan cache of [ExecutableSchema.Exec]).
 //
 // The result is completed like a value read from an object (see
 // [Object]). Return an untyped nil for null, never a typed nil pointer.
@@ -105,6 +107,14 @@ type Config struct {
 	// introspection-only operations, shared with other executable
 	// schemas; IntrospectionCacheBytes is then ignored.
 	IntrospectionCache *IntrospectionCache
+	// PlanCacheBytes bounds the estimated memory of the cache of
+	// operations' execution plans (see [ExecutableSchema.Exec]). Zero
+	// means DefaultPlanCacheBytes; a negative value turns the cache off.
+	// The cache is made on the first operation executed.
+	PlanCacheBytes int
+	// PlanCache, if set, is the cache of execution plans, shared with
+	// other executable schemas; PlanCacheBytes is then ignored.
+	PlanCache *PlanCache
 }
 
 // ExecutableSchema executes operations against a Config's schema. It is
@@ -130,6 +140,11 @@ type ExecutableSchema struct {
 	cache      atomic.Pointer[responseCache]
 	cacheBytes int
 	id         uint64 // tells its entries apart in a shared cache
+
+	// planCache holds the plans of recent operations, made on first use
+	// (see plans); planBytes is its budget, <= 0 for none.
+	planCache atomic.Pointer[planCache]
+	planBytes int
 }
 
 var _ graphql.ExecutableSchema = (*ExecutableSchema)(nil)
@@ -166,6 +181,16 @@ func (e *ExecutableSchema) Complexity(ctx context.Context, typeName, fieldName s
 // no field or root field middleware runs for it. Operations with introspection disabled
 // (OperationContext.DisableIntrospection) are never served from the
 // cache, and responses with errors are not kept.
+//
+// The execution plans of operations (their fields collected, and
+// arguments without variables coerced) are cached by operation, up to
+// Config.PlanCacheBytes or in Config.PlanCache, so that an operation
+// repeated through gqlgen's query cache, which hands out the same parsed
+// document for the same query text, is not planned again. Plans depend on the values of
+// variables that @skip and @include refer to, and are kept by them;
+// arguments that refer to variables are coerced by each execution.
+// Operations of a caller with an Access (see [WithAccess]) are planned
+// for each execution.
 func (e *ExecutableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	oc := graphql.GetOperationContext(ctx)
 	var root *objectType

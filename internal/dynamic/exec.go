@@ -26,7 +26,7 @@ func (e *ExecutableSchema) execute(ctx context.Context, oc *graphql.OperationCon
 		ex.access, ex.restricted = a, e.restrictedEnums(a)
 	}
 	ctx = withFieldContext(ctx, rootFieldContext(root.name))
-	p := ex.newPlan(root, oc.Operation.SelectionSet, true)
+	p := e.plan(ex, root)
 
 	w := getWriter(nil)
 	if hint := e.sizeHint.Load(); int64(cap(w.buf)) < hint {
@@ -201,7 +201,8 @@ func (ex *execution) fieldPanicked(ctx context.Context, w *writer, p *plan, st *
 // on top of w's path. It returns false if the field is non-null and its
 // value null.
 func (ex *execution) valueField(ctx context.Context, cd int, w *writer, pf *planField, parent *parentValue) bool {
-	if pf.argsErr {
+	args, argsErr := ex.fieldArgs(pf)
+	if argsErr {
 		addError(ctx, ex.argsError(pf, w.astPath(), func(r any) error { return ex.oc.RecoverFunc(ctx, r) }))
 		w.null()
 		return !pf.nonNull
@@ -216,7 +217,7 @@ func (ex *execution) valueField(ctx context.Context, cd int, w *writer, pf *plan
 			return !pf.nonNull
 		}
 	case pf.info.get != nil:
-		v = pf.info.get(parent.v, pf.args)
+		v = pf.info.get(parent.v, args)
 	case parent.obj != nil:
 		v = parent.obj.FieldValue(pf.info.name)
 	case parent.m != nil:
@@ -234,10 +235,14 @@ func (ex *execution) valueField(ctx context.Context, cd int, w *writer, pf *plan
 // value that completeValue has to check, as the path is needed for an
 // error alone.
 func (ex *execution) leafField(ctx context.Context, cd int, w *writer, pf *planField, parent *parentValue) bool {
-	if !pf.argsErr && pf.info.compute == nil {
+	args, argsErr := pf.args, pf.argsErr
+	if pf.varArgs {
+		args, argsErr = ex.fieldArgs(pf)
+	}
+	if pf.info.compute == nil && !argsErr {
 		switch {
 		case pf.info.get != nil:
-			return ex.completeLeaf(ctx, cd, w, pf, pf.info.get(parent.v, pf.args))
+			return ex.completeLeaf(ctx, cd, w, pf, pf.info.get(parent.v, args))
 		case parent.obj != nil:
 			return ex.completeLeaf(ctx, cd, w, pf, parent.obj.FieldValue(pf.info.name))
 		case parent.m != nil:
@@ -350,10 +355,11 @@ func (writtenMarshaler) MarshalGQL(io.Writer) {}
 // resolve is resolveField without the root field middleware.
 func (ex *execution) resolve(ctx context.Context, cd int, w *writer, pf *planField, parent any) (valid bool) {
 	fctx := ex.parentContext(ctx, cd, w)
-	fc := resolverFieldContext(pf.info.object, pf.cf, pf.args, pf.info.resolve != nil)
+	args, argsErr := ex.fieldArgs(pf)
+	fc := resolverFieldContext(pf.info.object, pf.cf, args, pf.info.resolve != nil)
 	fctx = withFieldContext(fctx, fc)
 	start, depth := len(w.buf), len(w.path)
-	if pf.argsErr {
+	if argsErr {
 		ex.oc.Error(fctx, ex.argsError(pf, w.astPath(), func(r any) error { return ex.oc.RecoverFunc(fctx, r) }))
 		w.null()
 		return !pf.nonNull

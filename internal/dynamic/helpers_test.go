@@ -139,8 +139,8 @@ func marshal(t testing.TB, resp *graphql.Response) string {
 }
 
 // newTestSchema returns the test schema with resolvers rs added to the
-// default ones.
-func newTestSchema(t testing.TB, rs map[string]dynamic.FieldResolver) *dynamic.ExecutableSchema {
+// default ones, configured further by opts.
+func newTestSchema(t testing.TB, rs map[string]dynamic.FieldResolver, opts ...func(*dynamic.Config)) *dynamic.ExecutableSchema {
 	t.Helper()
 	schema, err := gqlparser.LoadSchema(&ast.Source{Name: "test.graphqls", Input: testSDL})
 	require.NoError(t, err)
@@ -155,7 +155,11 @@ func newTestSchema(t testing.TB, rs map[string]dynamic.FieldResolver) *dynamic.E
 	for k, r := range rs {
 		all[k] = r
 	}
-	return dynamic.New(dynamic.Config{Schema: schema, Resolvers: all})
+	cfg := dynamic.Config{Schema: schema, Resolvers: all}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	return dynamic.New(cfg)
 }
 
 // value returns a resolver that returns v.

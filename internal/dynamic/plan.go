@@ -13,6 +13,11 @@ import (
 // built once, before execution, and shared by every value they apply to
 // (all goods of a list use the same plan), where generated code collects
 // fields and coerces arguments again for each value.
+//
+// Plans hold nothing of one execution: what batches resolve, and the
+// arguments of shared plans that depend on variables, are kept in the
+// execution. So a plan may be kept in the schema's plan cache and used by
+// concurrent executions of its operation (see planCache).
 type plan struct {
 	typ    *objectType
 	fields []planField
@@ -58,6 +63,10 @@ type planField struct {
 
 	args    map[string]any
 	argsErr bool // coercing the arguments failed: see argsError
+	// varArgs marks a field of a shared plan whose arguments refer to
+	// variables: args and argsErr are unset, and each execution coerces
+	// the arguments itself (see execution.fieldArgs).
+	varArgs bool
 	// forbidden is the Access's error for an opForbidden field.
 	forbidden error
 	// batch is the batch of an opBatch field.
@@ -71,7 +80,8 @@ type planField struct {
 	abstract *abstractPlans
 }
 
-// abstractPlans are plans built on demand, concurrently.
+// abstractPlans are plans built on demand, concurrently: by the
+// executions that share the plan holding them, if it is shared.
 type abstractPlans struct {
 	mu    sync.Mutex
 	plans map[*objectType]*plan
@@ -88,10 +98,34 @@ type execution struct {
 	// restricted holds the enums whose values it may refuse in results.
 	access     Access
 	restricted map[string]bool
-	// batchMu guards what the plans' batches resolved, kept for
-	// lookups (batchPlan.resolved).
-	batchMu sync.Mutex
+	// shared is set when the plans are, or are going to be, shared with
+	// other executions of the operation (see planCache): arguments that
+	// refer to variables are then left to fieldArgs.
+	shared bool
+
+	// argsMu guards args, the arguments that fieldArgs coerced: a few
+	// fields' as a rule, looked up in a list (or in argsByField, once
+	// there are more than maxArgsList).
+	argsMu      sync.Mutex
+	args        []coercedArgs
+	argsByField map[*planField]coercedArgs
+	// batchMu guards what the plans' batches resolved, kept for lookups
+	// by batch plan and object (see keep and batchResultOf).
+	batchMu  sync.Mutex
+	resolved map[*batchPlan]map[any]batchResult
 }
+
+// coercedArgs are the arguments of the field pf as planArgs returns
+// them.
+type coercedArgs struct {
+	pf     *planField
+	args   map[string]any
+	failed bool
+}
+
+// maxArgsList is the most fields whose arguments an execution looks up
+// in a list (execution.args).
+const maxArgsList = 8
 
 // newPlan collects the selection set sel for the object type t and plans
 // its fields, and those of every object type below them.
@@ -147,7 +181,11 @@ outer:
 		}
 		pf.leaf = (pf.op == opValue || pf.op == opBatch) && info.typ.kind == kindScalar && info.typ.scalar != scalarCustom
 		if len(info.def.Arguments) > 0 {
-			pf.args, pf.argsErr = ex.planArgs(&pf)
+			if ex.shared && refersToVariables(cf.Arguments) {
+				pf.varArgs = true
+			} else {
+				pf.args, pf.argsErr = ex.planArgs(&pf)
+			}
 		}
 		if ex.access != nil && info.root == rootNone && !t.introspection {
 			if err := ex.checkAccess(t, &pf); err != nil {
@@ -210,6 +248,84 @@ func namedOf(t *typeRef) *typeRef {
 		t = t.elem
 	}
 	return t
+}
+
+// fieldArgs returns pf's coerced arguments, and whether coercing them
+// failed: the plan's, or, for a field whose arguments refer to variables
+// in a shared plan, this execution's, coerced on first use. Every use of
+// the field in the execution gets the same map.
+func (ex *execution) fieldArgs(pf *planField) (map[string]any, bool) {
+	if !pf.varArgs {
+		return pf.args, pf.argsErr
+	}
+	ex.argsMu.Lock()
+	a, ok := ex.coercedArgs(pf)
+	ex.argsMu.Unlock()
+	if ok {
+		return a.args, a.failed
+	}
+	a = coercedArgs{pf: pf}
+	a.args, a.failed = ex.planArgs(pf)
+	ex.argsMu.Lock()
+	defer ex.argsMu.Unlock()
+	if prev, ok := ex.coercedArgs(pf); ok {
+		return prev.args, prev.failed // coerced concurrently
+	}
+	switch {
+	case ex.argsByField != nil:
+		ex.argsByField[pf] = a
+	case len(ex.args) < maxArgsList:
+		ex.args = append(ex.args, a)
+	default:
+		ex.argsByField = make(map[*planField]coercedArgs, 2*maxArgsList)
+		for _, a := range ex.args {
+			ex.argsByField[a.pf] = a
+		}
+		ex.argsByField[pf] = a
+		ex.args = nil
+	}
+	return a.args, a.failed
+}
+
+// coercedArgs returns the arguments of pf that fieldArgs coerced, if it
+// did. ex.argsMu must be held.
+func (ex *execution) coercedArgs(pf *planField) (coercedArgs, bool) {
+	if ex.argsByField != nil {
+		a, ok := ex.argsByField[pf]
+		return a, ok
+	}
+	for _, a := range ex.args {
+		if a.pf == pf {
+			return a, true
+		}
+	}
+	return coercedArgs{}, false
+}
+
+// refersToVariables reports whether a value of args refers to a
+// variable.
+func refersToVariables(args ast.ArgumentList) bool {
+	for _, a := range args {
+		if valueRefersToVariables(a.Value) {
+			return true
+		}
+	}
+	return false
+}
+
+func valueRefersToVariables(v *ast.Value) bool {
+	if v == nil {
+		return false
+	}
+	if v.Kind == ast.Variable {
+		return true
+	}
+	for _, c := range v.Children {
+		if valueRefersToVariables(c.Value) {
+			return true
+		}
+	}
+	return false
 }
 
 // planArgs coerces pf's arguments. If that fails, argsError reports the

@@ -172,6 +172,16 @@ func compile(cfg Config) *ExecutableSchema {
 		e.cacheBytes = 0
 	}
 	e.id = schemaIDs.Add(1)
+	switch e.planBytes = cfg.PlanCacheBytes; {
+	case e.planBytes == 0:
+		e.planBytes = DefaultPlanCacheBytes
+	case e.planBytes < 0:
+		e.planBytes = 0
+	}
+	if cfg.PlanCache != nil {
+		e.planCache.Store(cfg.PlanCache.c)
+		e.planBytes = cfg.PlanCache.c.max
+	}
 	if cfg.IntrospectionCache != nil {
 		e.cache.Store(cfg.IntrospectionCache.c)
 		e.cacheBytes = cfg.IntrospectionCache.c.max

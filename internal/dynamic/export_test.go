@@ -12,3 +12,11 @@ func PlanCacheStats(e *ExecutableSchema) (hits, misses uint64, operations, bytes
 	defer c.mu.Unlock()
 	return c.hits.Load(), c.misses.Load(), c.lru.Len(), c.bytes
 }
+
+// SharedPlanCacheStats returns the operations c holds plans of and their
+// estimated bytes.
+func SharedPlanCacheStats(c *PlanCache) (operations, bytes int) {
+	c.c.mu.Lock()
+	defer c.c.mu.Unlock()
+	return c.c.lru.Len(), c.c.bytes
+}

@@ -91,6 +91,8 @@ type planCache struct {
 	mu    sync.Mutex
 	lru   *simplelru.LRU[planKey, *operationPlans]
 	bytes int
+	// ops are the cached operations of each schema, for forget.
+	ops map[uint64][]*ast.OperationDefinition
 }
 
 // operationPlans are the cached plans of one operation.
@@ -109,14 +111,38 @@ type operationPlans struct {
 	plans    map[string]*plan
 	bytes    int
 	tooLarge bool
+	// source is the size of the operation's document text, which the
+	// entry keeps alive through its key: charged to the budget too.
+	source int
 }
 
 func newPlanCache(max int) *planCache {
-	c := &planCache{max: max}
-	c.lru, _ = simplelru.NewLRU(max/operationOverhead+1, func(_ planKey, ops *operationPlans) {
-		c.bytes -= ops.bytes + operationOverhead
+	c := &planCache{max: max, ops: make(map[uint64][]*ast.OperationDefinition)}
+	c.lru, _ = simplelru.NewLRU(max/operationOverhead+1, func(k planKey, ops *operationPlans) {
+		c.bytes -= ops.bytes + operationOverhead + ops.source
+		keys := c.ops[k.schema]
+		if i := slices.Index(keys, k.op); i >= 0 {
+			keys = slices.Delete(keys, i, i+1)
+		}
+		if len(keys) == 0 {
+			delete(c.ops, k.schema)
+		} else {
+			c.ops[k.schema] = keys
+		}
 	})
 	return c
+}
+
+// forget drops the plans of the schema id, which can run no more
+// operations: in a cache that schemas share, they would otherwise keep
+// the schema's types alive, past the eviction of its tenant from memory,
+// until other plans pushed them out.
+func (c *planCache) forget(id uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, op := range slices.Clone(c.ops[id]) {
+		c.lru.Remove(planKey{id, op})
+	}
 }
 
 // plans returns the schema's plan cache, made on first use, so that a
@@ -186,13 +212,18 @@ func (c *planCache) add(k planKey, ops *operationPlans, key string, p *plan) {
 	if cached, ok := c.lru.Get(k); ok {
 		ops = cached
 	} else {
+		if operationOverhead+ops.source > c.max/2 {
+			return // its document alone would take half the budget
+		}
 		c.lru.Add(k, ops)
-		c.bytes += operationOverhead
+		c.ops[k.schema] = append(c.ops[k.schema], k.op)
+		c.bytes += operationOverhead + ops.source
 	}
-	if size+operationOverhead > c.max/2 {
+	if size+operationOverhead+ops.source > c.max/2 {
 		// One operation must not flush all others; its entry alone is
 		// kept, marked.
 		ops.tooLarge = true
+		c.evict()
 		return
 	}
 	if ops.tooLarge || ops.plans[key] != nil || len(ops.plans) >= maxPlanVariants {
@@ -204,6 +235,12 @@ func (c *planCache) add(k planKey, ops *operationPlans, key string, p *plan) {
 	ops.plans[key] = p
 	ops.bytes += size
 	c.bytes += size
+	c.evict()
+}
+
+// evict drops the least recently used operations while the cache is over
+// its budget, under c.mu.
+func (c *planCache) evict() {
 	for c.bytes > c.max && c.lru.Len() > 1 {
 		c.lru.RemoveOldest()
 	}
@@ -216,7 +253,7 @@ func newOperationPlans(oc *graphql.OperationContext) *operationPlans {
 	directiveVariables(oc.Doc, oc.Operation.SelectionSet, map[string]bool{}, &vars)
 	slices.Sort(vars)
 	vars = slices.Compact(vars)
-	return &operationPlans{vars: vars, cacheable: len(vars) <= maxConditionVariables}
+	return &operationPlans{vars: vars, cacheable: len(vars) <= maxConditionVariables, source: len(oc.RawQuery)}
 }
 
 // directiveVariables appends to vars the variables that the arguments of

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/executor"
@@ -316,6 +318,43 @@ func TestSharedPlanCache(t *testing.T) {
 	require.Equal(t, uint64(2), hits)
 	require.Equal(t, uint64(2), misses)
 	require.Equal(t, 2, ops, "one operation of each schema")
+}
+
+// TestSharedPlanCacheForgetsDroppedSchemas checks that the plans of a
+// schema no longer referenced (its tenant evicted from memory, or
+// reloaded) leave a shared cache with it, rather than keeping its types
+// alive, and that the document text is charged to the budget.
+func TestSharedPlanCacheForgetsDroppedSchemas(t *testing.T) {
+	shared := dynamic.NewPlanCache(1 << 20)
+	run := func(s string) (*dynamic.ExecutableSchema, *executor.Executor) {
+		es := newTestSchema(t, map[string]dynamic.FieldResolver{"Query.item": value(item{"s": s})},
+			func(c *dynamic.Config) { c.PlanCache = shared })
+		exec := executor.New(es)
+		exec.SetQueryCache(lru.New[*ast.QueryDocument](10)) // the same document for the same query
+		out, err := execute(context.Background(), exec, `{ item { s } }`, nil)
+		require.NoError(t, err)
+		require.JSONEq(t, `{"data":{"item":{"s":"`+s+`"}}}`, out)
+		return es, exec
+	}
+	kept, exec := run("kept")
+	run("dropped")
+	ops, bytes := dynamic.SharedPlanCacheStats(shared)
+	require.Equal(t, 2, ops)
+	require.Greater(t, bytes, 2*len(`{ item { s } }`))
+
+	deadline := time.Now().Add(5 * time.Second)
+	for ops > 1 && time.Now().Before(deadline) {
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+		ops, _ = dynamic.SharedPlanCacheStats(shared)
+	}
+	require.Equal(t, 1, ops, "the dropped schema's plans are still cached")
+	hits, _, _, _ := dynamic.PlanCacheStats(kept)
+	out, err := execute(context.Background(), exec, `{ item { s } }`, nil)
+	require.NoError(t, err)
+	require.JSONEq(t, `{"data":{"item":{"s":"kept"}}}`, out)
+	after, _, _, _ := dynamic.PlanCacheStats(kept)
+	require.Equal(t, hits+1, after, "the kept schema's plan is still served")
 }
 
 // execute is runContext for use in any goroutine: it returns the

@@ -2,6 +2,7 @@ package dynamic
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -178,9 +179,13 @@ func compile(cfg Config) *ExecutableSchema {
 	case e.planBytes < 0:
 		e.planBytes = 0
 	}
-	if cfg.PlanCache != nil {
-		e.planCache.Store(cfg.PlanCache.c)
-		e.planBytes = cfg.PlanCache.c.max
+	if c := cfg.PlanCache; c != nil {
+		e.planCache.Store(c.c)
+		e.planBytes = c.c.max
+		// The plans of a schema no longer used go with it. Plans refer
+		// to the schema's types, never to e itself, so e can become
+		// unreachable while they are cached.
+		runtime.AddCleanup(e, c.c.forget, e.id)
 	}
 	if cfg.IntrospectionCache != nil {
 		e.cache.Store(cfg.IntrospectionCache.c)

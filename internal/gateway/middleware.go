@@ -248,6 +248,10 @@ func bodyLimit(limit int64) func(http.Handler) http.Handler {
 	}
 }
 
+// maxPrealloc bounds the buffer readBody makes for a body before reading
+// it: most GraphQL requests are smaller.
+const maxPrealloc = 16 << 10
+
 // memBody is a request body that bodyLimit has read into memory. It
 // reads as any body does; bodyBytes takes its bytes without a copy.
 type memBody struct {
@@ -258,11 +262,13 @@ type memBody struct {
 // readBody reads all of body, whose length is n when n >= 0 (the
 // request's Content-Length, already checked against the limit), into one
 // buffer of that size, where io.ReadAll would grow one from 512 bytes.
+// The buffer made before any byte arrives is at most maxPrealloc: a
+// client's Content-Length alone must not make the gateway hold memory.
 func readBody(body io.Reader, n int64) ([]byte, error) {
 	if n < 0 {
 		return io.ReadAll(body)
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, n+bytes.MinRead))
+	buf := bytes.NewBuffer(make([]byte, 0, min(n, maxPrealloc)+bytes.MinRead))
 	_, err := buf.ReadFrom(body)
 	return buf.Bytes(), err
 }

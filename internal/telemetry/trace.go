@@ -123,7 +123,7 @@ func samplerFromEnv(getenv func(string) string) (sdktrace.Sampler, error) {
 			return sdktrace.AlwaysSample(), nil
 		}
 		r, err := strconv.ParseFloat(arg, 64)
-		if err != nil || r < 0 || r > 1 {
+		if err != nil || !(r >= 0 && r <= 1) { // NaN too
 			return nil, fmt.Errorf("OTEL_TRACES_SAMPLER_ARG: %q is not a ratio between 0 and 1", arg)
 		}
 		return sdktrace.TraceIDRatioBased(r), nil

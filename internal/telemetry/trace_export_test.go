@@ -136,6 +136,7 @@ func TestSamplerFromEnv(t *testing.T) {
 		{sampler: "parentbased_traceidratio", arg: "0.01", want: "ParentBased{root:TraceIDRatioBased{0.01}"},
 		{sampler: "parentbased_always_off", want: "ParentBased{root:AlwaysOffSampler"},
 		{sampler: "traceidratio", arg: "1.5", err: "OTEL_TRACES_SAMPLER_ARG"},
+		{sampler: "traceidratio", arg: "NaN", err: "OTEL_TRACES_SAMPLER_ARG"},
 		{sampler: "parentbased_traceidratio", arg: "half", err: "OTEL_TRACES_SAMPLER_ARG"},
 		{sampler: "jaeger_remote", err: `unsupported sampler "jaeger_remote"`},
 	} {

@@ -30,6 +30,9 @@ const defaultServiceName = "tenantgraph"
 // called concurrently.
 type Tracing struct {
 	provider *sdktrace.TracerProvider // nil when tracing is off
+	// tracers is what instrumented code gets: provider, or provider
+	// wrapped in a pausingProvider.
+	tracers trace.TracerProvider
 }
 
 // NewTracing sets up tracing from the standard OpenTelemetry environment
@@ -91,7 +94,8 @@ func NewTracing(ctx context.Context, getenv func(string) string) (*Tracing, erro
 		errs = append(errs, err)
 		sampler = sdktrace.ParentBased(sdktrace.AlwaysSample())
 	}
-	opts := pipeline(sampler, exps)
+	paused := newPausedSampler(sampler, exps)
+	opts := pipeline(paused, exps)
 	res, err := resource.New(ctx,
 		resource.WithAttributes(semconv.ServiceName(defaultServiceName)),
 		resource.WithFromEnv(), // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES, over the default
@@ -108,7 +112,17 @@ func NewTracing(ctx context.Context, getenv func(string) string) (*Tracing, erro
 		tp.Shutdown(ctx)
 		return &Tracing{}, errors.Join(errs...)
 	}
-	return &Tracing{provider: tp}, nil
+	return newTracing(tp, paused), nil
+}
+
+// newTracing returns the Tracing of tp, whose spans are sampled by
+// paused, if not nil.
+func newTracing(tp *sdktrace.TracerProvider, paused *pausedSampler) *Tracing {
+	t := &Tracing{provider: tp, tracers: tp}
+	if paused != nil {
+		t.tracers = &pausingProvider{TracerProvider: tp, sampler: paused}
+	}
+	return t
 }
 
 // samplerFromEnv returns the sampler OTEL_TRACES_SAMPLER and
@@ -166,9 +180,9 @@ func newOTLPExporter(ctx context.Context, getenv func(string) string) (sdktrace.
 }
 
 // pipeline returns the options of a tracer provider that batches spans to
-// exps, sampled by sampler but for the exporters' pauses.
-func pipeline(sampler sdktrace.Sampler, exps []*pausingExporter) []sdktrace.TracerProviderOption {
-	opts := []sdktrace.TracerProviderOption{sdktrace.WithSampler(newPausedSampler(sampler, exps))}
+// exps, sampled by sampler (a pausedSampler of exps).
+func pipeline(sampler *pausedSampler, exps []*pausingExporter) []sdktrace.TracerProviderOption {
+	opts := []sdktrace.TracerProviderOption{sdktrace.WithSampler(sampler)}
 	for _, exp := range exps {
 		opts = append(opts, sdktrace.WithBatcher(exp))
 	}
@@ -179,14 +193,15 @@ func pipeline(sampler sdktrace.Sampler, exps []*pausingExporter) []sdktrace.Trac
 // OTLP exporter, with the default sampler, exporting to exp instead: for
 // benchmarks of the whole pipeline with an exporter of their own.
 func NewTracingWithExporter(exp sdktrace.SpanExporter) *Tracing {
-	opts := pipeline(sdktrace.ParentBased(sdktrace.AlwaysSample()), []*pausingExporter{newPausingExporter(exp)})
-	return &Tracing{provider: sdktrace.NewTracerProvider(opts...)}
+	exps := []*pausingExporter{newPausingExporter(exp)}
+	paused := newPausedSampler(sdktrace.ParentBased(sdktrace.AlwaysSample()), exps)
+	return newTracing(sdktrace.NewTracerProvider(pipeline(paused, exps)...), paused)
 }
 
 // NewTracingWithProvider returns a Tracing that sends spans to tp, as
 // tests do with the SDK's in-memory exporter.
 func NewTracingWithProvider(tp *sdktrace.TracerProvider) *Tracing {
-	return &Tracing{provider: tp}
+	return newTracing(tp, nil)
 }
 
 // Enabled reports whether spans are recorded.
@@ -199,7 +214,7 @@ func (t *Tracing) Provider() trace.TracerProvider {
 	if !t.Enabled() {
 		return nil
 	}
-	return t.provider
+	return t.tracers
 }
 
 // Shutdown exports the spans still buffered and stops the pipeline,
@@ -226,7 +241,7 @@ func (t *Tracing) GraphQLExtension() graphql.HandlerExtension {
 	if !t.Enabled() {
 		return nil
 	}
-	return NewGraphQLTracer(t.provider)
+	return NewGraphQLTracer(t.tracers)
 }
 
 // PgxTracer returns the tracer of Postgres statements (see PgxTracer), or
@@ -235,7 +250,7 @@ func (t *Tracing) PgxTracer() pgx.QueryTracer {
 	if !t.Enabled() {
 		return nil
 	}
-	return NewPgxTracer(t.provider)
+	return NewPgxTracer(t.tracers)
 }
 
 // RedisHooks returns the hooks that trace Redis commands (see RedisHook),
@@ -244,5 +259,5 @@ func (t *Tracing) RedisHooks() []redis.Hook {
 	if !t.Enabled() {
 		return nil
 	}
-	return []redis.Hook{NewRedisHook(t.provider)}
+	return []redis.Hook{NewRedisHook(t.tracers)}
 }

@@ -121,3 +121,35 @@ func (s *pausedSampler) paused() bool {
 func (s *pausedSampler) Description() string {
 	return "PausedSampler{" + s.Sampler.Description() + "}"
 }
+
+// pausingProvider is a TracerProvider whose tracers make no span at all
+// while the sampler's exporters pause: Start returns the context it is
+// given, unchanged, and a span that does nothing. The SDK would make a
+// span that records nothing (pausedSampler drops it), but making it, its
+// IDs and its context, and logging its trace ID still cost a request
+// about 2 percent. A client's traceparent passes on unchanged, with its
+// own sampling decision.
+type pausingProvider struct {
+	trace.TracerProvider
+	sampler *pausedSampler
+}
+
+func (p *pausingProvider) Tracer(name string, opts ...trace.TracerOption) trace.Tracer {
+	return &pausingTracer{Tracer: p.TracerProvider.Tracer(name, opts...), sampler: p.sampler}
+}
+
+type pausingTracer struct {
+	trace.Tracer
+	sampler *pausedSampler
+}
+
+// noSpan is the span pausingTracer.Start returns during a pause: not the
+// context's span, which the caller would end.
+var noSpan = trace.SpanFromContext(context.Background())
+
+func (t *pausingTracer) Start(ctx context.Context, name string, opts ...trace.SpanStartOption) (context.Context, trace.Span) {
+	if t.sampler.paused() {
+		return ctx, noSpan
+	}
+	return t.Tracer.Start(ctx, name, opts...)
+}

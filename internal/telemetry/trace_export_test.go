@@ -150,3 +150,38 @@ func TestSamplerFromEnv(t *testing.T) {
 		require.Contains(t, s.Description(), c.want, "%+v", c)
 	}
 }
+
+// TestPausingProvider checks that during a pause the tracers make no
+// span at all, leave the context as it was, and that ending what they
+// return ends nothing else.
+func TestPausingProvider(t *testing.T) {
+	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	now := func() time.Time { return clock }
+	down := &failingExporter{err: errors.New("connection refused")}
+	exp := newPausingExporter(down)
+	exp.now = now
+	sampler := newPausedSampler(sdktrace.AlwaysSample(), []*pausingExporter{exp})
+	sampler.now = now
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sampler), sdktrace.WithSyncer(exp))
+	defer tp.Shutdown(context.Background())
+	tracer := newTracing(tp, sampler).Provider().Tracer("test")
+
+	parent, request := tracer.Start(context.Background(), "request")
+	require.True(t, request.IsRecording())
+	_, first := tracer.Start(parent, "first")
+	first.End() // exported, and failing: a pause begins
+
+	ctx, span := tracer.Start(parent, "paused")
+	require.False(t, span.IsRecording())
+	require.False(t, span.SpanContext().IsValid(), "a span was made during the pause")
+	require.Equal(t, parent, ctx, "the context changed")
+	span.End()
+	require.True(t, request.IsRecording(), "ending the pause's span ended its parent")
+	request.End() // dropped by the exporter, still paused
+	require.Equal(t, 1, down.calls)
+
+	clock = clock.Add(time.Second)
+	_, span = tracer.Start(context.Background(), "after the pause")
+	require.True(t, span.IsRecording())
+	span.End()
+}

@@ -196,7 +196,13 @@ func TestNoisyNeighbour(t *testing.T) {
 	t.Logf("gateway RSS: %d MiB before, at most %d MiB under B's load", rssBefore>>20, rssMax.Load()>>20)
 
 	require.Zero(t, failures, "A's requests failed")
-	require.Less(t, rssMax.Load(), int64(256<<20), "the gateway's memory grew without bound")
+	// The heap may grow by 64 MiB before a collection (internal/gctune);
+	// the race detector's shadow memory multiplies that, and the rest.
+	limit := int64(256 << 20)
+	if raceEnabled {
+		limit *= 2
+	}
+	require.Less(t, rssMax.Load(), limit, "the gateway's memory grew without bound")
 	if raceEnabled || os.Getenv("TENANTGRAPH_TIMING_TESTS") != "1" {
 		// Latencies mean something only without the race detector and
 		// without other tests loading the machine: .ci/run runs this test

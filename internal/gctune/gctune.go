@@ -20,6 +20,7 @@
 package gctune
 
 import (
+	"math"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
@@ -36,8 +37,10 @@ const DefaultHeadroom = 64 << 20
 // with GOGC.
 const heapMinimum = 4 << 20
 
-// liveMetric is the heap the last collection found live.
-const liveMetric = "/gc/heap/live:bytes"
+// The metrics the goal is computed from: the heap the last collection
+// found live, and the goroutine stacks and globals it scanned, which the
+// runtime's goal multiplies by the GC percent too.
+var goalMetrics = []string{"/gc/heap/live:bytes", "/gc/scan/stack:bytes", "/gc/scan/globals:bytes"}
 
 var (
 	mu      sync.Mutex
@@ -46,7 +49,8 @@ var (
 )
 
 // Start starts tuning the collector for headroom bytes of headroom, and
-// returns the function that stops it and sets GOGC back to 100. The
+// returns the function that stops it and sets the GC percent back to what
+// it was. The
 // caller must not start it when GOGC is set in the environment: that is
 // the operator's choice. Start may be called again before stop (servers
 // started in one test process); the process has one tuner, with the
@@ -55,7 +59,14 @@ func Start(headroom uint64) (stop func()) {
 	mu.Lock()
 	defer mu.Unlock()
 	if users == 0 {
-		running = &tuner{headroom: headroom, samples: []metrics.Sample{{Name: liveMetric}}}
+		running = &tuner{headroom: headroom, samples: make([]metrics.Sample, len(goalMetrics))}
+		for i, name := range goalMetrics {
+			running.samples[i].Name = name
+		}
+		gogc := []metrics.Sample{{Name: "/gc/gogc:percent"}}
+		metrics.Read(gogc)
+		running.prev = int(gogc[0].Value.Uint64())
+		running.percent = running.prev
 		running.arm()
 	}
 	users++
@@ -78,8 +89,10 @@ func Start(headroom uint64) (stop func()) {
 type tuner struct {
 	headroom uint64
 	samples  []metrics.Sample
-	percent  int
-	stopped  bool
+	// percent is the GC percent the tuner set last, and prev the one
+	// before Start, which stop restores.
+	percent, prev int
+	stopped       bool
 }
 
 // sentinel is an object made to be collected: its cleanup runs after the
@@ -100,25 +113,47 @@ func (t *tuner) afterGC() {
 		return
 	}
 	metrics.Read(t.samples)
-	if p := percent(t.samples[0].Value.Uint64(), t.headroom); p != t.percent {
-		debug.SetGCPercent(p)
+	live := t.samples[0].Value.Uint64()
+	roots := t.samples[1].Value.Uint64() + t.samples[2].Value.Uint64()
+	headroom := t.headroom
+	if limit := debug.SetMemoryLimit(-1); limit != math.MaxInt64 {
+		// Under a memory limit (GOMEMLIMIT), keep the goal well inside
+		// it: the runtime would collect at the limit anyway, but at a
+		// higher cost, and the limit is the operator's statement of
+		// what the replica may use.
+		free := uint64(limit) - min(uint64(limit), live+roots)
+		headroom = min(headroom, free/2)
+	}
+	if p := percent(live, roots, headroom); p != t.percent {
+		if old := debug.SetGCPercent(p); old != t.percent {
+			// Someone else set the GC percent: theirs it is.
+			debug.SetGCPercent(old)
+			t.stopped = true
+			return
+		}
 		t.percent = p
 	}
 	t.arm()
 }
 
-// stop ends the tuning, under mu.
+// stop ends the tuning, under mu, and restores the GC percent of before
+// Start unless someone else has set one since.
 func (t *tuner) stop() {
+	if !t.stopped {
+		if old := debug.SetGCPercent(t.prev); old != t.percent {
+			debug.SetGCPercent(old)
+		}
+	}
 	t.stopped = true
-	debug.SetGCPercent(100)
 }
 
 // percent returns the GC percent that makes the next collection start
 // when the heap holds about live + headroom bytes, but no less than 100:
-// the goal is live*(1+percent/100), and at least heapMinimum*percent/100.
-func percent(live, headroom uint64) int {
-	live = max(live, 1)
-	p := headroom * 100 / live
+// the runtime's goal is live + (live+roots)*percent/100, where roots are
+// the goroutine stacks and globals it scans, and at least
+// heapMinimum*percent/100.
+func percent(live, roots, headroom uint64) int {
+	p := headroom * 100 / max(live+roots, 1)
 	p = min(p, (live+headroom)*100/heapMinimum)
 	return int(max(p, 100))
 }

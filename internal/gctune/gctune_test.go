@@ -2,6 +2,7 @@ package gctune
 
 import (
 	"runtime"
+	"runtime/debug"
 	"runtime/metrics"
 	"testing"
 	"time"
@@ -10,22 +11,25 @@ import (
 func TestPercent(t *testing.T) {
 	const mib = 1 << 20
 	for _, c := range []struct {
-		live, headroom uint64
-		want           int
+		live, roots, headroom uint64
+		want                  int
 	}{
 		// A small heap: the goal is live + headroom, the runtime's
 		// scaled minimum (4 MiB * percent/100) being the bound.
-		{1 * mib, 64 * mib, 1625},
-		{0, 64 * mib, 1600},
-		{16 * mib, 64 * mib, 400},
-		{32 * mib, 64 * mib, 200},
+		{1 * mib, 0, 64 * mib, 1625},
+		{0, 0, 64 * mib, 1600},
+		{16 * mib, 0, 64 * mib, 400},
+		{32 * mib, 0, 64 * mib, 200},
+		// Stacks and globals count: the runtime multiplies them too.
+		{16 * mib, 16 * mib, 64 * mib, 200},
+		{10 * mib, 100 * mib, 64 * mib, 100},
 		// A heap as large as the headroom or larger: GOGC=100.
-		{64 * mib, 64 * mib, 100},
-		{190 * mib, 64 * mib, 100},
-		{1 * mib, 0, 100},
+		{64 * mib, 0, 64 * mib, 100},
+		{190 * mib, 0, 64 * mib, 100},
+		{1 * mib, 0, 0, 100},
 	} {
-		if got := percent(c.live, c.headroom); got != c.want {
-			t.Errorf("percent(%d MiB, %d MiB) = %d, want %d", c.live/mib, c.headroom/mib, got, c.want)
+		if got := percent(c.live, c.roots, c.headroom); got != c.want {
+			t.Errorf("percent(%d MiB, %d MiB, %d MiB) = %d, want %d", c.live/mib, c.roots/mib, c.headroom/mib, got, c.want)
 		}
 	}
 }
@@ -61,13 +65,14 @@ func TestStart(t *testing.T) {
 	stop := Start(headroom)
 	defer stop()
 	// A test binary's live heap is a few MiB: the goal is live + 64 MiB.
-	p := waitGOGC(t, func(p int) bool { return p > 100 })
-	// The goal, about live + headroom, is bounded by the scaled minimum
-	// heap: (live + headroom) / 4 MiB, in percent.
-	s := []metrics.Sample{{Name: liveMetric}}
+	waitGOGC(t, func(p int) bool { return p > 100 })
+	// The heap goal is about live + headroom (8 MiB of slack for what
+	// changed since the last collection).
+	s := []metrics.Sample{{Name: "/gc/heap/goal:bytes"}, {Name: goalMetrics[0]}, {Name: goalMetrics[1]}, {Name: goalMetrics[2]}}
 	metrics.Read(s)
-	if max := percent(0, headroom+2*s[0].Value.Uint64()); p > max {
-		t.Errorf("GC percent %d with %d bytes live, more than %d", p, s[0].Value.Uint64(), max)
+	goal, live := s[0].Value.Uint64(), s[1].Value.Uint64()+s[2].Value.Uint64()+s[3].Value.Uint64()
+	if goal > live+headroom+8<<20 {
+		t.Errorf("heap goal %d MiB with %d MiB live, stacks and globals: more than 64 MiB of headroom", goal>>20, live>>20)
 	}
 
 	// A second user keeps the one tuner; it stops with the last.
@@ -106,4 +111,45 @@ func TestLargeHeap(t *testing.T) {
 		t.Errorf("GC percent %d with 16 MiB live and 4 MiB of headroom, want 100", p)
 	}
 	runtime.KeepAlive(keep)
+}
+
+// TestMemoryLimit checks that under a memory limit the headroom is at
+// most half of what the limit leaves.
+func TestMemoryLimit(t *testing.T) {
+	if p := gogc(); p != 100 {
+		t.Skipf("GOGC is %d in this process", p)
+	}
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(40 << 20))
+	stop := Start(64 << 20)
+	defer stop()
+	waitGOGC(t, func(p int) bool { return p > 100 })
+	s := []metrics.Sample{{Name: "/gc/heap/goal:bytes"}}
+	metrics.Read(s)
+	if goal := s[0].Value.Uint64(); goal > 40<<20 {
+		t.Errorf("heap goal %d MiB under a memory limit of 40 MiB", goal>>20)
+	}
+}
+
+// TestOthersPercent checks that a GC percent set by other code while the
+// tuner runs is kept, and the tuner stops.
+func TestOthersPercent(t *testing.T) {
+	if p := gogc(); p != 100 {
+		t.Skipf("GOGC is %d in this process", p)
+	}
+	stop := Start(64 << 20)
+	defer stop()
+	waitGOGC(t, func(p int) bool { return p > 100 })
+	debug.SetGCPercent(150)
+	defer debug.SetGCPercent(100)
+	for range 3 {
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+	if p := gogc(); p != 150 {
+		t.Errorf("GC percent %d, want the 150 set by other code", p)
+	}
+	stop()
+	if p := gogc(); p != 150 {
+		t.Errorf("GC percent %d after stop, want the 150 set by other code", p)
+	}
 }

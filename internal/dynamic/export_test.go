@@ -20,3 +20,21 @@ func SharedPlanCacheStats(c *PlanCache) (operations, bytes int) {
 	defer c.c.mu.Unlock()
 	return c.c.lru.Len(), c.c.bytes
 }
+
+// PlanCacheReaddAfterEviction runs the sequence of a request that looked
+// up an operation's entry, saw it evicted, and added a plan to it: it
+// returns the cache's bytes after the entry was forgotten again, which
+// must be 0.
+func PlanCacheReaddAfterEviction() int {
+	c := newPlanCache(1 << 20)
+	k := planKey{schema: 1}
+	ops := &operationPlans{cacheable: true, source: 100}
+	p := &plan{}
+	c.add(k, ops, "t", p)
+	c.forget(1)
+	c.add(k, ops, "f", p) // the same ops, looked up before the forget
+	c.forget(1)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.bytes
+}

@@ -120,6 +120,10 @@ func newPlanCache(max int) *planCache {
 	c := &planCache{max: max, ops: make(map[uint64][]*ast.OperationDefinition)}
 	c.lru, _ = simplelru.NewLRU(max/operationOverhead+1, func(k planKey, ops *operationPlans) {
 		c.bytes -= ops.bytes + operationOverhead + ops.source
+		// A request that looked ops up before its eviction may add it
+		// again (add): it comes back empty, charged for what it then
+		// holds. (Only vars and cacheable are read outside c.mu.)
+		ops.plans, ops.bytes, ops.tooLarge = nil, 0, false
 		keys := c.ops[k.schema]
 		if i := slices.Index(keys, k.op); i >= 0 {
 			keys = slices.Delete(keys, i, i+1)

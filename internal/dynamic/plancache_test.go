@@ -357,6 +357,13 @@ func TestSharedPlanCacheForgetsDroppedSchemas(t *testing.T) {
 	require.Equal(t, hits+1, after, "the kept schema's plan is still served")
 }
 
+// TestPlanCacheAccounting checks that an entry evicted while a request
+// held it, and added to again by that request, is charged as it then is:
+// the cache's count of bytes does not drift.
+func TestPlanCacheAccounting(t *testing.T) {
+	require.Equal(t, 0, dynamic.PlanCacheReaddAfterEviction())
+}
+
 // execute is runContext for use in any goroutine: it returns the
 // response, or an error.
 func execute(ctx context.Context, exec *executor.Executor, query string, vars map[string]any) (string, error) {

@@ -414,6 +414,23 @@ func TestTracingUpstreamAndRedis(t *testing.T) {
 			"the upstream is sent the attempt's span as its parent")
 	})
 
+	t.Run("a trace not sampled still reaches the upstream", func(t *testing.T) {
+		exp.Reset()
+		req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Traceparent", "00-"+clientTrace.String()+"-00f067aa0ba902b7-00")
+		before := len(inv.traceparentsSeen())
+		rec, resp := g.serve(t, req)
+		require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+		require.Empty(t, resp.Errors, rec.Body.String())
+		require.Empty(t, exp.GetSpans(), "spans of a trace the client did not sample")
+		seen := inv.traceparentsSeen()[before:]
+		require.Len(t, seen, 1)
+		require.True(t, strings.HasPrefix(seen[0], "00-"+clientTrace.String()+"-"), "traceparent %q", seen[0])
+		require.True(t, strings.HasSuffix(seen[0], "-00"), "traceparent %q is not marked unsampled", seen[0])
+	})
+
 	t.Run("Redis commands", func(t *testing.T) {
 		var commands []tracetest.SpanStub
 		for _, sp := range tree.spans {

@@ -54,8 +54,8 @@ type Tracing struct {
 // batch span processor. Once an export has failed, spans are dropped
 // without being encoded for a second, then for twice as long after each
 // further failure, up to 16 seconds, rather than encoded only to fail
-// again (see pausingExporter); during such a pause no span is recorded at
-// all (see pausedSampler). Every problem of the settings is reported
+// again (see pausingExporter); during such a pause no span is made at
+// all (see pausingProvider). Every problem of the settings is reported
 // in one error. Shutdown flushes and stops the pipeline.
 func NewTracing(ctx context.Context, getenv func(string) string) (*Tracing, error) {
 	if strings.EqualFold(strings.TrimSpace(getenv("OTEL_SDK_DISABLED")), "true") {

@@ -84,10 +84,11 @@ func (e *pausingExporter) ExportSpans(ctx context.Context, spans []sdktrace.Read
 // a failure (pausingExporter). While every one of them is in a pause it
 // records no span: each would be dropped unsent, and recording a span is
 // most of what tracing costs a request. At other times it leaves the
-// decision to its Sampler. A span it drops still carries its trace
-// context, so traces go on downstream and the access log keeps its
-// trace_id; when a pause ends, spans are recorded again, and the first
-// batch tells whether the collector is back.
+// decision to its Sampler; when a pause ends, spans are recorded again,
+// and the first batch tells whether the collector is back. The tracers
+// instrumented code gets (pausingProvider) make no span at all during a
+// pause; the sampler drops what reaches the SDK anyway, such as a span
+// started as a pause begins.
 type pausedSampler struct {
 	sdktrace.Sampler
 	exporters []*pausingExporter

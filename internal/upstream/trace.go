@@ -20,9 +20,19 @@ const tracerName = "github.com/tenantgraph/tenantgraph/internal/upstream"
 // traceparent header. The span carries the upstream's name, its URL
 // without the query (which may hold a key) and the URL's index; never a
 // header, which may hold a secret. The returned function ends it with
-// the attempt's status (0 when no response came) and error.
+// the attempt's status (0 when no response came) and error. When c
+// traces but ctx's span is not recording (not sampled, or no span made
+// while the exporters pause), the trace ctx carries, if any, still goes
+// to the upstream, with its own sampling decision, as W3C Trace Context
+// asks.
 func (c *Client) startAttempt(ctx context.Context, t *target, req *http.Request) func(status int, err error) {
-	if c.tracer == nil || !trace.SpanFromContext(ctx).IsRecording() {
+	if c.tracer == nil {
+		return func(int, error) {}
+	}
+	if !trace.SpanFromContext(ctx).IsRecording() {
+		if trace.SpanContextFromContext(ctx).IsValid() {
+			propagation.TraceContext{}.Inject(ctx, propagation.HeaderCarrier(req.Header))
+		}
 		return func(int, error) {}
 	}
 	attrs := []attribute.KeyValue{

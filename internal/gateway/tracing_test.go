@@ -368,12 +368,17 @@ func TestTracingUpstreamAndRedis(t *testing.T) {
 	require.NoError(t, err)
 	body, err := json.Marshal(map[string]any{"query": `query Stock($id: ID!) { goods(id: $id) { name stock } }`, "variables": map[string]any{"id": id}})
 	require.NoError(t, err)
-	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+tok)
-	req.Header.Set("Traceparent", "00-"+clientTrace.String()+"-00f067aa0ba902b7-01")
+	// stock is the request for the goods' stock, in the client's trace,
+	// sampled or not (flags "01" or "00").
+	stock := func(flags string) *http.Request {
+		req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Traceparent", "00-"+clientTrace.String()+"-00f067aa0ba902b7-"+flags)
+		return req
+	}
 	before := len(inv.traceparentsSeen())
-	rec, resp := g.serve(t, req)
+	rec, resp := g.serve(t, stock("01"))
 	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
 	require.Empty(t, resp.Errors, rec.Body.String())
 	require.JSONEq(t, `{"goods":{"name":"Teapot","stock":`+strconv.Itoa(*inventory.Derive(id).Stock)+`}}`, string(resp.Data))
@@ -416,12 +421,8 @@ func TestTracingUpstreamAndRedis(t *testing.T) {
 
 	t.Run("a trace not sampled still reaches the upstream", func(t *testing.T) {
 		exp.Reset()
-		req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+tok)
-		req.Header.Set("Traceparent", "00-"+clientTrace.String()+"-00f067aa0ba902b7-00")
 		before := len(inv.traceparentsSeen())
-		rec, resp := g.serve(t, req)
+		rec, resp := g.serve(t, stock("00"))
 		require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
 		require.Empty(t, resp.Errors, rec.Body.String())
 		require.Empty(t, exp.GetSpans(), "spans of a trace the client did not sample")

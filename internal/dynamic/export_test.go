@@ -1,5 +1,7 @@
 package dynamic
 
+import "github.com/vektah/gqlparser/v2/ast"
+
 // PlanCacheStats returns what e's plan cache served and holds: its hits
 // and misses, the operations it holds plans of and their estimated
 // bytes.
@@ -37,4 +39,18 @@ func PlanCacheReaddAfterEviction() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.bytes
+}
+
+// PlanCacheFlood adds plans of n distinct operations of schema 1 to a
+// shared cache that holds one of schema 2 first, and returns how many of
+// each schema's operations it then holds.
+func PlanCacheFlood(n int) (flooder, other int) {
+	c := newPlanCache(64 << 10) // room for 400 operations' entries
+	c.add(planKey{schema: 2, op: &ast.OperationDefinition{}}, &operationPlans{cacheable: true}, "", &plan{})
+	for range n {
+		c.add(planKey{schema: 1, op: &ast.OperationDefinition{}}, &operationPlans{cacheable: true}, "", &plan{})
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.ops[1]), len(c.ops[2])
 }

@@ -70,6 +70,12 @@ type planKey struct {
 	op     *ast.OperationDefinition
 }
 
+// maxSchemaOperations bounds the operations one schema keeps plans of,
+// so that in a cache schemas share (one per tenant and role view) one
+// tenant's stream of distinct operations cannot push out the others'.
+// Clients repeat a few operations; 64 is more than an app sends.
+const maxSchemaOperations = 64
+
 // maxPlanVariants bounds the plans kept for one operation, by the
 // values of the variables its directives refer to.
 const maxPlanVariants = 8
@@ -218,6 +224,12 @@ func (c *planCache) add(k planKey, ops *operationPlans, key string, p *plan) {
 	} else {
 		if operationOverhead+ops.source > c.max/2 {
 			return // its document alone would take half the budget
+		}
+		if kept := c.ops[k.schema]; len(kept) >= maxSchemaOperations {
+			// The schema's oldest operation makes room: a client
+			// sending ever new operations replaces its own plans, not
+			// those of the tenants sharing the cache.
+			c.lru.Remove(planKey{k.schema, kept[0]})
 		}
 		c.lru.Add(k, ops)
 		c.ops[k.schema] = append(c.ops[k.schema], k.op)

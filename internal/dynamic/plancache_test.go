@@ -364,6 +364,15 @@ func TestPlanCacheAccounting(t *testing.T) {
 	require.Equal(t, 0, dynamic.PlanCacheReaddAfterEviction())
 }
 
+// TestPlanCacheTenantShare checks that a schema sending ever new
+// operations to a shared cache replaces its own plans, not another
+// schema's.
+func TestPlanCacheTenantShare(t *testing.T) {
+	flooder, other := dynamic.PlanCacheFlood(1000)
+	require.Equal(t, 64, flooder, "operations the flooding schema keeps")
+	require.Equal(t, 1, other, "the other schema's plan was pushed out")
+}
+
 // execute is runContext for use in any goroutine: it returns the
 // response, or an error.
 func execute(ctx context.Context, exec *executor.Executor, query string, vars map[string]any) (string, error) {

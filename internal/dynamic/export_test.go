@@ -1,6 +1,10 @@
 package dynamic
 
-import "github.com/vektah/gqlparser/v2/ast"
+import (
+	"strconv"
+
+	"github.com/vektah/gqlparser/v2/ast"
+)
 
 // PlanCacheStats returns what e's plan cache served and holds: its hits
 // and misses, the operations it holds plans of and their estimated
@@ -53,4 +57,18 @@ func PlanCacheFlood(n int) (flooder, other int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.ops[1]), len(c.ops[2])
+}
+
+// IntrospectionCacheFlood stores n distinct responses of schema 1 in a
+// cache that holds one of schema 2 first, and returns how many of each
+// schema's responses it then holds.
+func IntrospectionCacheFlood(n int) (flooder, other int) {
+	c := newResponseCache(64 << 10) // room for about 400 small entries
+	c.add(&responseKey{schema: 2, query: "{ __typename }"}, []byte(`{}`))
+	for i := range n {
+		c.add(&responseKey{schema: 1, query: "{ __type(name: \"T" + strconv.Itoa(i) + "\") { name } }"}, []byte(`{}`))
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.keys[1]), len(c.keys[2])
 }

@@ -414,3 +414,12 @@ func TestIntrospectionCacheShared(t *testing.T) {
 	require.Equal(t, 2, st.Entries)
 	require.Equal(t, st, a.IntrospectionCacheStats(), "a schema reports the shared cache")
 }
+
+// TestIntrospectionCacheTenantShare checks that a schema sending ever new
+// introspection queries to a shared cache replaces its own responses,
+// not another schema's.
+func TestIntrospectionCacheTenantShare(t *testing.T) {
+	flooder, other := dynamic.IntrospectionCacheFlood(1000)
+	require.Equal(t, 32, flooder, "responses the flooding schema keeps")
+	require.Equal(t, 1, other, "the other schema's response was pushed out")
+}

@@ -277,7 +277,7 @@ func (*memBody) Close() error { return nil }
 
 // bodyBytes returns the whole body of r.
 func bodyBytes(r *http.Request) ([]byte, error) {
-	if b, ok := r.Body.(*memBody); ok && b.Len() == len(b.data) {
+	if b, ok := r.Body.(*memBody); ok {
 		return b.data, nil
 	}
 	if r.Body == nil {

@@ -309,21 +309,9 @@ func (ex *execution) batchField(ctx context.Context, cd int, w *writer, pf *plan
 }
 
 // batchValue returns the value of pf, a field of a batch, of the object
-// of st, or its error. What the batch resolved for the object is the
-// one prefetch handed to completeObjectWith, or else looked up, once for
-// the fields of the batch that follow one another.
+// of st, or its error.
 func (ex *execution) batchValue(ctx context.Context, pf *planField, st *objectState) (any, error) {
-	var r batchResult
-	ok := false
-	if st.pre != nil {
-		r, ok = st.pre.result(pf.batch.index, st.k)
-	}
-	if !ok {
-		if st.batch != pf.batch {
-			st.batch, st.batchResult = pf.batch, ex.batchResultOf(ctx, pf.batch, st.parent.v)
-		}
-		r = st.batchResult
-	}
+	r := ex.batchResultFor(ctx, pf, st)
 	if r.err != nil {
 		return nil, r.err
 	}
@@ -335,4 +323,20 @@ func (ex *execution) batchValue(ctx context.Context, pf *planField, st *objectSt
 		return nil, err
 	}
 	return v, nil
+}
+
+// batchResultFor returns what the batch of pf, a field of a batch,
+// resolved for the object of st: what prefetch handed to
+// completeObjectWith, or else looked up, once for the fields of the
+// batch that follow one another.
+func (ex *execution) batchResultFor(ctx context.Context, pf *planField, st *objectState) batchResult {
+	if st.pre != nil {
+		if r, ok := st.pre.result(pf.batch.index, st.k); ok {
+			return r
+		}
+	}
+	if st.batch != pf.batch {
+		st.batch, st.batchResult = pf.batch, ex.batchResultOf(ctx, pf.batch, st.parent.v)
+	}
+	return st.batchResult
 }

@@ -437,10 +437,12 @@ func BenchmarkWideList(b *testing.B) {
 // BenchmarkBatch measures what the executor adds to a list of 100 goods
 // for fields resolved by a Batch, as those of a tenant's upstream: the
 // page alone (part=page), and the page with stock and warehouse { code
-// city } from a batch that answers at once with upstream.Objects made
+// city } from a batch that answers at once with upstream.Objects decoded
 // beforehand (part=page+batch), so that the difference is the
-// executor's own: the batch's bookkeeping and the completion of its
-// values.
+// executor's own: the batch's bookkeeping and the writing of its values,
+// copied from the upstream's text; and the same with the values
+// completed one by one, as for an upstream whose text is not clean
+// (part=page+batch-completed).
 //
 //	go test -run '^$' -bench 'Batch$' -count 10 ./internal/dynamic > batch.txt
 //	benchstat -col /part batch.txt
@@ -456,15 +458,16 @@ type Warehouse { code: String! city: String }
 	}
 	goods := make([]any, 100)
 	values := make([]dynamic.Object, len(goods))
+	completed := make([]dynamic.Object, len(goods)) // the values, hidden from writeVerbatim
 	for i := range goods {
 		goods[i] = &benchGoods{id: fmt.Sprintf("%08d-0000-0000-0000-000000000000", i), name: fmt.Sprintf("Goods %03d", i), price: 1}
-		values[i] = upstream.NewObject(
-			upstream.Field{Name: "stock", Value: json.Number(fmt.Sprint(i * 3))},
-			upstream.Field{Name: "warehouse", Value: upstream.NewObject(
-				upstream.Field{Name: "code", Value: fmt.Sprintf("W%d", i%4)},
-				upstream.Field{Name: "city", Value: "Lyon"},
-			)},
-		)
+		// Decoded as an upstream's answer is, with the text of each value.
+		o, err := upstream.ParseObject(fmt.Appendf(nil, `{"stock":%d,"warehouse":{"code":"W%d","city":"Lyon"}}`, i*3, i%4))
+		if err != nil {
+			b.Fatal(err)
+		}
+		values[i] = o
+		completed[i] = plainObject{o}
 	}
 	es := dynamic.New(dynamic.Config{
 		Schema: schema,
@@ -473,19 +476,26 @@ type Warehouse { code: String! city: String }
 		},
 		Batches: []*dynamic.Batch{{
 			Type: "Goods", Fields: []string{"stock", "warehouse"},
-			Resolve: func(_ context.Context, parents []any, _ []graphql.CollectedField) ([]dynamic.Object, []error) {
+			Resolve: func(ctx context.Context, parents []any, _ []graphql.CollectedField) ([]dynamic.Object, []error) {
 				if len(parents) != len(values) {
 					return nil, nil
+				}
+				if ctx.Value(completedKey{}) != nil {
+					return completed, nil
 				}
 				return values, nil
 			},
 		}},
 	})
-	for _, part := range []struct{ name, query string }{
-		{"page", `{ goodsList { id name price } }`},
-		{"page+batch", `{ goodsList { id name price stock warehouse { code city } } }`},
+	for _, part := range []struct {
+		name, query string
+		ctx         context.Context
+	}{
+		{"page", `{ goodsList { id name price } }`, context.Background()},
+		{"page+batch", `{ goodsList { id name price stock warehouse { code city } } }`, context.Background()},
+		{"page+batch-completed", `{ goodsList { id name price stock warehouse { code city } } }`, context.WithValue(context.Background(), completedKey{}, true)},
 	} {
-		exec := operationRunner(context.Background(), b, es, executor.New(es), part.query)
+		exec := operationRunner(part.ctx, b, es, executor.New(es), part.query)
 		if data := exec(); !bytes.Contains(data, []byte(`"Goods 099"`)) {
 			b.Fatalf("unexpected page:\n%s", data)
 		}
@@ -497,6 +507,10 @@ type Warehouse { code: String! city: String }
 		})
 	}
 }
+
+// completedKey marks the context of BenchmarkBatch's part whose batch
+// values are completed value by value rather than copied as text.
+type completedKey struct{}
 
 // benchGoods is a goods of BenchmarkBatch, by pointer.
 type benchGoods struct {

@@ -159,6 +159,12 @@ func (ex *execution) writeFields(ctx context.Context, cd int, w *writer, p *plan
 		case opTypename:
 			w.buf = append(w.buf, p.typ.typename...)
 		case opBatch:
+			if pf.verbatimRun > 0 {
+				if n := ex.writeVerbatim(ctx, w, p, i, st); n > 0 {
+					i += n - 1
+					continue
+				}
+			}
 			if !ex.batchField(ctx, cd, w, pf, st) {
 				st.valid = false
 			}

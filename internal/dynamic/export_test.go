@@ -72,3 +72,6 @@ func IntrospectionCacheFlood(n int) (flooder, other int) {
 	defer c.mu.Unlock()
 	return len(c.keys[1]), len(c.keys[2])
 }
+
+// CanonicalInt32 is canonicalInt32, for the black-box tests.
+var CanonicalInt32 = canonicalInt32

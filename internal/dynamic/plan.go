@@ -31,6 +31,9 @@ type plan struct {
 	// read from its values has (see prefetch).
 	batches      []*batchPlan
 	batchesBelow bool
+	// verbatim marks a plan whose fields are all read from the object
+	// and may be written from a JSONObject's text (see markVerbatim).
+	verbatim bool
 }
 
 // fieldOp is how a planned field gets its value.
@@ -71,6 +74,10 @@ type planField struct {
 	forbidden error
 	// batch is the batch of an opBatch field.
 	batch *batchPlan
+	// verbatimRun is, for an opBatch field, how many fields from this one
+	// on are fields of its batch whose values may be written from the
+	// texts of a JSONObject's members (see writeVerbatim).
+	verbatimRun int32
 
 	// child is the plan of the field's selection set, when its named type
 	// is an object type.
@@ -211,6 +218,7 @@ outer:
 			p.batchesBelow = true
 		}
 	}
+	p.markVerbatim()
 	return p
 }
 

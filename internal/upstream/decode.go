@@ -21,9 +21,17 @@ type Object struct {
 // Field is a field of an Object: its name (the field's, never an alias)
 // and its value, a JSON value as encoding/json decodes it into any but
 // with numbers as json.Number and objects as *Object.
+//
+// Text is the value's JSON text as the upstream wrote it, when that text
+// is compact (no white space between tokens), its strings (names too)
+// hold no escapes and only valid UTF-8, and its objects no repeated
+// names; otherwise it is empty. Such text is what the gateway would
+// write for the value if the value fits its type, and the executor
+// copies it rather than writing the value anew (dynamic.JSONObject).
 type Field struct {
 	Name  string
 	Value any
+	Text  string
 }
 
 // NewObject returns an Object of fields, which it keeps; of fields with
@@ -55,23 +63,54 @@ func (o *Object) Fields() []Field {
 	return o.fields
 }
 
-// With returns a copy of o whose field name has the value v, added if o
-// has no such field.
+// ParseObject decodes text, a JSON object, as the objects of an
+// upstream's answer are decoded.
+func ParseObject(text []byte) (*Object, error) {
+	if !json.Valid(text) {
+		return nil, errors.New("upstream: the text is not JSON")
+	}
+	var l entityList
+	if err := l.UnmarshalJSON(append(append([]byte("["), text...), ']')); err != nil {
+		return nil, err
+	}
+	if len(l) != 1 || l[0] == nil {
+		return nil, errors.New("upstream: the text is not one JSON object")
+	}
+	return l[0], nil
+}
+
+// NumMembers returns the number of fields of o.
+func (o *Object) NumMembers() int {
+	if o == nil {
+		return 0
+	}
+	return len(o.fields)
+}
+
+// Member returns the name, value and text of the field i of o, in the
+// order of Fields.
+func (o *Object) Member(i int) (name string, value any, text string) {
+	f := &o.fields[i]
+	return f.Name, f.Value, f.Text
+}
+
+// With returns a copy of o whose field name has the value v (and no
+// text), added if o has no such field.
 func (o *Object) With(name string, v any) *Object {
 	fs := make([]Field, len(o.Fields()), len(o.Fields())+1)
 	copy(fs, o.Fields())
 	for i := range fs {
 		if fs[i].Name == name {
-			fs[i].Value = v
+			fs[i].Value, fs[i].Text = v, ""
 			return &Object{fields: fs}
 		}
 	}
-	return &Object{fields: append(fs, Field{name, v})}
+	return &Object{fields: append(fs, Field{Name: name, Value: v})}
 }
 
-// dedupe keeps the first position and last value of each name in fs, as
-// encoding/json's map keeps the last of equal keys, and returns what is
-// left of fs.
+// dedupe keeps the first position and last value (and text) of each name
+// in fs, as encoding/json's map keeps the last of equal keys, and returns
+// what is left of fs.
 func dedupe(fs []Field) []Field {
 	if len(fs) < 2 {
 		return fs
@@ -82,7 +121,7 @@ func dedupe(fs []Field) []Field {
 		for _, f := range fs {
 			for i := range out {
 				if out[i].Name == f.Name {
-					out[i].Value = f.Value
+					out[i].Value, out[i].Text = f.Value, f.Text
 					continue next
 				}
 			}
@@ -92,7 +131,7 @@ func dedupe(fs []Field) []Field {
 		index := make(map[string]int, len(fs))
 		for _, f := range fs {
 			if i, ok := index[f.Name]; ok {
-				out[i].Value = f.Value
+				out[i].Value, out[i].Text = f.Value, f.Text
 				continue
 			}
 			index[f.Name] = len(out)
@@ -179,6 +218,7 @@ const maxDepth = 10000
 type member struct {
 	key   string
 	value any
+	text  string // see Field.Text
 }
 
 // jsonDecoder decodes JSON text s into the values encoding/json gives
@@ -196,6 +236,10 @@ type jsonDecoder struct {
 	// slabs is the size of the next slab of objects, and of fields:
 	// each slab is twice the last, up to maxSlab.
 	slabs [2]int
+	// unclean counts what keeps a value's text from being its Field.Text:
+	// white space skipped, strings unquoted, names repeated. A value whose
+	// decoding left it unchanged has clean text.
+	unclean int
 }
 
 // maxSlab is the most objects or fields a slab is made for, unless one
@@ -227,9 +271,11 @@ func (d *jsonDecoder) object(ms []member) *Object {
 	fs := d.fields[:n:n]
 	d.fields = d.fields[n:]
 	for i, m := range ms {
-		fs[i] = Field{m.key, m.value}
+		fs[i] = Field{m.key, m.value, m.text}
 	}
-	o.fields = dedupe(fs)
+	if o.fields = dedupe(fs); len(o.fields) < n {
+		d.unclean++
+	}
 	return o
 }
 
@@ -255,11 +301,17 @@ func (d *jsonDecoder) value(depth int) (any, error) {
 				if !d.consume(':') {
 					return nil, d.unexpected("':'")
 				}
+				d.space()
+				start, unclean := d.i, d.unclean
 				v, err := d.value(depth + 1)
 				if err != nil {
 					return nil, err
 				}
-				d.members = append(d.members, member{k, v})
+				var text string
+				if d.unclean == unclean {
+					text = d.s[start:d.i]
+				}
+				d.members = append(d.members, member{k, v, text})
 				d.space()
 				if d.consume('}') {
 					break
@@ -335,6 +387,7 @@ func (d *jsonDecoder) string() (string, error) {
 			if !escaped && (ascii || utf8.ValidString(s)) {
 				return s, nil
 			}
+			d.unclean++
 			return d.unquote(start - 1)
 		case c == '\\':
 			d.i++ // the escaped byte, which is never the closing quote
@@ -365,13 +418,17 @@ func isNumberByte(c byte) bool {
 
 // space skips white space.
 func (d *jsonDecoder) space() {
+	from := d.i
 	for d.i < len(d.s) {
 		switch d.s[d.i] {
 		case ' ', '\t', '\n', '\r':
 			d.i++
-		default:
-			return
+			continue
 		}
+		break
+	}
+	if d.i != from {
+		d.unclean++
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // decodeBoth decodes a response whose _entities are text with
@@ -71,6 +72,132 @@ func TestEntityListDecodesAsEncodingJSON(t *testing.T) {
 		if wantErr == nil && !reflect.DeepEqual(want, asMaps(got)) {
 			t.Errorf("%s:\n got %#v\nwant %#v", text, got, want)
 		}
+		for _, o := range got {
+			if err := checkTexts(o); err != nil {
+				t.Errorf("%s: %v", text, err)
+			}
+		}
+	}
+}
+
+// checkTexts returns an error unless the text of every field of o, and
+// of the objects below, is empty or what Field.Text promises: compact
+// JSON without escapes or repeated names that decodes to the field's
+// value.
+func checkTexts(o *Object) error {
+	for _, f := range o.Fields() {
+		if sub, ok := f.Value.(*Object); ok {
+			if err := checkTexts(sub); err != nil {
+				return err
+			}
+		}
+		if f.Text == "" {
+			continue
+		}
+		var compact bytes.Buffer
+		if err := json.Compact(&compact, []byte(f.Text)); err != nil || compact.String() != f.Text {
+			return fmt.Errorf("field %s: text %q is not compact JSON", f.Name, f.Text)
+		}
+		if strings.Contains(f.Text, `\`) || !utf8.ValidString(f.Text) {
+			return fmt.Errorf("field %s: text %q holds an escape or invalid UTF-8", f.Name, f.Text)
+		}
+		dec := json.NewDecoder(strings.NewReader(f.Text))
+		dec.UseNumber()
+		var v any
+		if err := dec.Decode(&v); err != nil || !reflect.DeepEqual(v, asValue(f.Value)) {
+			return fmt.Errorf("field %s: text %q is not its value %#v", f.Name, f.Text, f.Value)
+		}
+		if repeatsName(f.Text) {
+			return fmt.Errorf("field %s: text %q repeats a name", f.Name, f.Text)
+		}
+	}
+	return nil
+}
+
+// repeatsName reports whether an object of the JSON text has a name
+// twice.
+func repeatsName(text string) bool {
+	dec := json.NewDecoder(strings.NewReader(text))
+	type level struct {
+		object bool
+		names  map[string]bool
+		key    bool // the next string is a name
+	}
+	var stack []*level
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		var top *level
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		switch tok {
+		case json.Delim('{'), json.Delim('['):
+			if top != nil && top.object {
+				top.key = true
+			}
+			stack = append(stack, &level{object: tok == json.Delim('{'), names: map[string]bool{}, key: true})
+			continue
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+			if len(stack) > 0 {
+				stack[len(stack)-1].key = true
+			}
+			continue
+		}
+		if top == nil || !top.object {
+			continue
+		}
+		if top.key {
+			name := tok.(string)
+			if top.names[name] {
+				return true
+			}
+			top.names[name] = true
+			top.key = false
+		} else {
+			top.key = true
+		}
+	}
+}
+
+// A field's text is kept only when it is what the gateway would write.
+func TestFieldText(t *testing.T) {
+	var l entityList
+	text := `[{"stock":435,"n":-1.5e+10,"w":{"code":"AMS1","city":null},"l":[1,{"x":true}],` +
+		`"s":"caf` + "\xc3\xa9" + `","esc":"a\"b","sp":{"a": 1},"dup":{"a":1,"a":2},"k":{"\u0073":1},"bad":"` + "\xff" + `"}]`
+	if err := l.UnmarshalJSON([]byte(text)); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"stock": "435",
+		"n":     "-1.5e+10",
+		"w":     `{"code":"AMS1","city":null}`,
+		"l":     `[1,{"x":true}]`,
+		"s":     `"caf` + "\xc3\xa9" + `"`,
+		"esc":   "", // an escape
+		"sp":    "", // white space
+		"dup":   "", // a repeated name
+		"k":     "", // an escaped name
+		"bad":   "", // invalid UTF-8
+	}
+	for _, f := range l[0].Fields() {
+		if f.Text != want[f.Name] {
+			t.Errorf("%s: text %q, want %q", f.Name, f.Text, want[f.Name])
+		}
+	}
+	if err := checkTexts(l[0]); err != nil {
+		t.Error(err)
+	}
+	for text, want := range map[string]bool{`{"a":1,"a":2}`: true, `{"a":{"a":1},"b":[{"a":1},{"a":2}]}`: false, `[{"x":{"b":1,"b":2}}]`: true} {
+		if repeatsName(text) != want {
+			t.Errorf("repeatsName(%s) = %v", text, !want)
+		}
+	}
+	if w := l[0].With("stock", 1); w.Fields()[0].Text != "" {
+		t.Errorf("With kept the replaced value's text %q", w.Fields()[0].Text)
 	}
 }
 
@@ -121,6 +248,11 @@ func FuzzEntityList(f *testing.F) {
 		if !reflect.DeepEqual(want, asMaps(got)) {
 			t.Fatalf("%q:\n got %#v\nwant %#v", text, got, want)
 		}
+		for _, o := range got {
+			if err := checkTexts(o); err != nil {
+				t.Fatalf("%q: %v", text, err)
+			}
+		}
 	})
 }
 
@@ -167,8 +299,8 @@ func asValue(v any) any {
 }
 
 func TestObject(t *testing.T) {
-	o := NewObject(Field{"a", 1}, Field{"b", 2}, Field{"a", 3})
-	if got := o.Fields(); !reflect.DeepEqual(got, []Field{{"a", 3}, {"b", 2}}) {
+	o := NewObject(Field{Name: "a", Value: 1}, Field{Name: "b", Value: 2}, Field{Name: "a", Value: 3})
+	if got := o.Fields(); !reflect.DeepEqual(got, []Field{{Name: "a", Value: 3}, {Name: "b", Value: 2}}) {
 		t.Errorf("NewObject: fields %v, want a=3, b=2", got)
 	}
 	if v := o.FieldValue("a"); v != 3 {
@@ -178,7 +310,7 @@ func TestObject(t *testing.T) {
 		t.Errorf("FieldValue(c) = %v, want nil", v)
 	}
 	w := o.With("b", "x").With("c", "y")
-	if got := w.Fields(); !reflect.DeepEqual(got, []Field{{"a", 3}, {"b", "x"}, {"c", "y"}}) {
+	if got := w.Fields(); !reflect.DeepEqual(got, []Field{{Name: "a", Value: 3}, {Name: "b", Value: "x"}, {Name: "c", Value: "y"}}) {
 		t.Errorf("With: fields %v", got)
 	}
 	if v := o.FieldValue("b"); v != 2 {
@@ -191,7 +323,7 @@ func TestObject(t *testing.T) {
 	// Many fields, with equal names: the last value of each name.
 	var fs []Field
 	for i := range 40 {
-		fs = append(fs, Field{string(rune('a' + i%20)), i})
+		fs = append(fs, Field{Name: string(rune('a' + i%20)), Value: i})
 	}
 	many := NewObject(fs...)
 	if n := len(many.Fields()); n != 20 {

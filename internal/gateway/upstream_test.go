@@ -298,3 +298,88 @@ func TestUpstreamLoadChecks(t *testing.T) {
 	require.False(t, ok, "a tenant that fails to load is not served")
 
 }
+
+// An upstream's answer is served the same whether it is compact (copied
+// as text), pretty-printed or escaped (completed value by value), and a
+// value of the wrong type is an error at its path alone, which does not
+// show the value.
+func TestUpstreamAnswerShapes(t *testing.T) {
+	t.Setenv("SHOP_INVENTORY_TOKEN", "token-1")
+	inv := inventory.NewHandler(&inventory.Inventory{}, inventory.Options{Token: "token-1"})
+	var shape atomic.Value
+	shape.Store("compact")
+	var wrong atomic.Value // the id whose stock is a string
+	wrong.Store("")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		require.NoError(t, err)
+		if !strings.Contains(string(body), "_entities") {
+			// The load check's _service { sdl }.
+			r.Body = io.NopCloser(strings.NewReader(string(body)))
+			inv.ServeHTTP(w, r)
+			return
+		}
+		var req struct {
+			Variables struct {
+				Representations []struct{ ID string } `json:"representations"`
+			} `json:"variables"`
+		}
+		require.NoError(t, json.Unmarshal(body, &req))
+		entities := make([]string, len(req.Variables.Representations))
+		for i, rep := range req.Variables.Representations {
+			stock := fmt.Sprint(i * 7)
+			if rep.ID == wrong.Load() {
+				stock = `"12 units"`
+			}
+			entities[i] = fmt.Sprintf(`{"stock":%s,"warehouse":{"code":"W%d","city":"Lyon"}}`, stock, i%3)
+		}
+		text := `{"data":{"_entities":[` + strings.Join(entities, ",") + `]}}`
+		switch shape.Load() {
+		case "pretty":
+			var b strings.Builder
+			enc := json.NewEncoder(&b)
+			enc.SetIndent("", "  ")
+			var v any
+			require.NoError(t, json.Unmarshal([]byte(text), &v))
+			require.NoError(t, enc.Encode(v))
+			text = b.String()
+		case "escaped":
+			text = strings.ReplaceAll(text, `"Lyon"`, `"Ly\u006fn"`)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, text)
+	}))
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	shopTenant(t, dir, "shop", []string{srv.URL + "/graphql"}, "", "")
+	g := newTestGatewayIn(t, store.NewMemory(nil), dir)
+	tok := g.token(t, "shop")
+	ids := make([]string, 5)
+	for i := range ids {
+		ids[i] = g.create(t, tok, fmt.Sprintf("Goods %d", i), 1).ID
+	}
+	const query = `{ goodsList(first: 5) { nodes { name stock warehouse { code city } } } }`
+
+	rec, resp := g.post(t, tok, query, nil)
+	require.Empty(t, resp.Errors)
+	require.Contains(t, rec.Body.String(), `{"name":"Goods 2","stock":14,"warehouse":{"code":"W2","city":"Lyon"}}`)
+	compact := rec.Body.String()
+	for _, s := range []string{"pretty", "escaped"} {
+		shape.Store(s)
+		rec, _ := g.post(t, tok, query, nil)
+		require.Equal(t, compact, rec.Body.String(), s)
+	}
+
+	for _, s := range []string{"compact", "pretty"} {
+		shape.Store(s)
+		wrong.Store(ids[2])
+		rec, resp = g.post(t, tok, query, nil)
+		require.Len(t, resp.Errors, 1, s)
+		e := resp.Errors[0]
+		require.Equal(t, []any{"goodsList", "nodes", 2.0, "stock"}, e.Path, s)
+		require.Equal(t, "INTERNAL_SERVER_ERROR", e.Extensions["code"], s)
+		require.NotContains(t, rec.Body.String(), "12 units", s)
+		require.Contains(t, rec.Body.String(), `{"name":"Goods 2","stock":null,"warehouse":{"code":"W2","city":"Lyon"}}`, s)
+		require.Contains(t, rec.Body.String(), `{"name":"Goods 3","stock":21,"warehouse":{"code":"W0","city":"Lyon"}}`, s)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tenantgraph/tenantgraph/internal/limits"
+	"github.com/tenantgraph/tenantgraph/internal/upstream"
 	"github.com/tenantgraph/tenantgraph/loader"
 )
 
@@ -57,6 +58,17 @@ func TestParseConfig(t *testing.T) {
 		{"rate without per", "name: A\nlimits:\n  rate: {requests: 10}\n", loader.TenantConfig{}, "t/tenant.yaml:3:9: limits.rate: per 0s is not between"},
 		{"negative timeout", "name: A\nlimits:\n  timeout: -1s\n", loader.TenantConfig{}, "t/tenant.yaml:3:12: limits.timeout: -1s is not between 0s and 1h"},
 		{"timeout not a duration", "name: A\nlimits:\n  timeout: soon\n", loader.TenantConfig{}, `t/tenant.yaml:3:12: "soon" is not a duration such as 1.5s`},
+		{"hedged upstream", "name: A\nupstreams:\n  inventory:\n    urls: [https://a.example/graphql, https://b.example/graphql]\n    timeout: 300ms\n    hedge: 50ms\n",
+			loader.TenantConfig{Name: "A", Status: loader.StatusActive, Upstreams: map[string]upstream.Spec{"inventory": {
+				URLs:    []string{"https://a.example/graphql", "https://b.example/graphql"},
+				Timeout: 300 * time.Millisecond, Hedge: 50 * time.Millisecond,
+			}}}, ""},
+		{"hedge not shorter than the timeout", "name: A\nupstreams:\n  inventory:\n    urls: [https://a.example/graphql, https://b.example/graphql]\n    timeout: 300ms\n    hedge: 1s\n",
+			loader.TenantConfig{}, "t/tenant.yaml:6:12: upstreams.inventory.hedge: 1s is not shorter than the timeout, 300ms"},
+		{"hedge with one URL", "name: A\nupstreams:\n  inventory:\n    urls: [https://a.example/graphql]\n    hedge: 50ms\n",
+			loader.TenantConfig{}, "t/tenant.yaml:5:12: upstreams.inventory.hedge: needs two or more URLs"},
+		{"hedge not a duration", "name: A\nupstreams:\n  inventory:\n    urls: [https://a.example/graphql, https://b.example/graphql]\n    hedge: soon\n",
+			loader.TenantConfig{}, `t/tenant.yaml:5:12: "soon" is not a duration such as 1.5s`},
 		{"unknown limit", "name: A\nlimits:\n  maxWidth: 3\n", loader.TenantConfig{}, `t/tenant.yaml:3:3: unknown field "maxWidth"`},
 		{"unknown auth key", "name: A\nauth:\n  issuer: i\n  kid: x\n", loader.TenantConfig{}, `t/tenant.yaml:4:3: unknown field "kid"`},
 		{"syntax error", "name: 'open\n", loader.TenantConfig{}, "t/tenant.yaml:1:"},

@@ -38,8 +38,10 @@ type gqlError struct {
 // call sends body to the upstream's URLs in order, skipping those whose
 // breaker is open, until one answers with data that check accepts; it
 // fails over to the next URL after any failure, while ctx lasts. Every
-// request is a query, so a retry can do no harm.
-func call[T any](c *Client, ctx context.Context, body []byte, check func(*T) error) (*response[T], error) {
+// request is a query, so a retry can do no harm. A positive hedge lets
+// a second attempt join a slow one (see hedged); zero tries the URLs one
+// after another.
+func call[T any](c *Client, ctx context.Context, body []byte, hedge time.Duration, check func(*T) error) (*response[T], error) {
 	hdr, err := expandHeaders(c.headers, func(name string) (string, error) { return c.secret(ctx, name) })
 	if err != nil {
 		attrs := c.requestAttrs(ctx, nil)
@@ -47,6 +49,29 @@ func call[T any](c *Client, ctx context.Context, body []byte, check func(*T) err
 		c.logger.LogAttrs(ctx, slog.LevelWarn, "upstream headers failed: the call is not made", attrs...)
 		return nil, &UnavailableError{Upstream: c.name, ctxErr: ctx.Err()}
 	}
+	var (
+		resp     *response[T]
+		attempts int
+	)
+	if hedge > 0 && len(c.targets) > 1 {
+		resp, attempts = hedged(c, ctx, hdr, body, hedge, check)
+	} else {
+		resp, attempts = inTurn(c, ctx, hdr, body, check)
+	}
+	if resp != nil {
+		return resp, nil
+	}
+	ue := &UnavailableError{Upstream: c.name, Attempts: attempts, ctxErr: ctx.Err()}
+	if attempts == 0 && ue.ctxErr == nil {
+		attrs := c.requestAttrs(ctx, nil)
+		c.logger.LogAttrs(ctx, slog.LevelWarn, "upstream not tried: every URL's breaker is open", attrs...)
+	}
+	return nil, ue
+}
+
+// inTurn tries the URLs one after another, on the caller's goroutine,
+// and returns the first answer (nil if none) and the number of attempts.
+func inTurn[T any](c *Client, ctx context.Context, hdr map[string][]string, body []byte, check func(*T) error) (*response[T], int) {
 	attempts := 0
 	for _, t := range c.targets {
 		if ctx.Err() != nil {
@@ -57,37 +82,74 @@ func call[T any](c *Client, ctx context.Context, body []byte, check func(*T) err
 			continue
 		}
 		attempts++
-		start := time.Now()
-		resp, status, detail, o, err := attempt(c, ctx, t, hdr, body, check)
-		end := time.Now()
-		if changed, to, failures, down := t.breaker.record(end, probe, o, err); changed {
-			c.logBreaker(ctx, t, to, failures, down, err)
+		r := run(c, ctx, t, probe, hdr, body, check)
+		settle(c, ctx, &r, false)
+		if r.err == nil {
+			return r.resp, attempts
 		}
-		if err == nil {
-			return resp, nil
-		}
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // the URL is logged without its query
-		}
-		attrs := c.requestAttrs(ctx, make([]slog.Attr, 0, 8))
-		attrs = append(attrs,
-			slog.String("url", t.logURL), slog.Int("url_index", t.index),
-			slog.Duration("duration", end.Sub(start)), slog.Any("error", err))
-		if status != 0 {
-			attrs = append(attrs, slog.Int("status", status))
-		}
-		if detail != nil {
-			attrs = append(attrs, slog.Any("upstream_said", detail))
-		}
-		c.logger.LogAttrs(ctx, slog.LevelWarn, "upstream attempt failed", attrs...)
 	}
-	ue := &UnavailableError{Upstream: c.name, Attempts: attempts, ctxErr: ctx.Err()}
-	if attempts == 0 && ue.ctxErr == nil {
-		attrs := c.requestAttrs(ctx, nil)
-		c.logger.LogAttrs(ctx, slog.LevelWarn, "upstream not tried: every URL's breaker is open", attrs...)
+	return nil, attempts
+}
+
+// try is one attempt at a URL and what came of it.
+type try[T any] struct {
+	t          *target
+	probe      bool // the attempt is t's half-open probe
+	start, end time.Time
+
+	resp    *response[T]
+	status  int
+	detail  any
+	outcome outcome
+	err     error
+}
+
+// run makes one attempt at t, which t's breaker allowed (probe as allow
+// said), within ctx.
+func run[T any](c *Client, ctx context.Context, t *target, probe bool, hdr map[string][]string, body []byte, check func(*T) error) try[T] {
+	r := try[T]{t: t, probe: probe, start: time.Now()}
+	r.resp, r.status, r.detail, r.outcome, r.err = attempt(c, ctx, t, hdr, body, check)
+	r.end = time.Now()
+	return r
+}
+
+// settle records r's outcome in its URL's breaker and logs its failure,
+// with the request attributes of ctx, the caller's context. An attempt
+// that lost, cancelled because another attempt answered first, says
+// nothing of its URL when it failed, whatever the failure looked like:
+// it is recorded as unknown and logged at Debug only.
+func settle[T any](c *Client, ctx context.Context, r *try[T], lost bool) {
+	o := r.outcome
+	if lost && r.err != nil {
+		o = unknown
 	}
-	return nil, ue
+	if changed, to, failures, down := r.t.breaker.record(r.end, r.probe, o, r.err); changed {
+		c.logBreaker(ctx, r.t, to, failures, down, r.err)
+	}
+	if r.err == nil {
+		return
+	}
+	err := r.err
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err // the URL is logged without its query
+	}
+	attrs := c.requestAttrs(ctx, make([]slog.Attr, 0, 8))
+	attrs = append(attrs,
+		slog.String("url", r.t.logURL), slog.Int("url_index", r.t.index),
+		slog.Duration("duration", r.end.Sub(r.start)))
+	if lost {
+		c.logger.LogAttrs(ctx, slog.LevelDebug, "upstream attempt cancelled: another URL answered first", attrs...)
+		return
+	}
+	attrs = append(attrs, slog.Any("error", err))
+	if r.status != 0 {
+		attrs = append(attrs, slog.Int("status", r.status))
+	}
+	if r.detail != nil {
+		attrs = append(attrs, slog.Any("upstream_said", r.detail))
+	}
+	c.logger.LogAttrs(ctx, slog.LevelWarn, "upstream attempt failed", attrs...)
 }
 
 // attempt sends body to t once, within the Spec's timeout and ctx, and

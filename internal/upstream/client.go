@@ -69,6 +69,7 @@ type Options struct {
 type Client struct {
 	name     string
 	timeout  time.Duration
+	hedge    time.Duration // Spec.Hedge: 0 is off
 	targets  []*target
 	headers  []header
 	secret   func(ctx context.Context, name string) (string, error)
@@ -110,6 +111,7 @@ func New(name string, spec Spec, opts Options) (*Client, error) {
 	c := &Client{
 		name:     name,
 		timeout:  spec.timeout(),
+		hedge:    spec.Hedge,
 		headers:  hs,
 		secret:   opts.Secret,
 		maxBytes: opts.MaxResponseBytes,
@@ -237,7 +239,7 @@ func (c *Client) Entities(ctx context.Context, typename string, ids []string, se
 		return nil, selectionError("encode the arguments: %v", err)
 	}
 
-	resp, err := call(c, ctx, body, func(d *entitiesData) error {
+	resp, err := call(c, ctx, body, c.hedge, func(d *entitiesData) error {
 		if len(d.Entities) != len(distinctIDs) {
 			return fmt.Errorf("%w: _entities has %d entries for %d representations", errMalformed, len(d.Entities), len(distinctIDs))
 		}
@@ -289,10 +291,11 @@ type serviceData struct {
 // SDL returns the upstream's schema as Federation's { _service { sdl } }
 // gives it, for checking at compile time that the fields a tenant takes
 // from the upstream have the types it declares. It returns an error
-// matching ErrUnavailable if no URL answered with the SDL.
+// matching ErrUnavailable if no URL answered with the SDL. It tries the
+// URLs one after another, never hedged: it is no request's latency.
 func (c *Client) SDL(ctx context.Context) (string, error) {
 	body, _ := json.Marshal(request{Query: "{_service{sdl}}"})
-	resp, err := call(c, ctx, body, func(d *serviceData) error {
+	resp, err := call(c, ctx, body, 0, func(d *serviceData) error {
 		if d.Service == nil || d.Service.SDL == nil {
 			return fmt.Errorf("%w: no _service.sdl", errMalformed)
 		}

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"github.com/vektah/gqlparser/v2"
@@ -65,6 +66,8 @@ const (
 	noData                // answer 200 with errors and no data
 	unauth                // answer 401
 	empty                 // answer an empty object for each entity
+	slow                  // serve after the stub's delay
+	slow500               // answer 500 after the stub's delay
 )
 
 // stub is an upstream started by a test on loopback: the example
@@ -74,8 +77,10 @@ type stub struct {
 	*httptest.Server
 	Inventory *inventory.Inventory
 
-	mode atomic.Int32
-	hits atomic.Int64
+	mode     atomic.Int32
+	hits     atomic.Int64
+	delay    atomic.Int64 // of the slow modes, a time.Duration; default 1s
+	canceled atomic.Int64 // requests whose context ended during the delay
 
 	mu     sync.Mutex
 	bodies []request
@@ -101,6 +106,7 @@ func newStub(t testing.TB, m mode) *stub {
 func newStubOf(t testing.TB, m mode, opts inventory.Options) *stub {
 	s := &stub{Inventory: &inventory.Inventory{}}
 	s.mode.Store(int32(m))
+	s.delay.Store(int64(time.Second))
 	next := inventory.NewHandler(s.Inventory, opts)
 	done := make(chan struct{})
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -119,15 +125,28 @@ func newStubOf(t testing.TB, m mode, opts inventory.Options) *stub {
 		s.mu.Unlock()
 		r.Body = io.NopCloser(bytes.NewReader(body))
 
-		switch mode(s.mode.Load()) {
-		case serve:
+		m := mode(s.mode.Load())
+		if m == slow || m == slow500 {
+			t := time.NewTimer(time.Duration(s.delay.Load()))
+			defer t.Stop()
+			select {
+			case <-t.C:
+			case <-r.Context().Done():
+				s.canceled.Add(1)
+				return
+			case <-done:
+				return
+			}
+		}
+		switch m {
+		case serve, slow:
 			next.ServeHTTP(w, r)
 		case hang:
 			select {
 			case <-r.Context().Done():
 			case <-done:
 			}
-		case fail500:
+		case fail500, slow500:
 			http.Error(w, secretMessage, http.StatusInternalServerError)
 		case hangUp:
 			conn, _, err := w.(http.Hijacker).Hijack()
@@ -169,6 +188,13 @@ func (s *stub) Hits() int { return int(s.hits.Load()) }
 
 // Set switches the stub to answer as m.
 func (s *stub) Set(m mode) { s.mode.Store(int32(m)) }
+
+// SetDelay sets the delay of the slow modes.
+func (s *stub) SetDelay(d time.Duration) { s.delay.Store(int64(d)) }
+
+// Canceled returns the number of requests whose context ended while
+// the stub delayed them: the client gave up on them.
+func (s *stub) Canceled() int { return int(s.canceled.Load()) }
 
 // Last returns the last request the stub got and its Authorization
 // header.

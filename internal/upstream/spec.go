@@ -25,6 +25,7 @@ const (
 //	  inventory:
 //	    urls: [https://inventory-a.example/graphql, https://inventory-b.example/graphql]
 //	    timeout: 300ms
+//	    hedge: 50ms
 //	    headers:
 //	      Authorization: "Bearer ${secret:inventoryToken}"
 type Spec struct {
@@ -37,6 +38,16 @@ type Spec struct {
 	// reading the whole response; the caller's deadline bounds it as
 	// well. Zero means DefaultTimeout; at most MaxTimeout.
 	Timeout time.Duration `yaml:"timeout"`
+	// Hedge, when positive, hedges the requests for entities: an attempt
+	// that has neither answered nor failed within Hedge is joined by one
+	// on the next URL whose breaker allows it, at most two in flight; the
+	// first answer wins and the other attempt is cancelled, which its
+	// URL's breaker counts neither as a failure nor as a success. Zero,
+	// the default, turns hedging off: URLs are tried one after another.
+	// It must be shorter than the timeout, and needs two or more URLs
+	// (with one there is nowhere to hedge to, so a hedge there is
+	// refused as the mistake it must be).
+	Hedge time.Duration `yaml:"hedge"`
 	// Headers are sent with every request, by name. A value may refer to
 	// the tenant's secrets as ${secret:NAME}, resolved at each call, so
 	// a rotated secret is sent from the next call on. Headers the
@@ -48,8 +59,8 @@ type Spec struct {
 // (nil: the zero Guard) and its secret references against secretNames,
 // the secrets the tenant declares. Each problem is an error of its own,
 // joined with errors.Join, whose message starts with the key it is about,
-// relative to the upstream: "urls: ", "urls[1]: ", "timeout: " or
-// "headers.NAME: ", so that a loader can point at its line in
+// relative to the upstream: "urls: ", "urls[1]: ", "timeout: ",
+// "hedge: " or "headers.NAME: ", so that a loader can point at its line in
 // tenant.yaml. Messages never repeat a URL.
 func (s Spec) Validate(g *Guard, secretNames []string) error {
 	known := make(map[string]bool, len(secretNames))
@@ -83,11 +94,27 @@ func (s Spec) problems(g *Guard, knownSecret func(string) bool) []error {
 			errs = append(errs, fmt.Errorf("urls[%d]: %w", i, err))
 		}
 	}
+	timeoutOK := false
 	switch {
 	case s.Timeout < 0:
 		errs = append(errs, fmt.Errorf("timeout: %v is negative", s.Timeout))
 	case s.Timeout > MaxTimeout:
 		errs = append(errs, fmt.Errorf("timeout: %v is longer than the most allowed, %v", s.Timeout, MaxTimeout))
+	default:
+		timeoutOK = true
+	}
+	if s.Hedge < 0 {
+		errs = append(errs, fmt.Errorf("hedge: %v is negative", s.Hedge))
+	}
+	if s.Hedge > 0 && len(s.URLs) == 1 {
+		errs = append(errs, errors.New("hedge: needs two or more URLs: a hedged request goes to the next URL"))
+	}
+	if s.Hedge > 0 && timeoutOK && s.Hedge >= s.timeout() {
+		what := "the timeout"
+		if s.Timeout == 0 {
+			what = "the default timeout"
+		}
+		errs = append(errs, fmt.Errorf("hedge: %v is not shorter than %s, %v", s.Hedge, what, s.timeout()))
 	}
 	hs, herrs := parseHeaders(s.Headers)
 	errs = append(errs, herrs...)

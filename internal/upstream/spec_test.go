@@ -21,6 +21,7 @@ func TestSpecFromYAML(t *testing.T) {
 inventory:
   urls: [https://inventory-a.example/graphql, https://inventory-b.example/graphql]
   timeout: 300ms
+  hedge: 50ms
   headers:
     Authorization: "Bearer ${secret:inventoryToken}"
 `), yaml.DisallowUnknownField())
@@ -28,6 +29,7 @@ inventory:
 	require.Equal(t, map[string]upstream.Spec{"inventory": {
 		URLs:    []string{"https://inventory-a.example/graphql", "https://inventory-b.example/graphql"},
 		Timeout: 300 * time.Millisecond,
+		Hedge:   50 * time.Millisecond,
 		Headers: map[string]string{"Authorization": "Bearer ${secret:inventoryToken}"},
 	}}, specs)
 	require.NoError(t, specs["inventory"].Validate(nil, []string{"inventoryToken"}))
@@ -76,6 +78,18 @@ func TestSpecValidate(t *testing.T) {
 			},
 		},
 		"negative timeout": {spec: upstream.Spec{URLs: []string{"https://a.example/"}, Timeout: -time.Second},
+			want: []string{"timeout: -1s is negative"}},
+		"hedged":                            {spec: upstream.Spec{URLs: []string{"https://a.example/", "https://b.example/"}, Timeout: time.Second, Hedge: 999 * time.Millisecond}},
+		"hedged within the default timeout": {spec: upstream.Spec{URLs: []string{"https://a.example/", "https://b.example/"}, Hedge: 50 * time.Millisecond}},
+		"negative hedge": {spec: upstream.Spec{URLs: []string{"https://a.example/", "https://b.example/"}, Hedge: -time.Millisecond},
+			want: []string{"hedge: -1ms is negative"}},
+		"hedge as long as the timeout": {spec: upstream.Spec{URLs: []string{"https://a.example/", "https://b.example/"}, Timeout: 300 * time.Millisecond, Hedge: 300 * time.Millisecond},
+			want: []string{"hedge: 300ms is not shorter than the timeout, 300ms"}},
+		"hedge longer than the default timeout": {spec: upstream.Spec{URLs: []string{"https://a.example/", "https://b.example/"}, Hedge: 2 * time.Second},
+			want: []string{"hedge: 2s is not shorter than the default timeout, 1s"}},
+		"hedge with one URL": {spec: upstream.Spec{URLs: []string{"https://a.example/"}, Timeout: 300 * time.Millisecond, Hedge: time.Second},
+			want: []string{"hedge: needs two or more URLs: a hedged request goes to the next URL", "hedge: 1s is not shorter than the timeout, 300ms"}},
+		"hedge and an invalid timeout": {spec: upstream.Spec{URLs: []string{"https://a.example/", "https://b.example/"}, Timeout: -time.Second, Hedge: time.Second},
 			want: []string{"timeout: -1s is negative"}},
 		"too many URLs": {spec: upstream.Spec{URLs: strings.Split(strings.Repeat("https://a.example/,", 9), ",")[:9]},
 			want: []string{"urls: 9 URLs; at most 8", "urls[1]: the same URL as urls[0]", "urls[2]: the same URL as urls[0]",

@@ -2,6 +2,7 @@ package upstream
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -60,6 +61,8 @@ func (c *Client) startAttempt(ctx context.Context, t *target, req *http.Request)
 			switch {
 			case status >= 400:
 				kind = strconv.Itoa(status)
+			case errors.Is(context.Cause(ctx), errLost):
+				kind = "canceled" // a hedged call's other attempt won
 			case ctx.Err() != nil || req.Context().Err() != nil:
 				kind = "timeout"
 			}

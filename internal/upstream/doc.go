@@ -9,6 +9,7 @@
 //	  inventory:
 //	    urls: [https://inventory-a.example/graphql, https://inventory-b.example/graphql]
 //	    timeout: 300ms
+//	    hedge: 50ms
 //	    headers:
 //	      Authorization: "Bearer ${secret:inventoryToken}"
 //
@@ -56,6 +57,19 @@
 // breaker counts them all but 3xx and 4xx answers other than 408 and 429,
 // which say that the server works and refuses the request (its document
 // or its credentials), and failures after the caller's context ended.
+//
+// With Spec.Hedge set, a request for entities is hedged, as Envoy and
+// Finagle hedge requests: when its attempt has neither answered nor
+// failed within the hedge, a second attempt starts on the next URL whose
+// breaker allows one (never more than two in flight). The first answer
+// wins and the other attempt is cancelled; a cancelled attempt counts
+// neither for nor against its URL's breaker, so a half-open breaker
+// whose probe was overtaken lets the next call probe again. When one of
+// the two fails the call waits for the other, and when both fail it
+// fails over to the remaining URLs, hedging again. Hedges start only
+// within the caller's deadline, and every attempt has ended when the
+// call returns. Entity requests are queries, so a duplicate does no
+// harm; the SDL request is not hedged.
 //
 // When no URL answers, the call's error matches ErrUnavailable; an error
 // an upstream reports for one entity is an *EntityError in that entity's

@@ -18,8 +18,8 @@ import (
 )
 
 // The executor reads the fields of an upstream's answer through
-// dynamic.Object.
-var _ dynamic.Object = (*upstream.Object)(nil)
+// dynamic.Object, and copies their text through dynamic.JSONObject.
+var _ dynamic.JSONObject = (*upstream.Object)(nil)
 
 // upstreamBatches returns a batch for each upstream that fields of s are
 // resolved by: the goods of a request level are sent to the upstream in

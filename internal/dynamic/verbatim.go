@@ -26,7 +26,7 @@ type JSONObject interface {
 // markVerbatim sets verbatimRun for the fields of p, and p.verbatim.
 // It runs when p is built, after the plans below it.
 func (p *plan) markVerbatim() {
-	p.verbatim = len(p.fields) > 0 && p.resolvers == 0 && len(p.batches) == 0
+	p.verbatim = len(p.fields) > 0
 	for i := len(p.fields) - 1; i >= 0; i-- {
 		pf := &p.fields[i]
 		if pf.op != opValue || !verbatimField(pf) || pf.info.get != nil || pf.info.compute != nil {
@@ -35,6 +35,8 @@ func (p *plan) markVerbatim() {
 		if pf.op != opBatch || !verbatimField(pf) {
 			continue
 		}
+		// A run is of one batch: the fields of another are members of
+		// another object. (writeVerbatim checks each member's name too.)
 		pf.verbatimRun = 1
 		if i+1 < len(p.fields) {
 			if next := &p.fields[i+1]; next.verbatimRun > 0 && next.batch == pf.batch {
@@ -56,6 +58,7 @@ func verbatimField(pf *planField) bool {
 	case kindScalar:
 		// Not Float, whose text has many spellings of one number, nor
 		// custom scalars and enums, whose values have to be checked.
+		// (verbatimValue checks values of exactly these.)
 		switch t.scalar {
 		case scalarString, scalarID, scalarInt, scalarBoolean:
 			return true

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"reflect"
 	"strings"
@@ -222,5 +223,38 @@ func TestReadBody(t *testing.T) {
 	b, err := c.readBody(io.MultiReader(strings.NewReader("{"), iotest.ErrReader(errCut)), -1)
 	if !errors.Is(err, errCut) || string(b) != "{" {
 		t.Errorf("a body cut off: read %q, %v", b, err)
+	}
+}
+
+// BenchmarkDecodeEntities decodes a response of 100 entities as attempt
+// does (decoder=envelope) and as it did with a json.Decoder
+// (decoder=json), from memory:
+//
+//	go test -run '^$' -bench DecodeEntities -count 8 ./internal/upstream | tee decode.txt
+//	benchstat -col /decoder decode.txt
+func BenchmarkDecodeEntities(b *testing.B) {
+	var body bytes.Buffer
+	body.WriteString(`{"data":{"_entities":[`)
+	for i := range 100 {
+		if i > 0 {
+			body.WriteString(",")
+		}
+		fmt.Fprintf(&body, `{"stock":%d,"warehouse":{"code":"W%03d","city":"Amsterdam"}}`, i*7, i%10)
+	}
+	body.WriteString("]}}\n")
+	for _, dec := range []struct {
+		name   string
+		decode func([]byte) (*response[entitiesData], error)
+	}{{"json", decodeJSON[entitiesData]}, {"envelope", decodeEntities}} {
+		b.Run("decoder="+dec.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(body.Len()))
+			for b.Loop() {
+				out, err := dec.decode(body.Bytes())
+				if err != nil || len(out.Data.Entities) != 100 {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -188,15 +188,9 @@ func attempt[T any](c *Client, ctx context.Context, t *target, hdr map[string][]
 	if err != nil {
 		return nil, 0, nil, fail(), err
 	}
-	reuse := false
-	defer func() {
-		if reuse {
-			// Read what little is left (a newline), so the connection
-			// may be reused. After a failure it is closed instead.
-			io.CopyN(io.Discard, res.Body, 512)
-		}
-		res.Body.Close()
-	}()
+	// A body read to its end leaves the connection to be reused; after
+	// a failure it may not have been, and the connection is closed.
+	defer res.Body.Close()
 
 	if s := res.StatusCode; s < 200 || s > 299 {
 		start, _ := io.ReadAll(io.LimitReader(res.Body, 512))
@@ -213,17 +207,18 @@ func attempt[T any](c *Client, ctx context.Context, t *target, hdr map[string][]
 		return nil, res.StatusCode, nil, faulty, fmt.Errorf("%w: Content-Length %d", errTooLarge, res.ContentLength)
 	}
 
-	lr := &countingReader{r: io.LimitReader(res.Body, c.maxBytes+1)}
-	dec := json.NewDecoder(lr)
-	dec.UseNumber()
-	var out response[T]
-	err = dec.Decode(&out)
+	b, err := c.readBody(res.Body, res.ContentLength)
 	switch {
-	case lr.n > c.maxBytes:
+	case int64(len(b)) > c.maxBytes:
 		return nil, res.StatusCode, nil, faulty, fmt.Errorf("%w of %d bytes", errTooLarge, c.maxBytes)
 	case err != nil && actx.Err() != nil:
 		// The body was cut off by the timeout, not malformed.
 		return nil, res.StatusCode, nil, fail(), err
+	case err != nil:
+		return nil, res.StatusCode, nil, faulty, fmt.Errorf("%w: %v", errMalformed, err)
+	}
+	out, err := decode[T](b)
+	switch {
 	case err != nil:
 		return nil, res.StatusCode, nil, faulty, fmt.Errorf("%w: %v", errMalformed, err)
 	case out.Data == nil && len(out.Errors) > 0:
@@ -236,20 +231,28 @@ func attempt[T any](c *Client, ctx context.Context, t *target, hdr map[string][]
 	if err := check(out.Data); err != nil {
 		return nil, res.StatusCode, nil, faulty, err
 	}
-	reuse = true
-	return &out, res.StatusCode, nil, healthy, nil
+	return out, res.StatusCode, nil, healthy, nil
 }
 
-// countingReader counts the bytes read through it.
-type countingReader struct {
-	r io.Reader
-	n int64
+// decode decodes body, a response, into a response[T]: with
+// decodeEntities if T is entitiesData, and otherwise with decodeJSON.
+func decode[T any](body []byte) (*response[T], error) {
+	if d, ok := any(decodeEntities).(func([]byte) (*response[T], error)); ok {
+		return d(body)
+	}
+	return decodeJSON[T](body)
 }
 
-func (r *countingReader) Read(p []byte) (int, error) {
-	n, err := r.r.Read(p)
-	r.n += int64(n)
-	return n, err
+// decodeJSON decodes the first JSON value of body into a response[T],
+// with numbers as json.Number.
+func decodeJSON[T any](body []byte) (*response[T], error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var out response[T]
+	if err := dec.Decode(&out); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
 // logBreaker logs a breaker's opening or closing.

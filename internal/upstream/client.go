@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/vektah/gqlparser/v2/ast"
@@ -79,6 +80,9 @@ type Client struct {
 	logger   *slog.Logger
 	reqID    func(ctx context.Context) string
 	tracer   trace.Tracer // nil: no spans
+	// bodies holds *[]byte buffers for reading bodies of unknown size
+	// (see readBody).
+	bodies sync.Pool
 }
 
 // target is one URL of the upstream.

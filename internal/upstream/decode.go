@@ -149,7 +149,8 @@ func dedupe(fs []Field) []Field {
 // reflection, grows it entry by entry and allocates every key, string
 // and number, while entityList takes the objects and their fields from
 // slabs made a few at a time, and keys, strings and numbers as
-// substrings of one copy of the list's text. A string with escapes or
+// substrings of one copy of the list's text (of the response's body
+// itself, when decodeEntities decodes the list). A string with escapes or
 // non-ASCII bytes is unquoted by encoding/json itself, so every value is
 // exactly what it would give.
 //
@@ -163,23 +164,37 @@ type entityList []*Object
 // never a panic.
 func (l *entityList) UnmarshalJSON(b []byte) error {
 	d := jsonDecoder{s: string(b)}
-	// The first slabs are made for as many objects as the text has '{'
-	// and fields as it has ':' (more if strings hold some), which is
-	// all of them in most answers.
+	d.sizeSlabs()
+	list, err := d.entities()
+	if err != nil {
+		return err
+	}
+	*l = list
+	return d.end()
+}
+
+// sizeSlabs sizes the first slabs for as many objects as d.s has '{'
+// and fields as it has ':' (more if strings hold some), which is all of
+// them in most answers.
+func (d *jsonDecoder) sizeSlabs() {
 	d.slabs = [2]int{min(strings.Count(d.s, "{"), maxSlab), min(strings.Count(d.s, ":"), maxSlab)}
+}
+
+// entities decodes the list of entities at d.i, as entityList's
+// UnmarshalJSON does, and leaves d.i after it.
+func (d *jsonDecoder) entities() (entityList, error) {
 	d.space()
 	if d.literal("null") {
-		*l = nil
-		return d.end()
+		return nil, nil
 	}
 	if !d.consume('[') {
-		return d.unexpected("a list of entities")
+		return nil, d.unexpected("a list of entities")
 	}
 	d.space()
 	if d.consume(']') {
-		*l = entityList{}
-		return d.end()
+		return entityList{}, nil
 	}
+	base := len(d.elements)
 	for {
 		d.space()
 		switch {
@@ -188,26 +203,28 @@ func (l *entityList) UnmarshalJSON(b []byte) error {
 		case d.peek() == '{':
 			v, err := d.value(0)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			d.elements = append(d.elements, v)
 		default:
-			return d.unexpected("an entity (an object or null)")
+			return nil, d.unexpected("an entity (an object or null)")
 		}
 		d.space()
 		if d.consume(']') {
 			break
 		}
 		if !d.consume(',') {
-			return d.unexpected("',' or ']'")
+			return nil, d.unexpected("',' or ']'")
 		}
 	}
-	out := make(entityList, len(d.elements))
-	for i, e := range d.elements {
+	es := d.elements[base:]
+	out := make(entityList, len(es))
+	for i, e := range es {
 		out[i], _ = e.(*Object)
 	}
-	*l = out
-	return d.end()
+	clear(es)
+	d.elements = d.elements[:base]
+	return out, nil
 }
 
 // maxDepth is encoding/json's limit on nesting, which the text given to

@@ -1,0 +1,271 @@
+package upstream
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"slices"
+	"unicode"
+	"unicode/utf8"
+	"unsafe"
+)
+
+// decodeEntities decodes body, the response to an _entities query, as
+// encoding/json's Unmarshal decodes it into a response[entitiesData],
+// with numbers as json.Number (a Decoder's UseNumber): it fails where
+// that fails, and otherwise gives the same response. The body must be
+// one JSON value, with nothing but white space after it.
+//
+// It costs one pass of json.Valid over body and one of a jsonDecoder
+// over the entities, where a Decoder scans the whole body, then scans
+// the entities again to hand them to entityList, which copies and
+// decodes them. The members of the envelope are matched by name as
+// encoding/json matches them, exactly or else case-insensitively;
+// errors are decoded by encoding/json itself, from their own text.
+//
+// The strings of the entities share body's memory, which must not
+// change afterwards.
+func decodeEntities(body []byte) (*response[entitiesData], error) {
+	if !json.Valid(body) {
+		// Unmarshal says what is wrong, and where.
+		var raw json.RawMessage
+		if err := json.Unmarshal(body, &raw); err != nil {
+			return nil, err
+		}
+		return nil, errors.New("invalid JSON")
+	}
+	// body is valid JSON: the decoder below need not check its syntax,
+	// only what it decodes into. It never panics, though, and fails on
+	// anything it does not expect.
+	d := jsonDecoder{s: unsafe.String(unsafe.SliceData(body), len(body))}
+	d.sizeSlabs()
+	var out response[entitiesData]
+	err := d.eachMember("a response", func(name string) error {
+		switch {
+		case foldedIs(name, "DATA"):
+			return d.data(&out)
+		case foldedIs(name, "ERRORS"):
+			start := d.i
+			if err := d.skip(); err != nil {
+				return err
+			}
+			// Decoded into out.Errors as it is, as encoding/json decodes
+			// a member that repeats into what the last one left.
+			dec := json.NewDecoder(bytes.NewReader(body[start:d.i]))
+			dec.UseNumber()
+			return dec.Decode(&out.Errors)
+		}
+		return d.skip()
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := d.end(); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// data decodes the value of a response's data member into out, as
+// encoding/json decodes it into out.Data: null sets it nil, an object is
+// decoded into the entitiesData out.Data points to (a new one if it is
+// nil), and anything else is an error.
+func (d *jsonDecoder) data(out *response[entitiesData]) error {
+	if d.literal("null") {
+		out.Data = nil
+		return nil
+	}
+	if d.peek() != '{' {
+		return d.unexpected("the data (an object or null)")
+	}
+	if out.Data == nil {
+		out.Data = new(entitiesData)
+	}
+	data := out.Data
+	return d.eachMember("the data", func(name string) error {
+		if foldedIs(name, "_ENTITIES") {
+			l, err := d.entities()
+			data.Entities = l
+			return err
+		}
+		return d.skip()
+	})
+}
+
+// eachMember decodes the object, or null, at d.i, which is what, calling
+// member with the name of each member in turn, d.i at its value; member
+// must leave d.i after the value. Null has no members.
+func (d *jsonDecoder) eachMember(what string, member func(name string) error) error {
+	d.space()
+	if d.literal("null") {
+		return nil
+	}
+	if !d.consume('{') {
+		return d.unexpected(what + " (an object)")
+	}
+	d.space()
+	if d.consume('}') {
+		return nil
+	}
+	for {
+		d.space()
+		name, err := d.string()
+		if err != nil {
+			return err
+		}
+		d.space()
+		if !d.consume(':') {
+			return d.unexpected("':'")
+		}
+		d.space()
+		if err := member(name); err != nil {
+			return err
+		}
+		d.space()
+		if d.consume('}') {
+			return nil
+		}
+		if !d.consume(',') {
+			return d.unexpected("',' or '}'")
+		}
+	}
+}
+
+// skip skips the value at d.i, which it does not check: d.s must be
+// valid JSON.
+func (d *jsonDecoder) skip() error {
+	depth := 0
+	for {
+		if d.i >= len(d.s) {
+			return d.unexpected("the end of a value")
+		}
+		switch c := d.s[d.i]; {
+		case c == '"':
+			for d.i++; d.i < len(d.s) && d.s[d.i] != '"'; d.i++ {
+				if d.s[d.i] == '\\' {
+					d.i++ // the escaped byte, which is never the closing quote
+				}
+			}
+			if d.i >= len(d.s) {
+				return d.unexpected("the end of a string")
+			}
+			d.i++
+		case c == '{' || c == '[':
+			depth++
+			d.i++
+		case c == '}' || c == ']':
+			depth--
+			d.i++
+		case depth == 0:
+			// A number or a literal, which ends at a delimiter or at the
+			// end of the text.
+			start := d.i
+			for d.i < len(d.s) && (isNumberByte(d.s[d.i]) || 'a' <= d.s[d.i] && d.s[d.i] <= 'z') {
+				d.i++
+			}
+			if d.i == start {
+				return d.unexpected("a value")
+			}
+		default:
+			d.i++ // white space, ',' or ':', or a number or literal in a list or object
+		}
+		if depth == 0 {
+			return nil
+		}
+		if depth < 0 {
+			return d.unexpected("a value")
+		}
+	}
+}
+
+// foldedIs reports whether encoding/json matches name with a struct
+// field whose name folds to folded (its ASCII letters in upper case):
+// whether name, folded as encoding/json folds names to match them
+// case-insensitively, is folded.
+func foldedIs(name, folded string) bool {
+	j := 0
+	for i := 0; i < len(name); {
+		c := name[i]
+		if c < utf8.RuneSelf {
+			if 'a' <= c && c <= 'z' {
+				c -= 'a' - 'A'
+			}
+			i++
+		} else {
+			// A rune folds to an ASCII letter if the letter is the least
+			// of its fold set, as for 'ſ' (to 'S') and the Kelvin sign
+			// (to 'K').
+			r, n := utf8.DecodeRuneInString(name[i:])
+			i += n
+			r = foldRune(r)
+			if r >= utf8.RuneSelf {
+				return false
+			}
+			c = byte(r)
+		}
+		if j == len(folded) || folded[j] != c {
+			return false
+		}
+		j++
+	}
+	return j == len(folded)
+}
+
+// foldRune returns the least rune of r's fold set, as encoding/json
+// folds the runes of names.
+func foldRune(r rune) rune {
+	for {
+		r2 := unicode.SimpleFold(r)
+		if r2 <= r {
+			return r2
+		}
+		r = r2
+	}
+}
+
+// maxPooledBody is the largest buffer a Client keeps for reading the
+// next body of unknown size.
+const maxPooledBody = 1 << 20
+
+// readBody reads r, a body of size bytes (if size is not negative), to
+// its end, or to the first of more than c.maxBytes bytes. A body of known
+// size is read into a slice made for it; one of unknown size is read
+// into a buffer of c's, which it grows as it needs, and copied out, so
+// that it costs one slice of its size, not the slices of a growing
+// buffer.
+func (c *Client) readBody(r io.Reader, size int64) ([]byte, error) {
+	lr := io.LimitReader(r, c.maxBytes+1)
+	if size >= 0 {
+		// One more, for the read that finds the end.
+		return readAll(lr, make([]byte, 0, min(size, c.maxBytes)+1))
+	}
+	p, _ := c.bodies.Get().(*[]byte)
+	if p == nil {
+		p = new([]byte)
+	}
+	b, err := readAll(lr, (*p)[:0])
+	body := bytes.Clone(b)
+	if cap(b) <= maxPooledBody {
+		*p = b
+		c.bodies.Put(p)
+	}
+	return body, err
+}
+
+// readAll appends what is left of r to b, as io.ReadAll does.
+func readAll(r io.Reader, b []byte) ([]byte, error) {
+	for {
+		if len(b) == cap(b) {
+			b = slices.Grow(b, 512)
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
+}

@@ -1,0 +1,260 @@
+package upstream
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"strings"
+	"testing"
+	"testing/iotest"
+)
+
+// envelopeCases are responses to an _entities query, good and bad, that
+// decodeEntities must decode as encoding/json does; they seed
+// FuzzDecodeEntities.
+var envelopeCases = []string{
+	`{"data":{"_entities":[{"stock":435,"warehouse":{"code":"AMS1","city":null}},null]}}`,
+	` { "data" : { "_entities" : [ {"a" : 1 } , {"b":[1, 2]} ] } } ` + "\n",
+	`{"data":{"_entities":[]}}`,
+	`{"data":{"_entities":null}}`,
+	`{"data":{}}`,
+	`{"data":null}`,
+	`{}`,
+	`null`,
+	` null `,
+	// Repeated members.
+	`{"data":{"_entities":[{"a":1}]},"data":{"other":1}}`,
+	`{"data":{"_entities":[{"a":1}]},"data":{"_entities":[{"b":2}]}}`,
+	`{"data":{"_entities":[{"a":1}]},"data":null}`,
+	`{"data":null,"data":{"_entities":[]}}`,
+	`{"data":{"_entities":[{"a":1}],"_entities":[null]}}`,
+	`{"data":{"_entities":[{"a":1}],"_entities":null}}`,
+	`{"data":{"_entities":[{"a":1}]},"data":"x"}`,
+	// Names matched case-insensitively, or not at all.
+	`{"DATA":{"_ENTITIES":[{"a":1}]}}`,
+	`{"dAtA":{"_Entities":[{"a":1}]},"Errors":[{"message":"m"}]}`,
+	`{"data":{"_entitie` + "\u017f" + `":[{"a":1}]},"error` + "\u017f" + `":[{"message":"long s"}]}`,
+	`{"data":{"_entitieS":[{"a":1}],"_entities ":[{"b":1}],"entities":[{"c":1}]}}`,
+	`{"\u0064ata":{"\u005fentities":[{"a":1}]}}`,
+	`{"d\u0061ta":{"_entities":[{"a":1}]},"\u212a":1,"` + "\xff" + `":2,"dat` + "\xff" + `":{}}`,
+	`{"data ":{"_entities":[]},"Data":{"_entities":[{"x":1}]}}`,
+	// Unknown members of every kind.
+	`{"extensions":{"a":[1,{"b":"}]"}],"c":"\"]}"},"x":"\\","n":-1.5e3,"t":true,"f":false,"z":null,` +
+		`"data":{"z":[[],{}],"q":"]","_entities":[{"a":"{"}],"w":{"_entities":1}},"e":[]}`,
+	// Errors.
+	`{"errors":[{"message":"m","path":["_entities",0,"stock"]}],"data":{"_entities":[null]}}`,
+	`{"errors":[{"message":"down","path":[1.5e2,"x"],"extensions":{"code":"X"}}],"data":null}`,
+	`{"errors":[{"message":"a","path":[1]}],"errors":[{"path":[2]}]}`,
+	`{"errors":[{"message":"a"},{"message":"b"}],"errors":[{"path":[1]}],"errors":[{},{}]}`,
+	`{"errors":[{"message":"a"}],"errors":null}`,
+	`{"errors":{}}`,
+	`{"errors":[1]}`,
+	`{"errors":"x"}`,
+	`{"errors":[{"MESSAGE":"up","Path":["_entities",0]}],"data":{"_entities":[null]}}`,
+	// Not a response.
+	`[]`,
+	`"x"`,
+	`1`,
+	`true`,
+	``,
+	` `,
+	`{"data":[]}`,
+	`{"data":"x"}`,
+	`{"data":1}`,
+	`{"data":true}`,
+	`{"data":{"_entities":{}}}`,
+	`{"data":{"_entities":"x"}}`,
+	`{"data":{"_entities":1}}`,
+	`{"data":{"_entities":[1]}}`,
+	`{"data":{"_entities":[{"a":1}]}} x`,
+	`{"data":{"_entities":[]}}{}`,
+	`{"data":{"_entities":[]}`,
+	`{"data":{"_entities":[]},}`,
+	`{"data":{"_entities":[{"a":01}]}}`,
+	`{"data":{"_entities":[{"a":"` + "\x01" + `"}]}}`,
+}
+
+// decodeStd decodes body as attempt did before decodeEntities: with a
+// Decoder and UseNumber, but refusing anything after the first value
+// other than white space, as decodeEntities does.
+func decodeStd(body []byte) (*response[entitiesData], error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var out response[entitiesData]
+	if err := dec.Decode(&out); err != nil {
+		return nil, err
+	}
+	if !json.Valid(body) {
+		return nil, &json.SyntaxError{}
+	}
+	return &out, nil
+}
+
+// compareEnvelope fails t unless decodeEntities and decodeStd give the
+// same response for body (the entities' texts too), or both fail.
+func compareEnvelope(t *testing.T, body []byte) {
+	t.Helper()
+	want, wantErr := decodeStd(body)
+	got, gotErr := decodeEntities(body)
+	if (wantErr == nil) != (gotErr == nil) {
+		t.Fatalf("%q: encoding/json: %v; decodeEntities: %v", body, wantErr, gotErr)
+	}
+	if wantErr != nil {
+		return
+	}
+	// The entities are compared with their texts.
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("%q:\n got %#v\nwant %#v", body, got, want)
+	}
+	if got.Data != nil {
+		for _, o := range got.Data.Entities {
+			if err := checkTexts(o); err != nil {
+				t.Fatalf("%q: %v", body, err)
+			}
+		}
+	}
+}
+
+func TestDecodeEntitiesAsEncodingJSON(t *testing.T) {
+	for _, body := range envelopeCases {
+		compareEnvelope(t, []byte(body))
+	}
+	// Entities of every kind, in a response.
+	for _, text := range entityCases {
+		compareEnvelope(t, []byte(`{"errors":[],"data":{"x":0,"_entities":`+text+`}}`))
+	}
+}
+
+// The decoder sees what matters of a response.
+func TestDecodeEntities(t *testing.T) {
+	body := `{"data":{"_Entities":[{"n":1},null]},"errors":[{"message":"m","path":["_entities",1]}],"data":{"other":1}}`
+	out, err := decodeEntities([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Data == nil || len(out.Data.Entities) != 2 || out.Data.Entities[1] != nil ||
+		out.Data.Entities[0].FieldValue("n") != json.Number("1") {
+		t.Errorf("data %#v", out.Data)
+	}
+	if len(out.Errors) != 1 || out.Errors[0].Message != "m" || !reflect.DeepEqual(out.Errors[0].Path, []any{"_entities", json.Number("1")}) {
+		t.Errorf("errors %#v", out.Errors)
+	}
+	for _, bad := range []string{`{"data":"x"}`, `{"data":{"_entities":[]}} x`, `{"data":{"_entities":[1]}}`, `{"errors":[1]}`} {
+		if _, err := decodeEntities([]byte(bad)); err == nil {
+			t.Errorf("%s: no error", bad)
+		}
+	}
+}
+
+// attempt decodes the response to an _entities query with
+// decodeEntities, which refuses text after the response, and others
+// with a json.Decoder, which ignores it.
+func TestDecodeChoosesDecoder(t *testing.T) {
+	if _, err := decode[entitiesData]([]byte(`{"data":{"_entities":[]}} x`)); err == nil {
+		t.Error("entities: text after the response is not refused")
+	}
+	out, err := decode[serviceData]([]byte(`{"data":{"_service":{"sdl":"type Q"}}} x`))
+	if err != nil || out.Data.Service == nil || out.Data.Service.SDL == nil || *out.Data.Service.SDL != "type Q" {
+		t.Errorf("service: %v", err)
+	}
+}
+
+func TestFoldedIs(t *testing.T) {
+	for name, want := range map[string]bool{
+		"data": true, "DATA": true, "dAtA": true, "dat": false, "datas": false, "": false,
+		"errors": true, "ERRORS": true, "error\u017f": true, "errorS": true, "error\u0455": false, "errors\xff": false,
+	} {
+		folded := "DATA"
+		if strings.HasPrefix(strings.ToLower(name), "error") {
+			folded = "ERRORS"
+		}
+		if got := foldedIs(name, folded); got != want {
+			t.Errorf("foldedIs(%q, %q) = %v, want %v", name, folded, got, want)
+		}
+	}
+}
+
+// FuzzDecodeEntities checks that decodeEntities decodes any body as
+// encoding/json does, or fails where it fails.
+func FuzzDecodeEntities(f *testing.F) {
+	for _, body := range envelopeCases {
+		f.Add(body)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		compareEnvelope(t, []byte(body))
+	})
+}
+
+// Bodies of known and unknown size are read whole, each into its own
+// memory, and one over the limit is cut off after the limit's next byte.
+func TestReadBody(t *testing.T) {
+	c, err := New("inventory", Spec{URLs: []string{"http://127.0.0.1:1"}}, Options{MaxResponseBytes: 4000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// onlyReader hides bytes.Reader's WriterTo, as a response body does.
+	type onlyReader struct{ io.Reader }
+	var kept [][]byte
+	for _, n := range []int{0, 1, 511, 512, 513, 3000, 4000, 1000} {
+		text := bytes.Repeat([]byte{byte('a' + n%26)}, n)
+		for _, size := range []int64{-1, int64(n)} {
+			b, err := c.readBody(onlyReader{bytes.NewReader(text)}, size)
+			if err != nil || !bytes.Equal(b, text) {
+				t.Fatalf("%d bytes (size %d): read %d bytes, %v", n, size, len(b), err)
+			}
+			kept = append(kept, b)
+		}
+	}
+	for i, b := range kept {
+		if len(b) > 0 && bytes.Count(b, b[:1]) != len(b) {
+			t.Errorf("body %d changed after it was read", i)
+		}
+	}
+	for _, size := range []int64{-1, 4000} {
+		b, err := c.readBody(onlyReader{bytes.NewReader(make([]byte, 5000))}, size)
+		if err != nil || len(b) != 4001 {
+			t.Errorf("a body over the limit (size %d): read %d bytes, %v", size, len(b), err)
+		}
+	}
+	errCut := errors.New("cut off")
+	b, err := c.readBody(io.MultiReader(strings.NewReader("{"), iotest.ErrReader(errCut)), -1)
+	if !errors.Is(err, errCut) || string(b) != "{" {
+		t.Errorf("a body cut off: read %q, %v", b, err)
+	}
+}
+
+// BenchmarkDecodeEntities decodes a response of 100 entities as attempt
+// does (decoder=envelope) and as it did with a json.Decoder
+// (decoder=json), from memory:
+//
+//	go test -run '^$' -bench DecodeEntities -count 8 ./internal/upstream | tee decode.txt
+//	benchstat -col /decoder decode.txt
+func BenchmarkDecodeEntities(b *testing.B) {
+	var body bytes.Buffer
+	body.WriteString(`{"data":{"_entities":[`)
+	for i := range 100 {
+		if i > 0 {
+			body.WriteString(",")
+		}
+		fmt.Fprintf(&body, `{"stock":%d,"warehouse":{"code":"W%03d","city":"Amsterdam"}}`, i*7, i%10)
+	}
+	body.WriteString("]}}\n")
+	for _, dec := range []struct {
+		name   string
+		decode func([]byte) (*response[entitiesData], error)
+	}{{"json", decodeJSON[entitiesData]}, {"envelope", decodeEntities}} {
+		b.Run("decoder="+dec.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(body.Len()))
+			for b.Loop() {
+				out, err := dec.decode(body.Bytes())
+				if err != nil || len(out.Data.Entities) != 100 {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

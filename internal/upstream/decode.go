@@ -161,7 +161,8 @@ type entityList []*Object
 
 // UnmarshalJSON decodes b, the text encoding/json hands an Unmarshaler,
 // which it has checked is JSON; anything else is refused with an error,
-// never a panic.
+// never a panic. (Its nesting is counted from b's start, not from the
+// document's, which encoding/json has counted.)
 func (l *entityList) UnmarshalJSON(b []byte) error {
 	d := jsonDecoder{s: string(b)}
 	d.sizeSlabs()
@@ -187,11 +188,15 @@ func (d *jsonDecoder) entities() (entityList, error) {
 	if d.literal("null") {
 		return nil, nil
 	}
-	if !d.consume('[') {
+	if d.peek() != '[' {
 		return nil, d.unexpected("a list of entities")
+	}
+	if err := d.open(); err != nil {
+		return nil, err
 	}
 	d.space()
 	if d.consume(']') {
+		d.depth--
 		return entityList{}, nil
 	}
 	base := len(d.elements)
@@ -201,7 +206,7 @@ func (d *jsonDecoder) entities() (entityList, error) {
 		case d.literal("null"):
 			d.elements = append(d.elements, nil)
 		case d.peek() == '{':
-			v, err := d.value(0)
+			v, err := d.value()
 			if err != nil {
 				return nil, err
 			}
@@ -217,6 +222,7 @@ func (d *jsonDecoder) entities() (entityList, error) {
 			return nil, d.unexpected("',' or ']'")
 		}
 	}
+	d.depth--
 	es := d.elements[base:]
 	out := make(entityList, len(es))
 	for i, e := range es {
@@ -227,8 +233,8 @@ func (d *jsonDecoder) entities() (entityList, error) {
 	return out, nil
 }
 
-// maxDepth is encoding/json's limit on nesting, which the text given to
-// UnmarshalJSON therefore respects.
+// maxDepth is encoding/json's limit on nesting: it refuses text with
+// more than maxDepth objects and arrays open at once.
 const maxDepth = 10000
 
 // member is an object's member being decoded.
@@ -239,13 +245,17 @@ type member struct {
 }
 
 // jsonDecoder decodes JSON text s into the values encoding/json gives
-// for any, with numbers as json.Number and objects as *Object. The
-// members and elements of the objects and arrays being decoded wait on
-// stacks shared by all levels, so that each slice is made once, at its
-// size; objects and their fields are taken from slabs.
+// for any, with numbers as json.Number and objects as *Object. It checks
+// the syntax of all it reads, the values it skips too, as json.Valid
+// does, nesting included: text it reads to the end without an error is
+// JSON. Its errors quote at most a byte of s. The members and elements
+// of the objects and arrays being decoded wait on stacks shared by all
+// levels, so that each slice is made once, at its size; objects and
+// their fields are taken from slabs.
 type jsonDecoder struct {
 	s        string
 	i        int
+	depth    int // the objects and arrays open at d.i
 	members  []member
 	elements []any
 	objects  []Object // the slab the next objects are taken from
@@ -296,15 +306,14 @@ func (d *jsonDecoder) object(ms []member) *Object {
 	return o
 }
 
-// value decodes the value at d.i, depth levels down.
-func (d *jsonDecoder) value(depth int) (any, error) {
-	if depth > maxDepth {
-		return nil, errors.New("JSON nested too deep")
-	}
+// value decodes the value at d.i.
+func (d *jsonDecoder) value() (any, error) {
 	d.space()
 	switch c := d.peek(); {
 	case c == '{':
-		d.i++
+		if err := d.open(); err != nil {
+			return nil, err
+		}
 		base := len(d.members)
 		d.space()
 		if !d.consume('}') {
@@ -320,7 +329,7 @@ func (d *jsonDecoder) value(depth int) (any, error) {
 				}
 				d.space()
 				start, unclean := d.i, d.unclean
-				v, err := d.value(depth + 1)
+				v, err := d.value()
 				if err != nil {
 					return nil, err
 				}
@@ -338,18 +347,21 @@ func (d *jsonDecoder) value(depth int) (any, error) {
 				}
 			}
 		}
+		d.depth--
 		ms := d.members[base:]
 		o := d.object(ms)
 		clear(ms)
 		d.members = d.members[:base]
 		return o, nil
 	case c == '[':
-		d.i++
+		if err := d.open(); err != nil {
+			return nil, err
+		}
 		base := len(d.elements)
 		d.space()
 		if !d.consume(']') {
 			for {
-				v, err := d.value(depth + 1)
+				v, err := d.value()
 				if err != nil {
 					return nil, err
 				}
@@ -363,6 +375,7 @@ func (d *jsonDecoder) value(depth int) (any, error) {
 				}
 			}
 		}
+		d.depth--
 		es := d.elements[base:]
 		a := make([]any, len(es))
 		copy(a, es)
@@ -371,12 +384,12 @@ func (d *jsonDecoder) value(depth int) (any, error) {
 		return a, nil
 	case c == '"':
 		return d.string()
-	case c == '-' || '0' <= c && c <= '9':
-		start := d.i
-		for d.i < len(d.s) && isNumberByte(d.s[d.i]) {
-			d.i++
+	case c == '-' || isDigit(c):
+		n, err := d.number()
+		if err != nil {
+			return nil, err
 		}
-		return json.Number(d.s[start:d.i]), nil
+		return json.Number(n), nil
 	case d.literal("true"):
 		return true, nil
 	case d.literal("false"):
@@ -387,35 +400,183 @@ func (d *jsonDecoder) value(depth int) (any, error) {
 	return nil, d.unexpected("a value")
 }
 
+// skip skips the value at d.i, checking its syntax as value does,
+// without decoding it or allocating.
+func (d *jsonDecoder) skip() error {
+	switch c := d.peek(); {
+	case c == '{':
+		if err := d.open(); err != nil {
+			return err
+		}
+		d.space()
+		if !d.consume('}') {
+			for {
+				d.space()
+				if _, _, err := d.scanString(); err != nil {
+					return err
+				}
+				d.space()
+				if !d.consume(':') {
+					return d.unexpected("':'")
+				}
+				d.space()
+				if err := d.skip(); err != nil {
+					return err
+				}
+				d.space()
+				if d.consume('}') {
+					break
+				}
+				if !d.consume(',') {
+					return d.unexpected("',' or '}'")
+				}
+			}
+		}
+		d.depth--
+		return nil
+	case c == '[':
+		if err := d.open(); err != nil {
+			return err
+		}
+		d.space()
+		if !d.consume(']') {
+			for {
+				d.space()
+				if err := d.skip(); err != nil {
+					return err
+				}
+				d.space()
+				if d.consume(']') {
+					break
+				}
+				if !d.consume(',') {
+					return d.unexpected("',' or ']'")
+				}
+			}
+		}
+		d.depth--
+		return nil
+	case c == '"':
+		_, _, err := d.scanString()
+		return err
+	case c == '-' || isDigit(c):
+		_, err := d.number()
+		return err
+	case d.literal("true"), d.literal("false"), d.literal("null"):
+		return nil
+	}
+	return d.unexpected("a value")
+}
+
+// open skips the '{' or '[' at d.i, which opens an object or array one
+// level deeper, and fails if that is deeper than maxDepth. Whoever opens
+// it decrements d.depth after the value's end.
+func (d *jsonDecoder) open() error {
+	if d.depth == maxDepth {
+		return fmt.Errorf("JSON nested deeper than %d levels at offset %d", maxDepth, d.i)
+	}
+	d.depth++
+	d.i++
+	return nil
+}
+
 // string decodes the string at d.i. One of printable ASCII without
 // escapes, or of valid UTF-8, is a substring of d.s; others are
 // unquoted by encoding/json, which replaces invalid UTF-8 with U+FFFD.
 func (d *jsonDecoder) string() (string, error) {
-	if !d.consume('"') {
-		return "", d.unexpected("a string")
-	}
 	start := d.i
-	escaped, ascii := false, true
-	for ; d.i < len(d.s); d.i++ {
-		switch c := d.s[d.i]; {
-		case c == '"':
-			s := d.s[start:d.i]
-			d.i++
-			if !escaped && (ascii || utf8.ValidString(s)) {
-				return s, nil
-			}
-			d.unclean++
-			return d.unquote(start - 1)
-		case c == '\\':
-			d.i++ // the escaped byte, which is never the closing quote
+	escaped, ascii, err := d.scanString()
+	if err != nil {
+		return "", err
+	}
+	if s := d.s[start+1 : d.i-1]; !escaped && (ascii || utf8.ValidString(s)) {
+		return s, nil
+	}
+	d.unclean++
+	return d.unquote(start)
+}
+
+// scanString skips the string at d.i, checking its syntax: no control
+// bytes, and escapes only of JSON's. It reports whether the string
+// holds escapes, and whether it holds only ASCII. Bytes that are not
+// UTF-8 are JSON, as json.Valid has it.
+func (d *jsonDecoder) scanString() (escaped, ascii bool, err error) {
+	if !d.consume('"') {
+		return false, false, d.unexpected("a string")
+	}
+	s, i := d.s, d.i
+	ascii = true
+	for {
+		for i < len(s) && stringBytes[s[i]] == plainByte {
+			i++
+		}
+		if i == len(s) {
+			d.i = i
+			return false, false, d.unexpected("the end of a string")
+		}
+		switch stringBytes[s[i]] {
+		case quoteByte:
+			d.i = i + 1
+			return escaped, ascii, nil
+		case escapeByte:
 			escaped = true
-		case c < ' ':
-			return "", d.unexpected("a string")
-		case c >= utf8.RuneSelf:
+			if n := escapeLen(s[i+1:]); n > 0 {
+				i += 1 + n
+				continue
+			}
+			d.i = i + 1
+			return false, false, d.unexpected(`an escape (one of \" \\ \/ \b \f \n \r \t \uXXXX)`)
+		case controlByte:
+			d.i = i
+			return false, false, d.unexpected("a character of a string")
+		default: // a byte of a non-ASCII character
 			ascii = false
+			i++
 		}
 	}
-	return "", d.unexpected("the end of a string")
+}
+
+// The kinds of bytes in a string, in stringBytes.
+const (
+	plainByte   = iota // printable ASCII, but for '"' and '\\'
+	quoteByte          // '"'
+	escapeByte         // '\\'
+	controlByte        // below ' ', which must be escaped
+	otherByte          // not ASCII
+)
+
+// stringBytes holds the kind of every byte in a string.
+var stringBytes = func() (kinds [256]uint8) {
+	for c := range kinds {
+		switch {
+		case c == '"':
+			kinds[c] = quoteByte
+		case c == '\\':
+			kinds[c] = escapeByte
+		case c < ' ':
+			kinds[c] = controlByte
+		case c >= utf8.RuneSelf:
+			kinds[c] = otherByte
+		}
+	}
+	return kinds
+}()
+
+// escapeLen returns the length of the escape that s starts with, after
+// its backslash, or 0 if s starts with none of JSON's.
+func escapeLen(s string) int {
+	if len(s) == 0 {
+		return 0
+	}
+	switch s[0] {
+	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		return 1
+	case 'u':
+		if len(s) >= 5 && isHex(s[1]) && isHex(s[2]) && isHex(s[3]) && isHex(s[4]) {
+			return 5
+		}
+	}
+	return 0
 }
 
 // unquote unquotes the string that starts (with its quote) at from and
@@ -428,9 +589,67 @@ func (d *jsonDecoder) unquote(from int) (string, error) {
 	return s, nil
 }
 
-// isNumberByte reports whether c may be part of a JSON number.
-func isNumberByte(c byte) bool {
-	return '0' <= c && c <= '9' || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E'
+// number skips the number at d.i, checking that it is one of JSON's:
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, and returns its text.
+// What follows it is the caller's to check: 01 is the number 0, then
+// a byte that should not be there.
+func (d *jsonDecoder) number() (string, error) {
+	s, start := d.s, d.i
+	i := start
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(s) && s[i] == '0':
+		i++
+	case i < len(s) && '1' <= s[i] && s[i] <= '9':
+		i = digits(s, i+1)
+	default:
+		d.i = i
+		return "", d.unexpected("a digit")
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		j := digits(s, i)
+		if j == i {
+			d.i = i
+			return "", d.unexpected("a digit after '.'")
+		}
+		i = j
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		j := digits(s, i)
+		if j == i {
+			d.i = i
+			return "", d.unexpected("a digit of an exponent")
+		}
+		i = j
+	}
+	d.i = i
+	return s[start:i], nil
+}
+
+// digits returns the index of the first byte of s from i on that is not
+// a digit, or len(s).
+func digits(s string, i int) int {
+	for i < len(s) && isDigit(s[i]) {
+		i++
+	}
+	return i
+}
+
+// isDigit reports whether c is a decimal digit.
+func isDigit(c byte) bool {
+	return '0' <= c && c <= '9'
+}
+
+// isHex reports whether c is a hexadecimal digit.
+func isHex(c byte) bool {
+	return isDigit(c) || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
 // space skips white space.

@@ -3,7 +3,6 @@ package upstream
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"io"
 	"slices"
 	"unicode"
@@ -17,27 +16,17 @@ import (
 // that fails, and otherwise gives the same response. The body must be
 // one JSON value, with nothing but white space after it.
 //
-// It costs one pass of json.Valid over body and one of a jsonDecoder
-// over the entities, where a Decoder scans the whole body, then scans
-// the entities again to hand them to entityList, which copies and
-// decodes them. The members of the envelope are matched by name as
-// encoding/json matches them, exactly or else case-insensitively;
-// errors are decoded by encoding/json itself, from their own text.
+// It costs one pass of a jsonDecoder over body, which checks the syntax
+// of all of it as json.Valid would and decodes the entities, where a
+// Decoder scans the whole body, then scans the entities again to hand
+// them to entityList, which copies and decodes them. The members of the
+// envelope are matched by name as encoding/json matches them, exactly or
+// else case-insensitively; errors are decoded by encoding/json itself,
+// from their own text.
 //
 // The strings of the entities share body's memory, which must not
 // change afterwards.
 func decodeEntities(body []byte) (*response[entitiesData], error) {
-	if !json.Valid(body) {
-		// Unmarshal says what is wrong, and where.
-		var raw json.RawMessage
-		if err := json.Unmarshal(body, &raw); err != nil {
-			return nil, err
-		}
-		return nil, errors.New("invalid JSON")
-	}
-	// body is valid JSON: the decoder below need not check its syntax,
-	// only what it decodes into. It never panics, though, and fails on
-	// anything it does not expect.
 	d := jsonDecoder{s: unsafe.String(unsafe.SliceData(body), len(body))}
 	d.sizeSlabs()
 	var out response[entitiesData]
@@ -101,11 +90,15 @@ func (d *jsonDecoder) eachMember(what string, member func(name string) error) er
 	if d.literal("null") {
 		return nil
 	}
-	if !d.consume('{') {
+	if d.peek() != '{' {
 		return d.unexpected(what + " (an object)")
+	}
+	if err := d.open(); err != nil {
+		return err
 	}
 	d.space()
 	if d.consume('}') {
+		d.depth--
 		return nil
 	}
 	for {
@@ -124,57 +117,11 @@ func (d *jsonDecoder) eachMember(what string, member func(name string) error) er
 		}
 		d.space()
 		if d.consume('}') {
+			d.depth--
 			return nil
 		}
 		if !d.consume(',') {
 			return d.unexpected("',' or '}'")
-		}
-	}
-}
-
-// skip skips the value at d.i, which it does not check: d.s must be
-// valid JSON.
-func (d *jsonDecoder) skip() error {
-	depth := 0
-	for {
-		if d.i >= len(d.s) {
-			return d.unexpected("the end of a value")
-		}
-		switch c := d.s[d.i]; {
-		case c == '"':
-			for d.i++; d.i < len(d.s) && d.s[d.i] != '"'; d.i++ {
-				if d.s[d.i] == '\\' {
-					d.i++ // the escaped byte, which is never the closing quote
-				}
-			}
-			if d.i >= len(d.s) {
-				return d.unexpected("the end of a string")
-			}
-			d.i++
-		case c == '{' || c == '[':
-			depth++
-			d.i++
-		case c == '}' || c == ']':
-			depth--
-			d.i++
-		case depth == 0:
-			// A number or a literal, which ends at a delimiter or at the
-			// end of the text.
-			start := d.i
-			for d.i < len(d.s) && (isNumberByte(d.s[d.i]) || 'a' <= d.s[d.i] && d.s[d.i] <= 'z') {
-				d.i++
-			}
-			if d.i == start {
-				return d.unexpected("a value")
-			}
-		default:
-			d.i++ // white space, ',' or ':', or a number or literal in a list or object
-		}
-		if depth == 0 {
-			return nil
-		}
-		if depth < 0 {
-			return d.unexpected("a value")
 		}
 	}
 }

@@ -77,6 +77,67 @@ var envelopeCases = []string{
 	`{"data":{"_entities":[{"a":"` + "\x01" + `"}]}}`,
 }
 
+// grammarTokens are JSON values, and texts that are almost JSON values,
+// at the edges of JSON's grammar that decodeEntities checks.
+var grammarTokens = []string{
+	// Numbers.
+	`0`, `-0`, `01`, `-01`, `00`, `1.`, `.5`, `-.5`, `1.e5`, `1e`, `1E`, `-`, `--1`, `+1`, `1e+`, `1e-`, `1e+-1`,
+	`1.5e+10`, `-0.0E-0`, `1E5`, `123456789012345678901234567890`, `0x1`, `1_0`, `Infinity`, `NaN`, `1.5.2`, `1e5e5`,
+	// Literals.
+	`true`, `false`, `null`, `tru`, `nul`, `fals`, `nulll`, `truex`, `True`, `NULL`, `t`, `n`,
+	// Strings.
+	`""`, `"\x"`, `"\u12G4"`, `"\u12"`, `"\u"`, `"\U0041"`, `"\u0041"`, `"\uD83D\uDE00"`, `"\ud800"`, `"\/"`,
+	`"\b\f\n\r\t\"\\"`, `"\a"`, `"\0"`, `"\'"`, `"\` + "\x01" + `"`, `"\` + "\xc3\xa9" + `"`, `"\`, `"a`, `"`,
+	`"` + "\x00" + `"`, `"` + "\x01" + `"`, `"` + "\t" + `"`, `"` + "\n" + `"`, `"` + "\x1f" + `"`, `"` + "\x7f" + `"`,
+	`"` + "\xff" + `"`, `"` + "\xc3" + `"`, `"` + "\xed\xa0\x80" + `"`, `"` + "\xf4\x90\x80\x80" + `"`, `"caf` + "\xc3\xa9" + `"`,
+	// Arrays and objects.
+	`[]`, `[1,]`, `[,1]`, `[1 2]`, `[1:2]`, `[`, `]`, `[[]`, `[]]`, `{}`, `{"a"}`, `{"a":}`, `{"a":1,}`, `{,}`,
+	`{1:2}`, `{"a" 1}`, `{"a":1 "b":2}`, `{"a":1}}`, `{"a":1`, `{"a",1}`, `{'a':1}`, `{a:1}`,
+	// White space, and what is not.
+	` 1 `, "\t\n\r1", "\f1", "\v1", "\u00a01",
+}
+
+// grammarCases are responses that hold every grammar token where
+// decodeEntities decodes it and where it skips it: in an entity, as a
+// name, in an unknown member, in the errors, and as the response.
+func grammarCases() []string {
+	var out []string
+	for _, tok := range grammarTokens {
+		out = append(out,
+			`{"data":{"_entities":[{"a":`+tok+`}]}}`,
+			`{"data":{"_entities":[{"a":[`+tok+`],"b":{"c":`+tok+`}}]}}`,
+			`{"data":{"_entities":[{`+tok+`:1}]}}`,
+			`{"x":`+tok+`,"data":{"_entities":[]}}`,
+			`{"x":[{"y":`+tok+`}],"data":{"_entities":[]}}`,
+			`{`+tok+`:1,"data":null}`,
+			`{"data":{"x":`+tok+`,"_entities":null}}`,
+			`{"errors":[{"message":"m","extensions":`+tok+`}]}`,
+			`{"errors":[{"message":`+tok+`}]}`,
+			tok,
+		)
+	}
+	// Nothing but white space may follow the response.
+	for _, tail := range []string{" \t\n\r", "x", "}", "]", ",", "null", "{}", "\x00", "\f", "\u00a0", "\xff", "/**/"} {
+		out = append(out, `{"data":{"_entities":[]}}`+tail, `null`+tail, `{}`+tail)
+	}
+	return out
+}
+
+// nested returns a response whose nesting is depth objects and arrays,
+// the deepest where at says: in an entity, in an unknown member, or in
+// the errors.
+func nested(at string, depth int) string {
+	switch at {
+	case "entity": // {"data":{"_entities":[{"a": is 4 deep.
+		return `{"data":{"_entities":[{"a":` + strings.Repeat("[", depth-4) + strings.Repeat("]", depth-4) + `}]}}`
+	case "unknown": // {"x": is 1 deep.
+		return `{"x":` + strings.Repeat(`{"y":`, depth-1) + "1" + strings.Repeat("}", depth-1) + `}`
+	case "errors": // {"errors":[{"path": is 3 deep.
+		return `{"errors":[{"path":` + strings.Repeat("[", depth-3) + strings.Repeat("]", depth-3) + `}]}`
+	}
+	panic(at)
+}
+
 // decodeStd decodes body as attempt did before decodeEntities: with a
 // Decoder and UseNumber, but refusing anything after the first value
 // other than white space, as decodeEntities does.
@@ -93,8 +154,46 @@ func decodeStd(body []byte) (*response[entitiesData], error) {
 	return &out, nil
 }
 
+// mapList is the _entities of a response as encoding/json alone decodes
+// them: a []map[string]any, with numbers as json.Number, made anew for
+// every member that holds them, as entityList is.
+type mapList []map[string]any
+
+func (l *mapList) UnmarshalJSON(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var fresh []map[string]any
+	if err := dec.Decode(&fresh); err != nil {
+		return err
+	}
+	*l = fresh
+	return nil
+}
+
+// decodeMaps decodes body as decodeStd does, but with encoding/json
+// alone: the entities into a mapList.
+func decodeMaps(body []byte) (entities []map[string]any, err error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var out response[struct {
+		Entities mapList `json:"_entities"`
+	}]
+	if err := dec.Decode(&out); err != nil {
+		return nil, err
+	}
+	if !json.Valid(body) {
+		return nil, &json.SyntaxError{}
+	}
+	if out.Data == nil {
+		return nil, nil
+	}
+	return out.Data.Entities, nil
+}
+
 // compareEnvelope fails t unless decodeEntities and decodeStd give the
-// same response for body (the entities' texts too), or both fail.
+// same response for body (the entities' texts too), or both fail, and
+// unless the entities are what encoding/json alone decodes. An error
+// must not quote the body.
 func compareEnvelope(t *testing.T, body []byte) {
 	t.Helper()
 	want, wantErr := decodeStd(body)
@@ -102,8 +201,18 @@ func compareEnvelope(t *testing.T, body []byte) {
 	if (wantErr == nil) != (gotErr == nil) {
 		t.Fatalf("%q: encoding/json: %v; decodeEntities: %v", body, wantErr, gotErr)
 	}
-	if wantErr != nil {
+	maps, mapsErr := decodeMaps(body)
+	if (mapsErr == nil) != (gotErr == nil) {
+		t.Fatalf("%q: encoding/json into maps: %v; decodeEntities: %v", body, mapsErr, gotErr)
+	}
+	if gotErr != nil {
+		if q := quoted(gotErr.Error(), string(body)); q != "" {
+			t.Fatalf("%q: the error %q quotes the body: %q", body, gotErr, q)
+		}
 		return
+	}
+	if got.Data != nil && !reflect.DeepEqual(asMaps(got.Data.Entities), maps) {
+		t.Fatalf("%q:\n got %#v\nwant %#v", body, asMaps(got.Data.Entities), maps)
 	}
 	// The entities are compared with their texts.
 	if !reflect.DeepEqual(got, want) {
@@ -118,8 +227,23 @@ func compareEnvelope(t *testing.T, body []byte) {
 	}
 }
 
+// quoted returns the first run of more than 12 bytes of msg that body
+// holds too, or "".
+func quoted(msg, body string) string {
+	const most = 12
+	for i := 0; i+most < len(msg); i++ {
+		if strings.Contains(body, msg[i:i+most+1]) {
+			return msg[i : i+most+1]
+		}
+	}
+	return ""
+}
+
 func TestDecodeEntitiesAsEncodingJSON(t *testing.T) {
 	for _, body := range envelopeCases {
+		compareEnvelope(t, []byte(body))
+	}
+	for _, body := range grammarCases() {
 		compareEnvelope(t, []byte(body))
 	}
 	// Entities of every kind, in a response.
@@ -177,11 +301,68 @@ func TestFoldedIs(t *testing.T) {
 	}
 }
 
+// Nesting is limited as encoding/json limits it, wherever it is.
+func TestDecodeEntitiesNesting(t *testing.T) {
+	for _, at := range []string{"entity", "unknown", "errors"} {
+		for _, depth := range []int{maxDepth - 1, maxDepth, maxDepth + 1, maxDepth + 2} {
+			body := []byte(nested(at, depth))
+			if json.Valid(body) != (depth <= maxDepth) {
+				t.Fatalf("%s, %d deep: json.Valid is %v", at, depth, json.Valid(body))
+			}
+			_, err := decodeEntities(body)
+			if (err == nil) != (depth <= maxDepth) {
+				t.Errorf("%s, %d deep: %v", at, depth, err)
+			}
+			compareEnvelope(t, body)
+		}
+	}
+}
+
+// Errors say where, not what: a secret next to the fault is not quoted.
+func TestDecodeEntitiesErrorQuotesLittle(t *testing.T) {
+	for _, tok := range []string{`01`, `1.`, `tru`, `"\x"`, `"\u12G4"`, `"` + "\x01" + `"`, `[1,]`, `{"a"}`} {
+		for _, body := range []string{
+			`{"data":{"_entities":[{"secret":"hunter2hunter2","a":` + tok + `}]}}`,
+			`{"x":{"secret":"hunter2hunter2","a":` + tok + `},"data":null}`,
+			`{"errors":[{"message":"hunter2hunter2","a":` + tok + `}]}`,
+			`{"data":{"_entities":[]}}hunter2hunter2`,
+		} {
+			_, err := decodeEntities([]byte(body))
+			if err == nil {
+				t.Errorf("%s: no error", body)
+			} else if strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("%s: the error quotes the body: %v", body, err)
+			}
+		}
+	}
+}
+
+// A skipped value is checked without an allocation.
+func TestSkipAllocates(t *testing.T) {
+	text := `{"a":[1,-2.5e+3,"x\u00e9\n` + "\xc3\xa9\xff" + `",true,false,null,{},[]],"b":{"c":{"d":[[[{"e":"f"}]]]}}}`
+	allocs := testing.AllocsPerRun(100, func() {
+		d := jsonDecoder{s: text}
+		if err := d.skip(); err != nil || d.i != len(text) || d.depth != 0 {
+			t.Fatalf("skip: %v at %d, depth %d", err, d.i, d.depth)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("skip allocates %v times", allocs)
+	}
+}
+
 // FuzzDecodeEntities checks that decodeEntities decodes any body as
 // encoding/json does, or fails where it fails.
 func FuzzDecodeEntities(f *testing.F) {
 	for _, body := range envelopeCases {
 		f.Add(body)
+	}
+	for _, body := range grammarCases() {
+		f.Add(body)
+	}
+	for _, at := range []string{"entity", "unknown", "errors"} {
+		f.Add(nested(at, maxDepth))
+		f.Add(nested(at, maxDepth+1))
 	}
 	f.Fuzz(func(t *testing.T, body string) {
 		compareEnvelope(t, []byte(body))

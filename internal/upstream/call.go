@@ -209,8 +209,8 @@ func attempt[T any](c *Client, ctx context.Context, t *target, hdr map[string][]
 
 	b, err := c.readBody(res.Body, res.ContentLength)
 	switch {
-	case int64(len(b)) > c.maxBytes:
-		return nil, res.StatusCode, nil, faulty, fmt.Errorf("%w of %d bytes", errTooLarge, c.maxBytes)
+	case errors.Is(err, errTooLarge):
+		return nil, res.StatusCode, nil, faulty, err
 	case err != nil && actx.Err() != nil:
 		// The body was cut off by the timeout, not malformed.
 		return nil, res.StatusCode, nil, fail(), err

@@ -3,6 +3,7 @@ package upstream
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"slices"
 	"unicode"
@@ -175,27 +176,46 @@ func foldRune(r rune) rune {
 // next body of unknown size.
 const maxPooledBody = 1 << 20
 
+// maxPreallocated bounds the slice made for a body of known size before
+// its bytes arrive: a Content-Length is the upstream's claim, and one
+// that claims much and sends little (or nothing, and hangs) must not
+// hold much of the gateway's memory meanwhile. A longer body grows the
+// slice as it arrives.
+const maxPreallocated = 64 << 10
+
 // readBody reads r, a body of size bytes (if size is not negative), to
-// its end, or to the first of more than c.maxBytes bytes. A body of known
-// size is read into a slice made for it; one of unknown size is read
-// into a buffer of c's, which it grows as it needs, and copied out, so
-// that it costs one slice of its size, not the slices of a growing
-// buffer.
+// its end. A body of more than c.maxBytes bytes is an error wrapping
+// errTooLarge, found on reading the first byte too many. A body of known
+// size is read into a slice made for it (up to maxPreallocated); one of
+// unknown size is read into a buffer of c's, which it grows as it
+// needs, and copied out, so that it costs one slice of its size, not
+// the slices of a growing buffer.
 func (c *Client) readBody(r io.Reader, size int64) ([]byte, error) {
 	lr := io.LimitReader(r, c.maxBytes+1)
+	var body []byte
+	var err error
 	if size >= 0 {
 		// One more, for the read that finds the end.
-		return readAll(lr, make([]byte, 0, min(size, c.maxBytes)+1))
+		body, err = readAll(lr, make([]byte, 0, min(size, c.maxBytes, maxPreallocated)+1))
+	} else {
+		p, _ := c.bodies.Get().(*[]byte)
+		if p == nil {
+			p = new([]byte)
+		}
+		b, rerr := readAll(lr, (*p)[:0])
+		err = rerr
+		if int64(len(b)) > c.maxBytes {
+			body = b // its length alone is looked at below
+		} else {
+			body = bytes.Clone(b)
+		}
+		if cap(b) <= maxPooledBody {
+			*p = b
+			c.bodies.Put(p)
+		}
 	}
-	p, _ := c.bodies.Get().(*[]byte)
-	if p == nil {
-		p = new([]byte)
-	}
-	b, err := readAll(lr, (*p)[:0])
-	body := bytes.Clone(b)
-	if cap(b) <= maxPooledBody {
-		*p = b
-		c.bodies.Put(p)
+	if int64(len(body)) > c.maxBytes {
+		return nil, fmt.Errorf("%w of %d bytes", errTooLarge, c.maxBytes)
 	}
 	return body, err
 }

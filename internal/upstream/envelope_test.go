@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -395,15 +396,51 @@ func TestReadBody(t *testing.T) {
 		}
 	}
 	for _, size := range []int64{-1, 4000} {
-		b, err := c.readBody(onlyReader{bytes.NewReader(make([]byte, 5000))}, size)
-		if err != nil || len(b) != 4001 {
-			t.Errorf("a body over the limit (size %d): read %d bytes, %v", size, len(b), err)
+		r := &countingReader{r: onlyReader{bytes.NewReader(make([]byte, 5000))}}
+		b, err := c.readBody(r, size)
+		if !errors.Is(err, errTooLarge) || b != nil || r.n != 4001 {
+			t.Errorf("a body over the limit (size %d): read %d bytes, returned %d, %v", size, r.n, len(b), err)
 		}
 	}
 	errCut := errors.New("cut off")
 	b, err := c.readBody(io.MultiReader(strings.NewReader("{"), iotest.ErrReader(errCut)), -1)
 	if !errors.Is(err, errCut) || string(b) != "{" {
 		t.Errorf("a body cut off: read %q, %v", b, err)
+	}
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int
+}
+
+func (r *countingReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	r.n += n
+	return n, err
+}
+
+// A body's Content-Length is a claim: the slice made for it before its
+// bytes arrive is small, whatever the claim, and grows as they do.
+func TestReadBodyTrustsContentLengthLittle(t *testing.T) {
+	c, err := New("inventory", Spec{URLs: []string{"http://127.0.0.1:1"}}, Options{MaxResponseBytes: 4 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	b, err := c.readBody(strings.NewReader("{}"), 4<<20-1)
+	runtime.ReadMemStats(&after)
+	if err != nil || string(b) != "{}" {
+		t.Fatalf("read %q, %v", b, err)
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > 2*maxPreallocated {
+		t.Errorf("a 2-byte body claiming 4 MiB took %d bytes", got)
+	}
+	big := bytes.Repeat([]byte("x"), 3*maxPreallocated)
+	if b, err := c.readBody(bytes.NewReader(big), int64(len(big))); err != nil || !bytes.Equal(b, big) {
+		t.Errorf("a body longer than the first slice: read %d bytes, %v", len(b), err)
 	}
 }
 

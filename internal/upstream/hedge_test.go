@@ -3,6 +3,7 @@ package upstream_test
 import (
 	"context"
 	"log/slog"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -51,6 +52,7 @@ func TestHedgeSlowFirstURL(t *testing.T) {
 	start := time.Now()
 	require.NoError(t, fetch(t, c))
 	require.Less(t, time.Since(start), 600*time.Millisecond, "the fast URL's answer, not the slow one's (1s)")
+	require.Zero(t, attemptGoroutines(), "an attempt outlived its call")
 	require.Equal(t, 1, slowURL.Hits())
 	require.Equal(t, 1, fast.Hits())
 	// The call has ended, and its slow request with it: the stub sees
@@ -66,6 +68,39 @@ func TestHedgeSlowFirstURL(t *testing.T) {
 	require.Contains(t, hedgeLine, "slow_url="+slowURL.URL())
 	require.NotContains(t, log, "hunter2", "the URL's query is never logged")
 	require.NotContains(t, log, "upstream attempt failed", "a cancelled attempt is no failure")
+}
+
+// attemptGoroutines returns the number of goroutines running an
+// attempt of a call: none once every call has returned, since a call
+// waits for the attempts it started.
+func attemptGoroutines() int {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	n := 0
+	for g := range strings.SplitSeq(string(buf), "\n\n") {
+		if strings.Contains(g, "internal/upstream.run[") {
+			n++
+		}
+	}
+	return n
+}
+
+// A call whose context ends while its first attempt is slow starts no
+// hedge: it ends with the context, and no second request is sent.
+func TestHedgeNotAfterContextEnds(t *testing.T) {
+	slowURL, fast := newStub(t, slow), newStub(t, serve)
+	c := newClient(t, upstream.Spec{
+		URLs:    []string{slowURL.URL(), fast.URL()},
+		Timeout: 5 * time.Second,
+		Hedge:   300 * time.Millisecond,
+	}, upstream.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err := c.Entities(ctx, "Goods", []string{"a"}, selection(t, stockAndWarehouse), nil)
+	require.ErrorIs(t, err, upstream.ErrUnavailable)
+	require.Zero(t, attemptGoroutines(), "an attempt outlived its call")
+	time.Sleep(400 * time.Millisecond) // past the hedge
+	require.Equal(t, 0, fast.Hits(), "a hedge after the call's context ended")
 }
 
 // lineWith returns the first line of text that holds s.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"math"
+
+	"github.com/tenantgraph/tenantgraph/internal/jsonvalue"
 )
 
 // A JSONObject is an Object decoded from JSON text that keeps the text of
@@ -13,14 +15,13 @@ import (
 // by value (see writeVerbatim).
 type JSONObject interface {
 	Object
-	// NumMembers returns the number of the object's members.
-	NumMembers() int
-	// Member returns the name, value (as FieldValue gives it) and JSON
-	// text of the member i, in the order of the object's text. The text
-	// is empty unless it is compact (no white space between tokens), its
-	// strings hold no escapes and valid UTF-8 only, and its objects have
-	// no repeated names.
-	Member(i int) (name string, value any, text string)
+	// Members returns the object's members in the order of its text,
+	// each with its text (see jsonvalue.Member). The slice is the
+	// object's: read it only.
+	Members() []jsonvalue.Member
+	// Text returns the object's own text, if it is clean as a member's
+	// text is and kept; otherwise "".
+	Text() string
 }
 
 // markVerbatim sets verbatimRun for the fields of p, and p.verbatim.
@@ -73,7 +74,9 @@ func verbatimField(pf *planField) bool {
 // at index i, which writeFields has written the key of, as the texts of
 // the members of the object their batch resolved for st's object, as
 // many of them as one after another are clean (see verbatimValue), and
-// returns how many it wrote: none, if the first is not.
+// returns how many it wrote: none, if the first is not. When they are
+// all of the object's members, in order, it copies the object's own
+// text at once.
 func (ex *execution) writeVerbatim(ctx context.Context, w *writer, p *plan, i int, st *objectState) int {
 	pf := &p.fields[i]
 	r := ex.batchResultFor(ctx, pf, st)
@@ -81,26 +84,34 @@ func (ex *execution) writeVerbatim(ctx context.Context, w *writer, p *plan, i in
 	if r.err != nil || !ok {
 		return 0
 	}
-	m, members := 0, o.NumMembers()
-	for m < members {
-		if name, _, _ := o.Member(m); name == pf.info.name {
-			break
-		}
+	ms := o.Members()
+	m := 0
+	for m < len(ms) && ms[m].Name != pf.info.name {
 		m++
 	}
-	n := 0
-	for n < int(pf.verbatimRun) && m+n < members {
-		f := &p.fields[i+n]
-		name, v, text := o.Member(m + n)
-		if name != f.info.name || !verbatimValue(f.info.typ, f.child, v, text) {
+	n, run := 0, min(int(pf.verbatimRun), len(ms)-m)
+	for n < run {
+		f, mb := &p.fields[i+n], &ms[m+n]
+		if mb.Name != f.info.name || !verbatimValue(f.info.typ, f.child, mb.Value, mb.Text) {
 			break
 		}
-		if n > 0 {
-			w.buf = append(w.buf, ',')
-			w.buf = append(w.buf, f.key...)
-		}
-		w.buf = append(w.buf, text...)
 		n++
+	}
+	if n == 0 {
+		return 0
+	}
+	if text := o.Text(); m == 0 && n == len(ms) && len(text) > len(pf.key)+1 && text[1:1+len(pf.key)] == string(pf.key) {
+		// The object's text is {key:value,...}: all but its braces and
+		// the first key, which writeFields has written.
+		w.buf = append(w.buf, text[1+len(pf.key):len(text)-1]...)
+		return n
+	}
+	for k := range n {
+		if k > 0 {
+			w.buf = append(w.buf, ',')
+			w.buf = append(w.buf, p.fields[i+k].key...)
+		}
+		w.buf = append(w.buf, ms[m+k].Text...)
 	}
 	return n
 }
@@ -133,13 +144,16 @@ func verbatimValue(t *typeRef, child *plan, v any, text string) bool {
 		}
 	case kindObject:
 		o, ok := v.(JSONObject)
-		if !ok || child == nil || o.NumMembers() != len(child.fields) {
+		if !ok || child == nil {
+			return false
+		}
+		ms := o.Members()
+		if len(ms) != len(child.fields) {
 			return false
 		}
 		for k := range child.fields {
-			f := &child.fields[k]
-			name, cv, ct := o.Member(k)
-			if name != f.info.name || !verbatimValue(f.info.typ, f.child, cv, ct) {
+			f, mb := &child.fields[k], &ms[k]
+			if mb.Name != f.info.name || !verbatimValue(f.info.typ, f.child, mb.Value, mb.Text) {
 				return false
 			}
 		}

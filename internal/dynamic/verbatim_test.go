@@ -15,6 +15,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/tenantgraph/tenantgraph/internal/dynamic"
+	"github.com/tenantgraph/tenantgraph/internal/jsonvalue"
 	"github.com/tenantgraph/tenantgraph/internal/upstream"
 )
 
@@ -95,6 +96,7 @@ func verbatimSchema(t testing.TB, goods []any, entities map[string]dynamic.Objec
 // be written from the upstream's text.
 var verbatimQueries = []string{
 	`{ goods { id stock nstock ok code note warehouse { code city } } }`,
+	`{ goods { id stock nstock ok code note warehouse { code city } nwarehouse { code n loc { name } } } }`,
 	`{ goods { stock w: warehouse { code city } } }`,
 	`{ goods { warehouse { city code } stock } }`,
 	`{ goods { ... on Goods { stock } warehouse { code ... on Warehouse { city } } } }`,
@@ -121,7 +123,7 @@ var memberTexts = map[string][]string{
 		`null`, `[]`, `"W"`, `{"code":"W1","code":"W2","city":"L"}`, `{"code":"W1","city":"L","n":1,"loc":{"name":"a"}}`,
 	},
 	"nwarehouse": {
-		`{"code":"W2","n":5,"loc":{"name":"x","lat":1.5}}`, `{"code":"W2","n":5,"loc":{"name":"x"}}`,
+		`{"code":"W2","n":5,"loc":{"name":"x"}}`, `{"code":"W2","n":5,"loc":{"name":"x","lat":1.5}}`,
 		`{"code":"W2","n":5,"loc":null}`, `{"code":"W2","n":5.5,"loc":{"name":"x"}}`, `null`, `{"code":"W2","n":-0,"loc":{"name":"x"}}`,
 	},
 }
@@ -222,6 +224,7 @@ type lyingObject struct {
 	names  []string
 	values []any
 	texts  []string
+	text   string // its own
 }
 
 func (o *lyingObject) FieldValue(name string) any {
@@ -232,10 +235,16 @@ func (o *lyingObject) FieldValue(name string) any {
 	}
 	return nil
 }
-func (o *lyingObject) NumMembers() int { return len(o.names) }
-func (o *lyingObject) Member(i int) (string, any, string) {
-	return o.names[i], o.values[i], o.texts[i]
+
+func (o *lyingObject) Members() []jsonvalue.Member {
+	ms := make([]jsonvalue.Member, len(o.names))
+	for i := range ms {
+		ms[i] = jsonvalue.Member{Name: o.names[i], Value: o.values[i], Text: o.texts[i]}
+	}
+	return ms
 }
+
+func (o *lyingObject) Text() string { return o.text }
 
 // The executor writes the text where the query and the values allow it,
 // and only there.
@@ -245,11 +254,17 @@ func TestVerbatimWhere(t *testing.T) {
 		names:  []string{"stock", "warehouse", "note"},
 		values: []any{json.Number("12"), wh, "n"},
 		texts:  []string{`99`, `{"code":"T1","city":"Tyon"}`, `"t"`},
+		text:   `{"stock":77,"warehouse":{"code":"O1","city":"Oyon"},"note":"o"}`,
 	}
 	goods := []any{&vgoods{id: "a"}}
 	es := verbatimSchema(t, goods, map[string]dynamic.Object{"a": entity}, true)
 	for _, tt := range []struct{ query, want string }{
-		{`{ goods { stock warehouse { code city } note } }`, `{"data":{"goods":[{"stock":99,"warehouse":{"code":"T1","city":"Tyon"},"note":"t"}]}}`},
+		// All of the object's members, in order: its own text.
+		{`{ goods { stock warehouse { code city } note } }`, `{"data":{"goods":[{"stock":77,"warehouse":{"code":"O1","city":"Oyon"},"note":"o"}]}}`},
+		{`{ goods { id stock warehouse { code city } note } }`, `{"data":{"goods":[{"id":"a","stock":77,"warehouse":{"code":"O1","city":"Oyon"},"note":"o"}]}}`},
+		// Some of them: theirs.
+		{`{ goods { stock warehouse { code city } } }`, `{"data":{"goods":[{"stock":99,"warehouse":{"code":"T1","city":"Tyon"}}]}}`},
+		{`{ goods { warehouse { code city } note } }`, `{"data":{"goods":[{"warehouse":{"code":"T1","city":"Tyon"},"note":"t"}]}}`},
 		{`{ one { id stock warehouse { code city } } }`, `{"data":{"one":{"id":"a","stock":99,"warehouse":{"code":"T1","city":"Tyon"}}}}`},
 		// An alias: the text has the field's name for key.
 		{`{ goods { s: stock warehouse { code city } } }`, `{"data":{"goods":[{"s":12,"warehouse":{"code":"T1","city":"Tyon"}}]}}`},
@@ -266,7 +281,7 @@ func TestVerbatimWhere(t *testing.T) {
 		}
 	}
 
-	// An upstream.Object's texts are written, as its Member gives them.
+	// An upstream.Object's texts are written, as its Members give them.
 	o := upstream.NewObject(
 		upstream.Field{Name: "stock", Value: json.Number("12"), Text: "99"},
 		upstream.Field{Name: "warehouse", Value: upstream.NewObject(

@@ -6,33 +6,29 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/tenantgraph/tenantgraph/internal/jsonvalue"
 )
 
 // Object is an object of an upstream's answer: an entity, or the value
 // of a field of an object type. It holds its fields in a slice, read by
 // name: an entity has the few fields a request selects, where a map would
 // cost two allocations and a hash per read. It implements
-// dynamic.Object. An Object is read-only: the results of equal ids share
-// it.
+// dynamic.JSONObject. An Object is read-only: the results of equal ids
+// share it.
 type Object struct {
 	fields []Field
+	// text is the object's own JSON text, when it is clean (see
+	// Field.Text): kept for the entities of an answer, whose fields the
+	// executor may copy all at once.
+	text string
 }
 
-// Field is a field of an Object: its name (the field's, never an alias)
-// and its value, a JSON value as encoding/json decodes it into any but
-// with numbers as json.Number and objects as *Object.
-//
-// Text is the value's JSON text as the upstream wrote it, when that text
-// is compact (no white space between tokens), its strings (names too)
-// hold no escapes and only valid UTF-8, and its objects no repeated
-// names; otherwise it is empty. Such text is what the gateway would
-// write for the value if the value fits its type, and the executor
-// copies it rather than writing the value anew (dynamic.JSONObject).
-type Field struct {
-	Name  string
-	Value any
-	Text  string
-}
+// Field is a field of an Object: its name (the field's, never an alias),
+// its value, and its text (see jsonvalue.Member). The executor copies a
+// value's text rather than writing the value anew where the text is what
+// it would write (dynamic.JSONObject).
+type Field = jsonvalue.Member
 
 // NewObject returns an Object of fields, which it keeps; of fields with
 // the same name, the last is the Object's.
@@ -79,19 +75,18 @@ func ParseObject(text []byte) (*Object, error) {
 	return l[0], nil
 }
 
-// NumMembers returns the number of fields of o.
-func (o *Object) NumMembers() int {
-	if o == nil {
-		return 0
-	}
-	return len(o.fields)
+// Members returns the fields of o, as Fields does.
+func (o *Object) Members() []Field {
+	return o.Fields()
 }
 
-// Member returns the name, value and text of the field i of o, in the
-// order of Fields.
-func (o *Object) Member(i int) (name string, value any, text string) {
-	f := &o.fields[i]
-	return f.Name, f.Value, f.Text
+// Text returns the JSON text o was decoded from, if o is an entity of an
+// answer and the text is clean (see Field.Text); otherwise "".
+func (o *Object) Text() string {
+	if o == nil {
+		return ""
+	}
+	return o.text
 }
 
 // With returns a copy of o whose field name has the value v (and no
@@ -206,9 +201,13 @@ func (d *jsonDecoder) entities() (entityList, error) {
 		case d.literal("null"):
 			d.elements = append(d.elements, nil)
 		case d.peek() == '{':
+			start, unclean := d.i, d.unclean
 			v, err := d.value()
 			if err != nil {
 				return nil, err
+			}
+			if o, ok := v.(*Object); ok && d.unclean == unclean {
+				o.text = d.s[start:d.i]
 			}
 			d.elements = append(d.elements, v)
 		default:
@@ -298,7 +297,7 @@ func (d *jsonDecoder) object(ms []member) *Object {
 	fs := d.fields[:n:n]
 	d.fields = d.fields[n:]
 	for i, m := range ms {
-		fs[i] = Field{m.key, m.value, m.text}
+		fs[i] = Field{Name: m.key, Value: m.value, Text: m.text}
 	}
 	if o.fields = dedupe(fs); len(o.fields) < n {
 		d.unclean++

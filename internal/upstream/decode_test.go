@@ -85,31 +85,43 @@ func TestEntityListDecodesAsEncodingJSON(t *testing.T) {
 // JSON without escapes or repeated names that decodes to the field's
 // value.
 func checkTexts(o *Object) error {
+	if err := checkText("the object", o.Text(), o); err != nil {
+		return err
+	}
 	for _, f := range o.Fields() {
 		if sub, ok := f.Value.(*Object); ok {
 			if err := checkTexts(sub); err != nil {
 				return err
 			}
 		}
-		if f.Text == "" {
-			continue
+		if err := checkText("field "+f.Name, f.Text, f.Value); err != nil {
+			return err
 		}
-		var compact bytes.Buffer
-		if err := json.Compact(&compact, []byte(f.Text)); err != nil || compact.String() != f.Text {
-			return fmt.Errorf("field %s: text %q is not compact JSON", f.Name, f.Text)
-		}
-		if strings.Contains(f.Text, `\`) || !utf8.ValidString(f.Text) {
-			return fmt.Errorf("field %s: text %q holds an escape or invalid UTF-8", f.Name, f.Text)
-		}
-		dec := json.NewDecoder(strings.NewReader(f.Text))
-		dec.UseNumber()
-		var v any
-		if err := dec.Decode(&v); err != nil || !reflect.DeepEqual(v, asValue(f.Value)) {
-			return fmt.Errorf("field %s: text %q is not its value %#v", f.Name, f.Text, f.Value)
-		}
-		if repeatsName(f.Text) {
-			return fmt.Errorf("field %s: text %q repeats a name", f.Name, f.Text)
-		}
+	}
+	return nil
+}
+
+// checkText returns an error unless text, the text of the value v named
+// what, is empty or what Field.Text promises.
+func checkText(what, text string, v any) error {
+	if text == "" {
+		return nil
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, []byte(text)); err != nil || compact.String() != text {
+		return fmt.Errorf("%s: text %q is not compact JSON", what, text)
+	}
+	if strings.Contains(text, `\`) || !utf8.ValidString(text) {
+		return fmt.Errorf("%s: text %q holds an escape or invalid UTF-8", what, text)
+	}
+	dec := json.NewDecoder(strings.NewReader(text))
+	dec.UseNumber()
+	var got any
+	if err := dec.Decode(&got); err != nil || !reflect.DeepEqual(got, asValue(v)) {
+		return fmt.Errorf("%s: text %q is not its value %#v", what, text, v)
+	}
+	if repeatsName(text) {
+		return fmt.Errorf("%s: text %q repeats a name", what, text)
 	}
 	return nil
 }
@@ -182,6 +194,14 @@ func TestFieldText(t *testing.T) {
 		"dup":   "", // a repeated name
 		"k":     "", // an escaped name
 		"bad":   "", // invalid UTF-8
+	}
+	if l[0].Text() != "" {
+		t.Errorf("an entity with unclean members has the text %q", l[0].Text())
+	}
+	var clean entityList
+	const entity = `{"stock":1,"warehouse":{"code":"W1","city":"Lyon"}}`
+	if err := clean.UnmarshalJSON([]byte("[ " + entity + " , null ]")); err != nil || clean[0].Text() != entity {
+		t.Errorf("a clean entity between white space: text %q, %v", clean[0].Text(), err)
 	}
 	for _, f := range l[0].Fields() {
 		if f.Text != want[f.Name] {

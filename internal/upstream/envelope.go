@@ -195,14 +195,17 @@ func (c *Client) readBody(r io.Reader, size int64) ([]byte, error) {
 	var body []byte
 	var err error
 	if size >= 0 {
-		// One more, for the read that finds the end.
-		body, err = readAll(lr, make([]byte, 0, min(size, c.maxBytes, maxPreallocated)+1))
+		// One more, for the read that finds the end. Once the first
+		// slice is full, the bytes have come: the slice grows to the
+		// size claimed, at once.
+		want := int(min(size, c.maxBytes)) + 1
+		body, err = readAll(lr, make([]byte, 0, min(want, maxPreallocated+1)), want)
 	} else {
 		p, _ := c.bodies.Get().(*[]byte)
 		if p == nil {
 			p = new([]byte)
 		}
-		b, rerr := readAll(lr, (*p)[:0])
+		b, rerr := readAll(lr, (*p)[:0], 0)
 		err = rerr
 		if int64(len(b)) > c.maxBytes {
 			body = b // its length alone is looked at below
@@ -220,11 +223,12 @@ func (c *Client) readBody(r io.Reader, size int64) ([]byte, error) {
 	return body, err
 }
 
-// readAll appends what is left of r to b, as io.ReadAll does.
-func readAll(r io.Reader, b []byte) ([]byte, error) {
+// readAll appends what is left of r to b, as io.ReadAll does. When b is
+// full, it grows to hold want bytes, if that is more, and else doubles.
+func readAll(r io.Reader, b []byte, want int) ([]byte, error) {
 	for {
 		if len(b) == cap(b) {
-			b = slices.Grow(b, 512)
+			b = slices.Grow(b, max(want-len(b), cap(b), 512))
 		}
 		n, err := r.Read(b[len(b):cap(b)])
 		b = b[:len(b)+n]

@@ -447,7 +447,10 @@ func TestReadBodyTrustsContentLengthLittle(t *testing.T) {
 	if err != nil || !bytes.Equal(b, big) {
 		t.Errorf("a body longer than the first slice: read %d bytes, %v", len(b), err)
 	}
-	if got := after.TotalAlloc - before.TotalAlloc; got > uint64(len(big))+2*maxPreallocated {
+	// About its size; twice that under the race detector, whose
+	// allocator counts more. (Growing by a quarter at a time took five
+	// times the size.)
+	if got := after.TotalAlloc - before.TotalAlloc; got > 3*uint64(len(big)) {
 		t.Errorf("a 1 MiB body took %d bytes", got)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/tenantgraph/tenantgraph/internal/jsonlex"
 )
 
 // errNotRequest is decodeParams's error for a body that is not one JSON
@@ -42,11 +44,11 @@ func decodeParams(data []byte, p *graphql.RawParams) error {
 		return d.end()
 	}
 	for {
-		key, ok := d.rawString()
+		key, escaped, _, ok := d.rawString()
 		if !ok {
 			return errNotRequest
 		}
-		if hasEscape(key) {
+		if escaped {
 			var k string
 			if json.Unmarshal(key, &k) != nil {
 				return errNotRequest
@@ -101,14 +103,7 @@ func (d *decoder) end() error {
 }
 
 func (d *decoder) space() {
-	for d.pos < len(d.data) {
-		switch d.data[d.pos] {
-		case ' ', '\t', '\n', '\r':
-			d.pos++
-		default:
-			return
-		}
-	}
+	d.pos = jsonlex.Space(d.data, d.pos)
 }
 
 func (d *decoder) consume(c byte) bool {
@@ -149,61 +144,26 @@ func (d *decoder) objectOrNull() (map[string]any, error) {
 	return v.(map[string]any), nil
 }
 
-// rawString consumes a JSON string and returns it with its quotes. It
-// checks what JSON requires of a string (no control characters, valid
-// escapes) and nothing more.
-func (d *decoder) rawString() ([]byte, bool) {
-	start := d.pos
-	if !d.consume('"') {
-		return nil, false
+// rawString consumes a JSON string and returns it with its quotes, and
+// whether it holds escapes or only ASCII. It checks what JSON requires of
+// a string (jsonlex.String) and nothing more.
+func (d *decoder) rawString() (raw []byte, escaped, ascii, ok bool) {
+	end, escaped, ascii, ok := jsonlex.String(d.data, d.pos)
+	if !ok {
+		return nil, false, false, false
 	}
-	for d.pos < len(d.data) {
-		c := d.data[d.pos]
-		switch {
-		case c == '"':
-			d.pos++
-			return d.data[start:d.pos], true
-		case c < 0x20:
-			return nil, false
-		case c == '\\':
-			if d.pos+1 >= len(d.data) {
-				return nil, false
-			}
-			switch d.data[d.pos+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				d.pos += 2
-			case 'u':
-				if d.pos+6 > len(d.data) {
-					return nil, false
-				}
-				for _, h := range d.data[d.pos+2 : d.pos+6] {
-					if !isHex(h) {
-						return nil, false
-					}
-				}
-				d.pos += 6
-			default:
-				return nil, false
-			}
-		default:
-			d.pos++
-		}
-	}
-	return nil, false
-}
-
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+	raw = d.data[d.pos:end]
+	d.pos = end
+	return raw, escaped, ascii, true
 }
 
 // string consumes a JSON string and returns its value.
 func (d *decoder) string() (string, error) {
-	raw, ok := d.rawString()
+	raw, escaped, ascii, ok := d.rawString()
 	if !ok {
 		return "", errNotRequest
 	}
-	s := raw[1 : len(raw)-1]
-	if !hasEscape(s) && utf8.Valid(s) {
+	if s := raw[1 : len(raw)-1]; !escaped && (ascii || utf8.Valid(s)) {
 		return string(s), nil
 	}
 	// encoding/json decodes escapes and replaces invalid UTF-8 (and lone
@@ -214,15 +174,6 @@ func (d *decoder) string() (string, error) {
 		return "", errNotRequest
 	}
 	return v, nil
-}
-
-func hasEscape(s []byte) bool {
-	for _, c := range s {
-		if c == '\\' {
-			return true
-		}
-	}
-	return false
 }
 
 // value consumes any JSON value, at the nesting depth depth, and returns
@@ -306,36 +257,13 @@ func (d *decoder) value(depth int) (any, error) {
 	return nil, errNotRequest
 }
 
-// number consumes a JSON number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+// number consumes a JSON number (jsonlex.Number).
 func (d *decoder) number() (json.Number, error) {
-	start := d.pos
-	d.consume('-')
-	switch {
-	case d.consume('0'):
-	case d.pos < len(d.data) && '1' <= d.data[d.pos] && d.data[d.pos] <= '9':
-		d.digits()
-	default:
+	end, ok := jsonlex.Number(d.data, d.pos)
+	if !ok {
 		return "", errNotRequest
 	}
-	if d.consume('.') && !d.digits() {
-		return "", errNotRequest
-	}
-	if d.consume('e') || d.consume('E') {
-		if !d.consume('+') {
-			d.consume('-')
-		}
-		if !d.digits() {
-			return "", errNotRequest
-		}
-	}
-	return json.Number(d.data[start:d.pos]), nil
-}
-
-// digits consumes digits and reports whether there was at least one.
-func (d *decoder) digits() bool {
-	start := d.pos
-	for d.pos < len(d.data) && '0' <= d.data[d.pos] && d.data[d.pos] <= '9' {
-		d.pos++
-	}
-	return d.pos > start
+	n := json.Number(d.data[d.pos:end])
+	d.pos = end
+	return n, nil
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/tenantgraph/tenantgraph/internal/jsonlex"
 	"github.com/tenantgraph/tenantgraph/internal/jsonvalue"
 )
 
@@ -495,87 +496,20 @@ func (d *jsonDecoder) string() (string, error) {
 	return d.unquote(start)
 }
 
-// scanString skips the string at d.i, checking its syntax: no control
-// bytes, and escapes only of JSON's. It reports whether the string
-// holds escapes, and whether it holds only ASCII. Bytes that are not
-// UTF-8 are JSON, as json.Valid has it.
+// scanString skips the string at d.i, checking its syntax
+// (jsonlex.String). It reports whether the string holds escapes, and
+// whether it holds only ASCII.
 func (d *jsonDecoder) scanString() (escaped, ascii bool, err error) {
-	if !d.consume('"') {
-		return false, false, d.unexpected("a string")
-	}
-	s, i := d.s, d.i
-	ascii = true
-	for {
-		for i < len(s) && stringBytes[s[i]] == plainByte {
-			i++
+	end, escaped, ascii, ok := jsonlex.String(d.s, d.i)
+	if !ok {
+		if d.peek() != '"' {
+			return false, false, d.unexpected("a string")
 		}
-		if i == len(s) {
-			d.i = i
-			return false, false, d.unexpected("the end of a string")
-		}
-		switch stringBytes[s[i]] {
-		case quoteByte:
-			d.i = i + 1
-			return escaped, ascii, nil
-		case escapeByte:
-			escaped = true
-			if n := escapeLen(s[i+1:]); n > 0 {
-				i += 1 + n
-				continue
-			}
-			d.i = i + 1
-			return false, false, d.unexpected(`an escape (one of \" \\ \/ \b \f \n \r \t \uXXXX)`)
-		case controlByte:
-			d.i = i
-			return false, false, d.unexpected("a character of a string")
-		default: // a byte of a non-ASCII character
-			ascii = false
-			i++
-		}
+		d.i = end
+		return false, false, d.unexpected("a string's character or its end")
 	}
-}
-
-// The kinds of bytes in a string, in stringBytes.
-const (
-	plainByte   = iota // printable ASCII, but for '"' and '\\'
-	quoteByte          // '"'
-	escapeByte         // '\\'
-	controlByte        // below ' ', which must be escaped
-	otherByte          // not ASCII
-)
-
-// stringBytes holds the kind of every byte in a string.
-var stringBytes = func() (kinds [256]uint8) {
-	for c := range kinds {
-		switch {
-		case c == '"':
-			kinds[c] = quoteByte
-		case c == '\\':
-			kinds[c] = escapeByte
-		case c < ' ':
-			kinds[c] = controlByte
-		case c >= utf8.RuneSelf:
-			kinds[c] = otherByte
-		}
-	}
-	return kinds
-}()
-
-// escapeLen returns the length of the escape that s starts with, after
-// its backslash, or 0 if s starts with none of JSON's.
-func escapeLen(s string) int {
-	if len(s) == 0 {
-		return 0
-	}
-	switch s[0] {
-	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-		return 1
-	case 'u':
-		if len(s) >= 5 && isHex(s[1]) && isHex(s[2]) && isHex(s[3]) && isHex(s[4]) {
-			return 5
-		}
-	}
-	return 0
+	d.i = end
+	return escaped, ascii, nil
 }
 
 // unquote unquotes the string that starts (with its quote) at from and
@@ -588,57 +522,16 @@ func (d *jsonDecoder) unquote(from int) (string, error) {
 	return s, nil
 }
 
-// number skips the number at d.i, checking that it is one of JSON's:
-// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, and returns its text.
-// What follows it is the caller's to check: 01 is the number 0, then
-// a byte that should not be there.
+// number skips the number at d.i, checking that it is one of JSON's
+// (jsonlex.Number), and returns its text.
 func (d *jsonDecoder) number() (string, error) {
-	s, start := d.s, d.i
-	i := start
-	if i < len(s) && s[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(s) && s[i] == '0':
-		i++
-	case i < len(s) && '1' <= s[i] && s[i] <= '9':
-		i = digits(s, i+1)
-	default:
-		d.i = i
+	start := d.i
+	end, ok := jsonlex.Number(d.s, d.i)
+	d.i = end
+	if !ok {
 		return "", d.unexpected("a digit")
 	}
-	if i < len(s) && s[i] == '.' {
-		i++
-		j := digits(s, i)
-		if j == i {
-			d.i = i
-			return "", d.unexpected("a digit after '.'")
-		}
-		i = j
-	}
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		if i < len(s) && (s[i] == '+' || s[i] == '-') {
-			i++
-		}
-		j := digits(s, i)
-		if j == i {
-			d.i = i
-			return "", d.unexpected("a digit of an exponent")
-		}
-		i = j
-	}
-	d.i = i
-	return s[start:i], nil
-}
-
-// digits returns the index of the first byte of s from i on that is not
-// a digit, or len(s).
-func digits(s string, i int) int {
-	for i < len(s) && isDigit(s[i]) {
-		i++
-	}
-	return i
+	return d.s[start:end], nil
 }
 
 // isDigit reports whether c is a decimal digit.
@@ -646,23 +539,10 @@ func isDigit(c byte) bool {
 	return '0' <= c && c <= '9'
 }
 
-// isHex reports whether c is a hexadecimal digit.
-func isHex(c byte) bool {
-	return isDigit(c) || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
 // space skips white space.
 func (d *jsonDecoder) space() {
-	from := d.i
-	for d.i < len(d.s) {
-		switch d.s[d.i] {
-		case ' ', '\t', '\n', '\r':
-			d.i++
-			continue
-		}
-		break
-	}
-	if d.i != from {
+	if i := jsonlex.Space(d.s, d.i); i != d.i {
+		d.i = i
 		d.unclean++
 	}
 }

@@ -210,7 +210,7 @@ func distinctParents(parents []any) (distinct []any, at []int32) {
 	at = make([]int32, len(parents))
 	index := make(map[any]int32, len(parents))
 	for k, p := range parents {
-		if !comparable(p) {
+		if !canKey(p) {
 			at[k] = -1
 			continue
 		}
@@ -257,7 +257,7 @@ func distinctPointers(parents []any) bool {
 // batchResultOf returns what bp resolved for parent, resolving it now if
 // no prefetch did.
 func (ex *execution) batchResultOf(ctx context.Context, bp *batchPlan, parent any) batchResult {
-	key := comparable(parent)
+	key := canKey(parent)
 	if key {
 		ex.batchMu.Lock()
 		r, ok := ex.resolved[bp][parent]
@@ -284,9 +284,9 @@ func (ex *execution) batchResultOf(ctx context.Context, bp *batchPlan, parent an
 	return r
 }
 
-// comparable reports whether v can key a map: a pointer to a goods can,
+// canKey reports whether v can key a map: a pointer to a goods can,
 // a value object (a map) cannot.
-func comparable(v any) bool {
+func canKey(v any) bool {
 	return v != nil && reflect.TypeOf(v).Comparable()
 }
 

@@ -3,7 +3,6 @@ package dynamic
 import (
 	"context"
 	"encoding/json"
-	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -80,7 +79,7 @@ type responseCache struct {
 	lru   *simplelru.LRU[responseKey, []byte]
 	bytes int
 	// keys are each schema's entries, oldest first (see add).
-	keys map[uint64][]responseKey
+	keys schemaKeys[responseKey]
 }
 
 // maxSchemaResponses bounds the responses one schema keeps, so that in a
@@ -89,20 +88,12 @@ type responseCache struct {
 const maxSchemaResponses = 32
 
 func newResponseCache(max int) *responseCache {
-	c := &responseCache{max: max, keys: make(map[uint64][]responseKey)}
+	c := &responseCache{max: max, keys: make(schemaKeys[responseKey])}
 	// The budget bounds the entries; the LRU's own bound is only the most
 	// entries that could fit.
 	c.lru, _ = simplelru.NewLRU(max/entryOverhead+1, func(k responseKey, data []byte) {
 		c.bytes -= k.size() + len(data)
-		keys := c.keys[k.schema]
-		if i := slices.Index(keys, k); i >= 0 {
-			keys = slices.Delete(keys, i, i+1)
-		}
-		if len(keys) == 0 {
-			delete(c.keys, k.schema)
-		} else {
-			c.keys[k.schema] = keys
-		}
+		c.keys.remove(k.schema, k)
 	})
 	return c
 }
@@ -128,11 +119,11 @@ func (c *responseCache) add(k *responseKey, data []byte) {
 	if c.lru.Contains(*k) {
 		return // a concurrent request stored it
 	}
-	if kept := c.keys[k.schema]; len(kept) >= maxSchemaResponses {
-		c.lru.Remove(kept[0]) // the schema's oldest makes room
+	if oldest, full := c.keys.full(k.schema, maxSchemaResponses); full {
+		c.lru.Remove(oldest) // the schema's oldest makes room
 	}
 	c.lru.Add(*k, data)
-	c.keys[k.schema] = append(c.keys[k.schema], *k)
+	c.keys.add(k.schema, *k)
 	c.bytes += size
 	for c.bytes > c.max {
 		c.lru.RemoveOldest()

@@ -97,8 +97,9 @@ type planCache struct {
 	mu    sync.Mutex
 	lru   *simplelru.LRU[planKey, *operationPlans]
 	bytes int
-	// ops are the cached operations of each schema, for forget.
-	ops map[uint64][]*ast.OperationDefinition
+	// keys are each schema's cached operations, oldest first (see add
+	// and forget).
+	keys schemaKeys[planKey]
 }
 
 // operationPlans are the cached plans of one operation.
@@ -123,22 +124,14 @@ type operationPlans struct {
 }
 
 func newPlanCache(max int) *planCache {
-	c := &planCache{max: max, ops: make(map[uint64][]*ast.OperationDefinition)}
+	c := &planCache{max: max, keys: make(schemaKeys[planKey])}
 	c.lru, _ = simplelru.NewLRU(max/operationOverhead+1, func(k planKey, ops *operationPlans) {
 		c.bytes -= ops.bytes + operationOverhead + ops.source
 		// A request that looked ops up before its eviction may add it
 		// again (add): it comes back empty, charged for what it then
 		// holds. (Only vars and cacheable are read outside c.mu.)
 		ops.plans, ops.bytes, ops.tooLarge = nil, 0, false
-		keys := c.ops[k.schema]
-		if i := slices.Index(keys, k.op); i >= 0 {
-			keys = slices.Delete(keys, i, i+1)
-		}
-		if len(keys) == 0 {
-			delete(c.ops, k.schema)
-		} else {
-			c.ops[k.schema] = keys
-		}
+		c.keys.remove(k.schema, k)
 	})
 	return c
 }
@@ -150,8 +143,8 @@ func newPlanCache(max int) *planCache {
 func (c *planCache) forget(id uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, op := range slices.Clone(c.ops[id]) {
-		c.lru.Remove(planKey{id, op})
+	for _, k := range c.keys.of(id) {
+		c.lru.Remove(k)
 	}
 }
 
@@ -225,14 +218,14 @@ func (c *planCache) add(k planKey, ops *operationPlans, key string, p *plan) {
 		if operationOverhead+ops.source > c.max/2 {
 			return // its document alone would take half the budget
 		}
-		if kept := c.ops[k.schema]; len(kept) >= maxSchemaOperations {
+		if oldest, full := c.keys.full(k.schema, maxSchemaOperations); full {
 			// The schema's oldest operation makes room: a client
 			// sending ever new operations replaces its own plans, not
 			// those of the tenants sharing the cache.
-			c.lru.Remove(planKey{k.schema, kept[0]})
+			c.lru.Remove(oldest)
 		}
 		c.lru.Add(k, ops)
-		c.ops[k.schema] = append(c.ops[k.schema], k.op)
+		c.keys.add(k.schema, k)
 		c.bytes += operationOverhead + ops.source
 	}
 	if size+operationOverhead+ops.source > c.max/2 {

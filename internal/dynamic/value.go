@@ -220,7 +220,13 @@ func intValue(v any) (i int64, ok, isNil bool) {
 	case json.Number:
 		var err error
 		if i, err = n.Int64(); err != nil {
-			return 0, false, false
+			// 1.0 or 1e2, as JSON may spell an integer (an upstream's
+			// answer): an Int if it is one, as for a float64.
+			f, ferr := n.Float64()
+			if ferr != nil {
+				return 0, false, false
+			}
+			return intValue(f)
 		}
 	default:
 		return 0, false, false

@@ -306,3 +306,22 @@ func TestCanonicalInt32(t *testing.T) {
 		}
 	}
 }
+
+// An Int from JSON text is any spelling of an integer in range, as
+// graphql-js serializes a number with no fractional part: 1.0 and 1e2
+// are 1 and 100; 1.5 and 2^31 are errors.
+func TestUpstreamIntSpellings(t *testing.T) {
+	for text, want := range map[string]string{
+		`12`: `12`, `1.0`: `1`, `1e2`: `100`, `-0`: `0`, `2147483647.0`: `2147483647`,
+		`1.5`: `null`, `2147483648`: `null`, `1e10`: `null`,
+	} {
+		o, err := upstream.ParseObject([]byte(`{"stock":` + text + `}`))
+		require.NoError(t, err)
+		for _, verbatim := range []bool{true, false} {
+			es := verbatimSchema(t, []any{&vgoods{id: "a"}}, map[string]dynamic.Object{"a": o}, verbatim)
+			got := run(t, es, `{ goods { stock } }`, nil)
+			require.Contains(t, got, `"data":{"goods":[{"stock":`+want+`}]}`, "%s (verbatim %v)", text, verbatim)
+			require.Equal(t, want == "null", strings.Contains(got, `"errors"`), "%s: %s", text, got)
+		}
+	}
+}

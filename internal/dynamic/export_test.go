@@ -56,14 +56,7 @@ func PlanCacheFlood(n int) (flooder, other int) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, k := range c.lru.Keys() {
-		if k.schema == 1 {
-			flooder++
-		} else {
-			other++
-		}
-	}
-	return flooder, other
+	return countSchemas(c.lru.Keys(), func(k planKey) uint64 { return k.schema })
 }
 
 // IntrospectionCacheFlood stores n distinct responses of schema 1 in a
@@ -77,14 +70,19 @@ func IntrospectionCacheFlood(n int) (flooder, other int) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, k := range c.lru.Keys() {
-		if k.schema == 1 {
-			flooder++
+	return countSchemas(c.lru.Keys(), func(k responseKey) uint64 { return k.schema })
+}
+
+// countSchemas counts the keys of schema 1 and of the others.
+func countSchemas[K any](keys []K, schema func(K) uint64) (one, others int) {
+	for _, k := range keys {
+		if schema(k) == 1 {
+			one++
 		} else {
-			other++
+			others++
 		}
 	}
-	return flooder, other
+	return one, others
 }
 
 // CanonicalInt32 is canonicalInt32, for the black-box tests.

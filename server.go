@@ -148,7 +148,11 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	}
 	var level slog.LevelVar
 	level.Set(cfg.LogLevel)
-	logger := logging.New(stderr, cfg.LogFormat, &level)
+	// Lines are written from a goroutine of their own, so that requests
+	// do not take turns at a system call for their access log lines.
+	logs := logging.NewAsyncWriter(stderr)
+	defer logs.Close()
+	logger := logging.New(logs, cfg.LogFormat, &level)
 
 	// Unless the operator chose GOGC, the heap gets room to grow before
 	// each collection (see gctune): with few tenants, it is otherwise

@@ -45,7 +45,10 @@ func ParseFormat(s string) (Format, error) {
 }
 
 // New returns a logger writing to w in format f, at the level held by
-// level. Attributes are passed through Redact.
+// level. Attributes are passed through Redact. If w is an AsyncWriter,
+// records of level Warn and above are written before the logger's
+// methods return (see AsyncWriter), and f is chosen by the writer it
+// writes to.
 func New(w io.Writer, f Format, level slog.Leveler) *slog.Logger {
 	tty := isTerminal(w)
 	if f == FormatAuto {
@@ -54,21 +57,30 @@ func New(w io.Writer, f Format, level slog.Leveler) *slog.Logger {
 			f = FormatText
 		}
 	}
+	var h slog.Handler
 	if f == FormatText {
-		return slog.New(tint.NewTextHandler(w, &tint.Options{
+		h = tint.NewTextHandler(w, &tint.Options{
 			Level:       level,
 			TimeFormat:  time.TimeOnly,
 			NoColor:     !tty,
 			ReplaceAttr: Redact,
-		}))
+		})
+	} else {
+		h = slog.NewJSONHandler(w, &slog.HandlerOptions{
+			Level:       level,
+			ReplaceAttr: Redact,
+		})
 	}
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{
-		Level:       level,
-		ReplaceAttr: Redact,
-	}))
+	if a, ok := w.(*AsyncWriter); ok {
+		h = flushingHandler{h, a}
+	}
+	return slog.New(h)
 }
 
 func isTerminal(w io.Writer) bool {
+	if a, ok := w.(*AsyncWriter); ok {
+		w = a.w
+	}
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"runtime"
+	"runtime/metrics"
 	"testing"
 	"time"
 
@@ -57,23 +58,39 @@ func BenchmarkRegistry1000Tenants(b *testing.B) {
 	opts := productionOptions(dir)
 	b.ReportAllocs()
 	for b.Loop() {
-		var before, after runtime.MemStats
 		runtime.GC()
-		runtime.ReadMemStats(&before)
+		before := readHeap()
 		reg, err := loader.New(opts)
 		if err != nil {
 			b.Fatal(err)
 		}
 		reg.Preload(b.Context())
 		runtime.GC()
-		runtime.ReadMemStats(&after)
+		after := readHeap()
 		if got := len(reg.Tenants()); got != n {
 			b.Fatalf("%d tenants loaded, want %d: %v", got, n, reg.Problems())
 		}
-		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "heap-B/tenant")
+		b.ReportMetric(float64(after.live-before.live)/n, "heap-B/tenant")
+		b.ReportMetric(float64(after.scan-before.scan)/n, "scan-B/tenant")
+		b.ReportMetric(float64(after.objects-before.objects)/n, "objects/tenant")
 		runtime.KeepAlive(reg)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/tenant")
+}
+
+// heap is what the garbage collector holds and scans.
+type heap struct {
+	// live is the heap the last collection found live, scan the part of
+	// the heap that may hold pointers (what a collection scans), and
+	// objects the number of objects in the heap.
+	live, scan, objects uint64
+}
+
+// readHeap returns the heap as the last collection left it.
+func readHeap() heap {
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/gc/scan/heap:bytes"}, {Name: "/gc/heap/objects:objects"}}
+	metrics.Read(s)
+	return heap{live: s[0].Value.Uint64(), scan: s[1].Value.Uint64(), objects: s[2].Value.Uint64()}
 }
 
 // BenchmarkTenThousandTenants is W8: 10,000 tenants with distinct

@@ -96,8 +96,19 @@ func BenchmarkGoodsByIDParallel(b *testing.B) {
 			}
 		})
 	}
-	b.Run("handler=gateway", func(b *testing.B) { run(b, g.handler) })
-	b.Run("handler=plain-pgx", func(b *testing.B) { run(b, plainGoodsHandler(pool, "acme")) })
+	for _, gc := range []string{"runtime", "gateway"} {
+		b.Run("gc="+gc, func(b *testing.B) {
+			if gc == "gateway" {
+				if _, set := os.LookupEnv("GOGC"); set {
+					b.Skip("GOGC is set: the gateway leaves the collector to it")
+				}
+				defer gctune.Start(gctune.DefaultHeadroom)()
+				runtime.GC() // the tuner sets the GC percent after a collection
+			}
+			b.Run("handler=gateway", func(b *testing.B) { run(b, g.handler) })
+			b.Run("handler=plain-pgx", func(b *testing.B) { run(b, plainGoodsHandler(pool, "acme")) })
+		})
+	}
 }
 
 // openPostgresAsAppRole opens a store on the database at url (a

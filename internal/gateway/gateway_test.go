@@ -134,6 +134,20 @@ func newTestGatewayWith(t testing.TB, st store.Store, dir string, setup testSetu
 	t.Helper()
 	logs := &testenv.Buffer{}
 	logger := logging.New(logs, logging.FormatJSON, slog.LevelDebug)
+	if _, ok := t.(*testing.B); ok {
+		// A benchmark's gateway logs as server.go's does: a line at Info
+		// for each request, through an AsyncWriter to a file. The test's
+		// buffer keeps every line, growing by copies, and debug lines
+		// cost their formatting: neither is what a server pays.
+		f, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+		require.NoError(t, err)
+		w := logging.NewAsyncWriter(f)
+		t.Cleanup(func() {
+			w.Close()
+			f.Close()
+		})
+		logger = logging.New(w, logging.FormatJSON, slog.LevelInfo)
+	}
 	cfg := auth.Config{Algorithm: "HS256", Secret: testSecret}
 	signer, err := auth.NewSigner(cfg)
 	require.NoError(t, err)

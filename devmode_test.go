@@ -58,6 +58,7 @@ func newDevRegistry(t *testing.T) *loader.Registry {
 		Logger:        slog.New(slog.DiscardHandler),
 	})
 	require.NoError(t, err)
+	t.Cleanup(reg.Close)
 	require.NoError(t, reg.Problems())
 	return reg
 }

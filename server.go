@@ -275,6 +275,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		Limits:      cfg.Limits,
 		MaxViews:    cfg.MaxViews,
 		MaxResident: cfg.MaxResidentTenants,
+		IdleTimeout: cfg.ResidentIdleTimeout,
 		Guard:       guard,
 		OnLoad:      onLoad,
 		NewUpstream: func(tenantID string, secretRefs map[string]string, name string, spec upstream.Spec) (*upstream.Client, error) {
@@ -292,6 +293,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	if err != nil {
 		return fmt.Errorf("load tenants: %w", err)
 	}
+	defer reg.Close() // stops evicting idle tenants
 
 	tenantConfigs = tenantcfg.New(reg, secretResolver, c, logger)
 	verifier, err := auth.NewVerifierWithOptions(authCfg, auth.VerifierOptions{

@@ -84,7 +84,7 @@ type State struct {
 	// served.
 	Serving bool `json:"serving"`
 	// Resident reports whether the tenant's schema is compiled and held
-	// in memory (see Options.MaxResident).
+	// in memory (see Options.MaxResident and Options.IdleTimeout).
 	Resident bool `json:"resident"`
 	// SchemaHash identifies the schema being served, or to be served.
 	SchemaHash string    `json:"schemaHash,omitempty"`
@@ -125,6 +125,15 @@ type Options struct {
 	// compiled, and the least recently used tenant makes room. Default
 	// DefaultMaxResident.
 	MaxResident int
+	// IdleTimeout is how long a resident tenant stays compiled in memory
+	// after its last lookup. A tenant that no lookup has used for longer
+	// is evicted as the least recently used one is when MaxResident is
+	// reached (requests holding it finish on it), and compiled again on
+	// its next lookup, so that an idle tenant costs only its directory
+	// entry. A background goroutine looks for idle tenants about every
+	// IdleTimeout/4 (at least every second); Close stops it. Zero means
+	// DefaultIdleTimeout; a negative value never evicts for idleness.
+	IdleTimeout time.Duration
 	// NewUpstream returns the client of the upstream name of a tenant,
 	// as its tenant.yaml declares it in spec; the client resolves the
 	// secrets of the upstream's headers, whose references are
@@ -147,6 +156,15 @@ type Options struct {
 // DefaultMaxResident is the default of Options.MaxResident.
 const DefaultMaxResident = 10000
 
+// DefaultIdleTimeout is the default of Options.IdleTimeout. Fifteen
+// minutes is far longer than a compile costs (about a millisecond): a
+// tenant whose clients poll, or work through a session, now and then
+// stays resident, and one evicted pays one compile on its return, while
+// tenants unused for a quarter of an hour stop costing the collector the
+// marking of their schemas (about 19 KB of pointer-dense AST each) on
+// every cycle.
+const DefaultIdleTimeout = 15 * time.Minute
+
 // Registry maps tenant IDs to tenants. A reload reads and hashes every
 // tenant directory and swaps in the result; it compiles only tenants held
 // in memory whose files changed. Every other tenant is compiled when it
@@ -155,7 +173,8 @@ const DefaultMaxResident = 10000
 // Options.MaxResident. Lookups of held tenants are lock-free but for the
 // recency list, and may run concurrently with each other and with a
 // reload: a request keeps the Tenant it looked up and finishes on the
-// runtime it started with.
+// runtime it started with. A tenant unused for Options.IdleTimeout is
+// evicted too; call Close to stop the goroutine that looks for them.
 type Registry struct {
 	opts Options
 	snap atomic.Pointer[snapshot]
@@ -168,6 +187,18 @@ type Registry struct {
 	// compiling bounds the schemas compiled and the views built at once
 	// (see compileSlots).
 	compiling compileSlots
+
+	// now is the clock of idle expiry, time.Now but in tests; times are
+	// kept as nanoseconds since epoch (see clock).
+	now   func() time.Time
+	epoch time.Time
+	// touchEvery is how stale a version's lastUse may be before a lookup
+	// stores it again (see touch); sweepInterval how often the sweeper
+	// wakes. Tests set both.
+	touchEvery    time.Duration
+	sweepInterval time.Duration
+	// sweeper evicts idle tenants (see Options.IdleTimeout).
+	sweeper sweeper
 }
 
 // snapshot is one state of the tenants directory.
@@ -196,6 +227,9 @@ type version struct {
 	tenant atomic.Pointer[Tenant]
 	// replaced is set when a reload replaces or removes the version.
 	replaced atomic.Bool
+	// lastUse is when a lookup last used the version, give or take
+	// Registry.touchEvery, in nanoseconds of Registry.clock.
+	lastUse atomic.Int64
 
 	// compiling is held (a buffered channel of one, so that a waiter can
 	// give up) while the version compiles.
@@ -228,7 +262,13 @@ func New(opts Options) (*Registry, error) {
 	if opts.MaxResident <= 0 {
 		opts.MaxResident = DefaultMaxResident
 	}
-	r := &Registry{opts: opts, compiling: make(compileSlots, runtime.GOMAXPROCS(0))}
+	if opts.IdleTimeout == 0 {
+		opts.IdleTimeout = DefaultIdleTimeout
+	}
+	r := &Registry{opts: opts, compiling: make(compileSlots, runtime.GOMAXPROCS(0)), now: time.Now}
+	r.epoch = r.now()
+	r.touchEvery = min(opts.IdleTimeout/16, time.Second)
+	r.sweepInterval = max(opts.IdleTimeout/4, time.Second)
 	r.resident, _ = lru.NewWithEvict(opts.MaxResident, func(v *version, _ struct{}) {
 		if t := v.tenant.Swap(nil); t != nil {
 			closeAll(t.Upstreams) // requests in flight keep using them
@@ -309,8 +349,8 @@ func (r *Registry) Entry(id string) (Entry, bool) {
 	return e, ok
 }
 
-// Tenants returns the resident tenants (see Options.MaxResident),
-// ordered by ID.
+// Tenants returns the resident tenants (see Options.MaxResident and
+// Options.IdleTimeout), ordered by ID.
 func (r *Registry) Tenants() []*Tenant {
 	var ts []*Tenant
 	for _, v := range r.snap.Load().versions {
@@ -368,6 +408,7 @@ func (r *Registry) Preload(ctx context.Context) {
 // load returns the tenant of v, compiling it if it is not resident, or nil
 // if it cannot be served or ctx is done before it is compiled.
 func (r *Registry) load(ctx context.Context, v *version) *Tenant {
+	r.touch(v)
 	if t := v.tenant.Load(); t != nil {
 		r.resident.Get(v) // mark it used
 		return t
@@ -447,6 +488,7 @@ func (r *Registry) compileVersion(ctx context.Context, v *version) *Tenant {
 func (r *Registry) keep(v *version, t *Tenant) {
 	v.tenant.Store(t)
 	r.resident.Add(v, struct{}{})
+	r.startSweeper()
 }
 
 // logFailure logs a tenant's failure to load, once per version.
@@ -600,6 +642,9 @@ func (r *Registry) Reload() error {
 		if old != nil {
 			replaced = append(replaced, old)
 			v.good = old.lastGood()
+			// A recompile is no use: a tenant idle for long is not kept
+			// resident by edits of its files.
+			v.lastUse.Store(old.lastUse.Load())
 			// Requests keep being served by old's tenant until the swap.
 			if t := old.tenant.Load(); t != nil && r.reloadResident(v, t) {
 				carried = append(carried, old)

@@ -31,6 +31,7 @@ func TestReloadLogsChangesOnly(t *testing.T) {
 		Logger:     slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo})),
 	})
 	require.NoError(t, err)
+	t.Cleanup(reg.Close)
 	require.Equal(t, 1, logs.Count(`"msg":"tenants loaded"`), logs.String())
 	require.Equal(t, 1, logs.Count(`"msg":"tenant failed to load; it is not served"`), logs.String())
 

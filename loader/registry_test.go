@@ -16,7 +16,7 @@ import (
 
 func newRegistry(t *testing.T, dir string) (*loader.Registry, error) {
 	t.Helper()
-	return loader.New(loader.Options{
+	reg, err := loader.New(loader.Options{
 		Dir: dir,
 		NewExecutable: func(s *loader.Schema) graphql.ExecutableSchema {
 			return dynamic.New(dynamic.Config{Schema: s.AST})
@@ -24,6 +24,10 @@ func newRegistry(t *testing.T, dir string) (*loader.Registry, error) {
 		NewHandler: func(string, graphql.ExecutableSchema) http.Handler { return http.NotFoundHandler() },
 		Logger:     slog.New(slog.DiscardHandler),
 	})
+	if err == nil {
+		t.Cleanup(reg.Close)
+	}
+	return reg, err
 }
 
 func TestRegistryLoadsTenants(t *testing.T) {

@@ -36,6 +36,7 @@ func countingRegistry(t *testing.T, dir string, maxResident int) (*loader.Regist
 		OnLoad:      func(string, time.Duration, error) { compiles.Add(1) },
 	})
 	require.NoError(t, err)
+	t.Cleanup(reg.Close)
 	return reg, &compiles
 }
 
@@ -211,6 +212,7 @@ upstreams:
 		},
 	})
 	require.NoError(t, err)
+	t.Cleanup(reg.Close)
 	_, ok := reg.Lookup("shop")
 	require.False(t, ok)
 	require.Contains(t, reg.States()[0].Error, "no client today")

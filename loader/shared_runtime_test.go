@@ -45,6 +45,7 @@ func TestTenantsShareCompiledParts(t *testing.T) {
 	opts.MaxResident = 2
 	reg, err := loader.New(opts)
 	require.NoError(t, err)
+	t.Cleanup(reg.Close)
 
 	check := func(id string) {
 		t.Helper()

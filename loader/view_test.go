@@ -51,6 +51,7 @@ authorization:
 		MaxViews:   2,
 	})
 	require.NoError(t, err)
+	t.Cleanup(reg.Close)
 	shop, ok := reg.Lookup("shop")
 	require.True(t, ok)
 	require.NotNil(t, shop.Policy)

@@ -127,6 +127,13 @@ type Config struct {
 	// compiled again on its next request. TENANTGRAPH_MAX_RESIDENT_TENANTS,
 	// default 10000.
 	MaxResidentTenants int
+	// ResidentIdleTimeout is how long a tenant's compiled schema stays in
+	// memory after its last request; then it is dropped, and compiled
+	// again on its next request. Negative: never dropped for idleness.
+	// TENANTGRAPH_RESIDENT_IDLE_TIMEOUT, a duration such as "15m", or
+	// "off" for a negative value; default loader.DefaultIdleTimeout
+	// ("15m").
+	ResidentIdleTimeout time.Duration
 	// QueueTimeout is how long a request over its tenant's share
 	// (Limits.MaxConcurrent) or over MaxInFlight waits for a slot before
 	// it gets 503 OVERLOADED. TENANTGRAPH_QUEUE_TIMEOUT, default "100ms".
@@ -159,24 +166,25 @@ type Config struct {
 // Default returns the default settings.
 func Default() Config {
 	return Config{
-		Addr:               ":8080",
-		TenantsDir:         "./tenants",
-		Watch:              true,
-		RedisPrefix:        "tenantgraph:cache:",
-		CacheLocalTTL:      5 * time.Second,
-		JWTAlg:             "HS256",
-		JWTTenantClaim:     "tenant_id",
-		MaxBodyBytes:       1 << 20,
-		Limits:             defaultLimits(),
-		MaxInFlight:        512,
-		MaxViews:           32,
-		MaxResidentTenants: 10000,
-		QueueTimeout:       100 * time.Millisecond,
-		JWTMaxTTL:          24 * time.Hour,
-		ParserTokenLimit:   15000,
-		ShutdownTimeout:    15 * time.Second,
-		LogLevel:           slog.LevelInfo,
-		LogFormat:          logging.FormatAuto,
+		Addr:                ":8080",
+		TenantsDir:          "./tenants",
+		Watch:               true,
+		RedisPrefix:         "tenantgraph:cache:",
+		CacheLocalTTL:       5 * time.Second,
+		JWTAlg:              "HS256",
+		JWTTenantClaim:      "tenant_id",
+		MaxBodyBytes:        1 << 20,
+		Limits:              defaultLimits(),
+		MaxInFlight:         512,
+		MaxViews:            32,
+		MaxResidentTenants:  10000,
+		ResidentIdleTimeout: 15 * time.Minute,
+		QueueTimeout:        100 * time.Millisecond,
+		JWTMaxTTL:           24 * time.Hour,
+		ParserTokenLimit:    15000,
+		ShutdownTimeout:     15 * time.Second,
+		LogLevel:            slog.LevelInfo,
+		LogFormat:           logging.FormatAuto,
 	}
 }
 
@@ -310,6 +318,17 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	integer("TENANTGRAPH_MAX_IN_FLIGHT", &c.MaxInFlight)
 	integer("TENANTGRAPH_MAX_VIEWS", &c.MaxViews)
 	integer("TENANTGRAPH_MAX_RESIDENT_TENANTS", &c.MaxResidentTenants)
+	if v := getenv("TENANTGRAPH_RESIDENT_IDLE_TIMEOUT"); strings.EqualFold(v, "off") {
+		c.ResidentIdleTimeout = -1
+	} else if v != "" {
+		// Zero would mean the default to loader.Options, and a negative
+		// duration reads as a mistake: "off" says what it means.
+		if d, err := time.ParseDuration(v); err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("TENANTGRAPH_RESIDENT_IDLE_TIMEOUT: %q is not a positive duration such as 15m, or off", v))
+		} else {
+			c.ResidentIdleTimeout = d
+		}
+	}
 	boolean("TENANTGRAPH_UPSTREAM_ALLOW_PRIVATE", &c.UpstreamAllowPrivate)
 	duration("TENANTGRAPH_QUEUE_TIMEOUT", &c.QueueTimeout)
 	boolean("TENANTGRAPH_EXPOSE_COST", &c.ExposeCost)

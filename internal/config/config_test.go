@@ -69,6 +69,7 @@ func TestFromEnvReadsEverySetting(t *testing.T) {
 		"TENANTGRAPH_MAX_IN_FLIGHT":         "64",
 		"TENANTGRAPH_MAX_VIEWS":             "8",
 		"TENANTGRAPH_MAX_RESIDENT_TENANTS":  "500",
+		"TENANTGRAPH_RESIDENT_IDLE_TIMEOUT": "5m",
 		"TENANTGRAPH_METRICS_ADDR":          ":9090",
 		"TENANTGRAPH_QUEUE_TIMEOUT":         "50ms",
 		"TENANTGRAPH_EXPOSE_COST":           "true",
@@ -103,17 +104,18 @@ func TestFromEnvReadsEverySetting(t *testing.T) {
 			Rate:          limits.Rate{Requests: 100, Per: time.Second, Burst: 150},
 			CostPerMinute: 60000,
 		},
-		MaxInFlight:        64,
-		MaxViews:           8,
-		MaxResidentTenants: 500,
-		QueueTimeout:       50 * time.Millisecond,
-		ExposeCost:         true,
-		Suggestions:        &yes,
-		JWTMaxTTL:          time.Hour,
-		ParserTokenLimit:   900,
-		ShutdownTimeout:    1500 * time.Millisecond,
-		LogLevel:           slog.LevelDebug,
-		LogFormat:          logging.FormatJSON,
+		MaxInFlight:         64,
+		MaxViews:            8,
+		MaxResidentTenants:  500,
+		ResidentIdleTimeout: 5 * time.Minute,
+		QueueTimeout:        50 * time.Millisecond,
+		ExposeCost:          true,
+		Suggestions:         &yes,
+		JWTMaxTTL:           time.Hour,
+		ParserTokenLimit:    900,
+		ShutdownTimeout:     1500 * time.Millisecond,
+		LogLevel:            slog.LevelDebug,
+		LogFormat:           logging.FormatJSON,
 	}, c)
 	require.False(t, c.DevMode())
 	require.True(t, c.SuggestionsOn())
@@ -142,6 +144,24 @@ func TestParseRate(t *testing.T) {
 	for _, in := range []string{"100", "x/s", "0/s", "10/", "10/-1s", "10/soon"} {
 		_, err := config.FromEnv(env(map[string]string{"TENANTGRAPH_RATE_LIMIT": in}))
 		require.ErrorContains(t, err, "TENANTGRAPH_RATE_LIMIT", in)
+	}
+}
+
+func TestResidentIdleTimeout(t *testing.T) {
+	for in, want := range map[string]time.Duration{
+		"":      15 * time.Minute,
+		"90s":   90 * time.Second,
+		"1h30m": 90 * time.Minute,
+		"off":   -1,
+		"Off":   -1,
+	} {
+		c, err := config.FromEnv(env(map[string]string{"TENANTGRAPH_RESIDENT_IDLE_TIMEOUT": in}))
+		require.NoError(t, err, in)
+		require.Equal(t, want, c.ResidentIdleTimeout, in)
+	}
+	for _, in := range []string{"0", "0s", "-1m", "15", "soon", "OFF "} {
+		_, err := config.FromEnv(env(map[string]string{"TENANTGRAPH_RESIDENT_IDLE_TIMEOUT": in}))
+		require.ErrorContains(t, err, "TENANTGRAPH_RESIDENT_IDLE_TIMEOUT", in)
 	}
 }
 

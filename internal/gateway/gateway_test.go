@@ -192,6 +192,7 @@ func newTestGatewayWith(t testing.TB, st store.Store, dir string, setup testSetu
 		},
 	})
 	require.NoError(t, err)
+	t.Cleanup(reg.Close)
 	cc := cache.Config{Logger: logger}
 	if setup.cache != nil {
 		setup.cache(&cc)

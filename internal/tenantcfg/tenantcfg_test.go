@@ -66,6 +66,7 @@ func newFixture(t testing.TB) *fixture {
 		Logger:        slog.New(slog.DiscardHandler),
 	})
 	require.NoError(t, err)
+	t.Cleanup(reg.Close)
 
 	var calls, rotation atomic.Int64
 	sr := secrets.NewResolver(func(string) (string, bool) { return "", false })

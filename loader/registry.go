@@ -182,8 +182,12 @@ type Registry struct {
 	reloadMu sync.Mutex
 	// resident orders the versions holding a compiled tenant by use.
 	resident *lru.Cache[*version, struct{}]
-	// runtimes shares runtimes between tenants with the same schema.
-	runtimes runtimeSet
+	// runtimes shares runtimes between tenants with the same schema. It
+	// is an object of its own: the cleanup of each runtime refers to it
+	// (see runtimeSet.add), and a cleanup that reached the Registry would
+	// reach the runtime, which could then never be collected, nor the
+	// Registry with it.
+	runtimes *runtimeSet
 	// compiling bounds the schemas compiled and the views built at once
 	// (see compileSlots).
 	compiling compileSlots
@@ -265,7 +269,7 @@ func New(opts Options) (*Registry, error) {
 	if opts.IdleTimeout == 0 {
 		opts.IdleTimeout = DefaultIdleTimeout
 	}
-	r := &Registry{opts: opts, compiling: make(compileSlots, runtime.GOMAXPROCS(0)), now: time.Now}
+	r := &Registry{opts: opts, runtimes: &runtimeSet{}, compiling: make(compileSlots, runtime.GOMAXPROCS(0)), now: time.Now}
 	r.epoch = r.now()
 	r.touchEvery = min(opts.IdleTimeout/16, time.Second)
 	r.sweepInterval = max(opts.IdleTimeout/4, time.Second)
@@ -853,6 +857,7 @@ func (s *runtimeSet) add(rt *Runtime) *Runtime {
 		s.m = make(map[string]weak.Pointer[Runtime])
 	}
 	s.m[rt.Hash] = weak.Make(rt)
+	// s must not reach rt but through weak pointers: see Registry.runtimes.
 	runtime.AddCleanup(rt, s.drop, rt.Hash)
 	return rt
 }

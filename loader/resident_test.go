@@ -7,10 +7,12 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+	"weak"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/stretchr/testify/require"
@@ -282,4 +284,39 @@ func TestRegistryReloadDoesNotEvictOthers(t *testing.T) {
 	require.Equal(t, []string{"aCode", "a2Code"}, ownFields(a))
 	_, _ = reg.Lookup("b")
 	require.EqualValues(t, 3, compiles.Load(), "b was not evicted and compiled again")
+}
+
+// TestRegistryIsCollected checks that a registry no longer referred to is
+// collected with its resident tenants, as tests and benchmarks that make
+// many registries need: nothing the runtime keeps for its own purposes,
+// such as the cleanups of shared runtimes, may keep it alive.
+func TestRegistryIsCollected(t *testing.T) {
+	dir := t.TempDir()
+	writeFieldTenant(t, dir, "a")
+	writeFieldTenant(t, dir, "b")
+	gone := func() weak.Pointer[loader.Registry] {
+		reg, err := loader.New(loader.Options{
+			Dir: dir,
+			NewExecutable: func(s *loader.Schema) graphql.ExecutableSchema {
+				return dynamic.New(dynamic.Config{Schema: s.AST})
+			},
+			NewHandler: func(string, graphql.ExecutableSchema) http.Handler { return http.NotFoundHandler() },
+			Logger:     slog.New(slog.DiscardHandler),
+		})
+		require.NoError(t, err)
+		for _, id := range []string{"a", "b"} {
+			_, ok := reg.Lookup(id)
+			require.True(t, ok, "tenant %s: %v", id, reg.Problems())
+		}
+		require.Len(t, reg.Tenants(), 2)
+		reg.Close()
+		return weak.Make(reg)
+	}()
+	for range 10 {
+		runtime.GC()
+		if gone.Value() == nil {
+			return
+		}
+	}
+	t.Fatal("a registry holding resident tenants was never collected")
 }

@@ -128,6 +128,8 @@ type testSetup struct {
 	// cache changes the configuration of the cache of tenants'
 	// configurations and secrets (in process only unless it sets Redis).
 	cache func(*cache.Config)
+	// idleTimeout is the registry's loader.Options.IdleTimeout.
+	idleTimeout time.Duration
 }
 
 func newTestGatewayWith(t testing.TB, st store.Store, dir string, setup testSetup) *testGateway {
@@ -175,10 +177,11 @@ func newTestGatewayWith(t testing.TB, st store.Store, dir string, setup testSetu
 			}
 			return gateway.NewGraphQLHandler(es, o)
 		},
-		Logger:   logger,
-		Debounce: 50 * time.Millisecond,
-		Limits:   setup.limits,
-		OnLoad:   setup.onLoad,
+		Logger:      logger,
+		Debounce:    50 * time.Millisecond,
+		Limits:      setup.limits,
+		OnLoad:      setup.onLoad,
+		IdleTimeout: setup.idleTimeout,
 		NewUpstream: func(tenantID string, refs map[string]string, name string, spec upstream.Spec) (*upstream.Client, error) {
 			return upstream.New(name, spec, upstream.Options{
 				Logger:    logger,

@@ -67,7 +67,7 @@ func (c *batchCalls) resolve(_ context.Context, parents []any, fields []graphql.
 			values[i] = fieldMap{"resolved": "r-null"} // nresolved null
 			continue
 		case "odd":
-			values[i] = fieldMap{"resolved": 12, "nresolved": "n-odd"}
+			values[i] = fieldMap{"resolved": []int{12}, "nresolved": "n-odd"}
 			continue
 		}
 		values[i] = fieldMap{"resolved": "r-" + n.s, "nresolved": "n-" + n.s}
@@ -154,7 +154,7 @@ func TestBatch(t *testing.T) {
 		{
 			name:  "a null for a non-null field propagates, a value of the wrong type is an error, each at its path",
 			query: `{ items { s resolved nresolved } }`, items: []any{a, null, odd},
-			want:  `{"errors":[{"message":"the requested element is null which the schema does not allow","path":["items",1,"nresolved"]},{"message":"dynamic: String cannot represent a value of type int: 12","path":["items",2,"resolved"]}],"data":{"items":[{"s":"a","resolved":"r-a","nresolved":"n-a"},null,{"s":"odd","resolved":null,"nresolved":"n-odd"}]}}`,
+			want:  `{"errors":[{"message":"the requested element is null which the schema does not allow","path":["items",1,"nresolved"]},{"message":"dynamic: String cannot represent a value of type []int: [12]","path":["items",2,"resolved"]}],"data":{"items":[{"s":"a","resolved":"r-a","nresolved":"n-a"},null,{"s":"odd","resolved":null,"nresolved":"n-odd"}]}}`,
 			calls: [][]string{{"a", "null", "odd"}}, names: [][]string{{"resolved:resolved", "nresolved:nresolved"}},
 		},
 		{

@@ -53,6 +53,46 @@ func TestOutputCoercion(t *testing.T) {
 		query: `{ item { b id dt c nc } }`,
 		want:  `{"data":{"item":{"b":false,"id":"12","dt":"2026-01-02T02:04:05.6Z","c":"GREEN","nc":"BLUE"}}}`,
 	}, {
+		// As graphql-js's serializeString and serializeID: a String
+		// from a boolean or a finite number, an ID from an integral
+		// number, spelled as JavaScript's String spells numbers.
+		name: "Strings and IDs from booleans and numbers",
+		item: item{"items": []any{
+			item{"s": true, "id": 42.0, "ns": false},
+			item{"s": 1.5, "id": json.Number("7"), "ns": 1e21},
+			item{"s": 1e-7, "id": 1e21, "ns": math.Copysign(0, -1)},
+			item{"s": json.Number("1.50"), "id": json.Number("-0"), "ns": json.Number("12345678901234567890")},
+			item{"s": int64(math.MaxInt64), "id": uint64(math.MaxUint64), "ns": float32(0.5)},
+		}},
+		query: `{ item { items { s id ns } } }`,
+		want: `{"data":{"item":{"items":[` +
+			`{"s":"true","id":"42","ns":"false"},` +
+			`{"s":"1.5","id":"7","ns":"1e+21"},` +
+			`{"s":"1e-7","id":"1e+21","ns":"0"},` +
+			`{"s":"1.5","id":"0","ns":"12345678901234567000"},` +
+			`{"s":"9223372036854775807","id":"18446744073709551615","ns":"0.5"}]}}}`,
+	}, {
+		name:  "IDs are not made of fractions",
+		item:  item{"id": 1.5, "s": math.NaN()},
+		query: `{ item { id s } }`,
+		want: `{"errors":[` +
+			`{"message":"dynamic: ID cannot represent a value of type float64: 1.5","path":["item","id"]},` +
+			`{"message":"dynamic: String cannot represent a value of type float64: NaN","path":["item","s"]}],` +
+			`"data":{"item":{"id":null,"s":null}}}`,
+	}, {
+		name:  "IDs are not made of booleans",
+		item:  item{"id": true},
+		query: `{ item { id } }`,
+		want:  `{"errors":[{"message":"dynamic: ID cannot represent a value of type bool: true","path":["item","id"]}],"data":{"item":{"id":null}}}`,
+	}, {
+		name:  "IDs and Strings are not made of infinities",
+		item:  item{"id": json.Number("1e400"), "s": math.Inf(-1)},
+		query: `{ item { id s } }`,
+		want: `{"errors":[` +
+			`{"message":"dynamic: ID cannot represent a value of type json.Number","path":["item","id"]},` +
+			`{"message":"dynamic: String cannot represent a value of type float64: -Inf","path":["item","s"]}],` +
+			`"data":{"item":{"id":null,"s":null}}}`,
+	}, {
 		name:  "DateTime as the store keeps extension values",
 		item:  item{"dt": "2026-03-01T09:00:00.000000Z"},
 		query: `{ item { dt } }`,

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"time"
 
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -29,6 +30,9 @@ func (ex *execution) writeScalar(ctx context.Context, w *writer, t *typeRef, v a
 			w.quoted(s)
 			return true
 		}
+		if w.coercedString(v, false) {
+			return true
+		}
 	case scalarID:
 		switch s := v.(type) {
 		case *string:
@@ -45,6 +49,9 @@ func (ex *execution) writeScalar(ctx context.Context, w *writer, t *typeRef, v a
 			return true
 		case int64:
 			w.quotedInt(s)
+			return true
+		}
+		if w.coercedString(v, true) {
 			return true
 		}
 	case scalarInt:
@@ -120,6 +127,95 @@ func (ex *execution) writeScalar(ctx context.Context, w *writer, t *typeRef, v a
 		return true
 	}
 	return ex.unfit(ctx, w, t, v)
+}
+
+// coercedString writes v, a boolean or a finite number, as a String as
+// graphql-js's serializeString does (true is "true", 1.5 is "1.5", numbers
+// spelled as JavaScript's String spells them), or as an ID if id is set,
+// as serializeID does (integral numbers only), and reports whether it
+// did. The spec asks for this "where reasonable without losing
+// information"; gqlgen's generated code refuses such values. They reach
+// the executor from JSON: a tenant's extension value stored before its
+// field became a String, or an upstream's answer.
+//
+// Go's integers and integral json.Number texts are written exactly,
+// where JavaScript would round those beyond 2^53.
+func (w *writer) coercedString(v any, id bool) bool {
+	var t [32]byte
+	b := t[:0]
+	switch n := v.(type) {
+	case bool:
+		if id {
+			return false
+		}
+		b = strconv.AppendBool(b, n)
+	case int:
+		b = strconv.AppendInt(b, int64(n), 10)
+	case int8:
+		b = strconv.AppendInt(b, int64(n), 10)
+	case int16:
+		b = strconv.AppendInt(b, int64(n), 10)
+	case int32:
+		b = strconv.AppendInt(b, int64(n), 10)
+	case int64:
+		b = strconv.AppendInt(b, n, 10)
+	case uint:
+		b = strconv.AppendUint(b, uint64(n), 10)
+	case uint8:
+		b = strconv.AppendUint(b, uint64(n), 10)
+	case uint16:
+		b = strconv.AppendUint(b, uint64(n), 10)
+	case uint32:
+		b = strconv.AppendUint(b, uint64(n), 10)
+	case uint64:
+		b = strconv.AppendUint(b, n, 10)
+	case float32:
+		return w.coercedString(float64(n), id)
+	case float64:
+		if math.IsInf(n, 0) || math.IsNaN(n) || id && n != math.Trunc(n) {
+			return false
+		}
+		b = appendJSNumber(b, n)
+	case json.Number:
+		if i, err := strconv.ParseInt(string(n), 10, 64); err == nil {
+			b = strconv.AppendInt(b, i, 10)
+			break
+		}
+		f, err := strconv.ParseFloat(string(n), 64)
+		if err != nil {
+			return false // not a number, or beyond float64
+		}
+		return w.coercedString(f, id)
+	default:
+		return false
+	}
+	w.buf = append(w.buf, '"')
+	w.buf = append(w.buf, b...)
+	w.buf = append(w.buf, '"')
+	return true
+}
+
+// appendJSNumber appends the finite f as JavaScript's String(f) spells it
+// (ECMA-262 Number::toString): the shortest decimal that reads back as f,
+// in exponent form below 1e-6 and from 1e21, and 0 for -0. It is
+// encoding/json's spelling of floats, but for -0.
+func appendJSNumber(b []byte, f float64) []byte {
+	if f == 0 {
+		return append(b, '0')
+	}
+	format := byte('f')
+	if abs := math.Abs(f); abs < 1e-6 || abs >= 1e21 {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// 1e-07 is 1e-7 in JavaScript.
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
 }
 
 // writeLeaf writes v as a value of the scalar type t, as writeScalar

@@ -411,6 +411,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	}
 	url := baseURL(ln.Addr())
 	if cfg.DevMode() {
+		logs.Flush() // the lines logged so far come before the banner
 		printDevBanner(stdout, url, devTokens, adminToken)
 	}
 	logger.Info("listening", "addr", ln.Addr().String(), "graphiql", url, "config", cfg)

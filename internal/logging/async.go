@@ -31,9 +31,14 @@ const maxQueued = 1 << 20
 // writes what gathered within linger of the first line, in one write.
 //
 // Lines still queued when the process dies are lost: a logger made by
-// New on an AsyncWriter writes every record of level Warn or above before
+// New on an AsyncWriter writes every record of level Error or above before
 // Handle returns (with all queued before it), and the server calls Close
-// before it exits.
+// before it exits. What a crash loses is the lines of its last 10 ms or
+// so: an unrecovered panic, or the runtime's fatal error, writes its own
+// report to stderr at once, and the process ends with up to a linger's
+// lines still queued. (Warnings are not written at once: refusals under
+// overload are logged at Warn, one a request, and each would again wait
+// for a system call.)
 type AsyncWriter struct {
 	w io.Writer
 
@@ -75,7 +80,7 @@ func newAsyncWriter(w io.Writer, start bool) *AsyncWriter {
 }
 
 // Write queues a copy of p, and returns len(p) and nil; after Close, it
-// writes p before it returns. When more than maxQueued bytes wait, it
+// writes p before it returns. When maxQueued bytes or more wait, it
 // writes them before it returns.
 func (a *AsyncWriter) Write(p []byte) (int, error) {
 	a.mu.Lock()
@@ -164,7 +169,7 @@ func (a *AsyncWriter) run() {
 }
 
 // flushingHandler is a slog.Handler that writes everything queued in its
-// AsyncWriter after each record of level Warn or above: those are the
+// AsyncWriter after each record of level Error or above: those are the
 // lines that tell why a process is about to stop.
 type flushingHandler struct {
 	slog.Handler
@@ -173,7 +178,7 @@ type flushingHandler struct {
 
 func (h flushingHandler) Handle(ctx context.Context, r slog.Record) error {
 	err := h.Handler.Handle(ctx, r)
-	if r.Level >= slog.LevelWarn {
+	if r.Level >= slog.LevelError {
 		h.w.Flush()
 	}
 	return err

@@ -106,25 +106,45 @@ func TestAsyncWriterWritesWhenFull(t *testing.T) {
 	}
 }
 
-func TestAsyncWriterFlushesWarnings(t *testing.T) {
+func TestAsyncWriterFlushesErrors(t *testing.T) {
 	dest := &recorder{}
 	a := newAsyncWriter(dest, false)
 	logger := New(a, FormatJSON, slog.LevelInfo).With("tenant", "acme")
 	logger.Info("request")
+	logger.Warn("refused")
 	if got := dest.String(); got != "" {
-		t.Fatalf("an Info line was written at once: %q", got)
+		t.Fatalf("Info and Warn lines were written at once: %q", got)
 	}
-	logger.Warn("giving up")
+	logger.Error("giving up")
 	got := dest.String()
-	if !strings.Contains(got, `"msg":"request"`) || !strings.Contains(got, `"msg":"giving up"`) {
-		t.Fatalf("after Warn returned, the destination holds %q; want both lines", got)
+	for _, msg := range []string{"request", "refused", "giving up"} {
+		if !strings.Contains(got, `"msg":"`+msg+`"`) {
+			t.Fatalf("after Error returned, the destination holds %q; want every line", got)
+		}
 	}
-	if strings.Index(got, "request") > strings.Index(got, "giving up") {
+	if strings.Index(got, "refused") > strings.Index(got, "giving up") {
 		t.Fatalf("lines out of order: %q", got)
 	}
 	logger.WithGroup("g").Error("failed")
 	if !strings.Contains(dest.String(), `"msg":"failed"`) {
 		t.Fatalf("an Error line through WithGroup was not written at once: %q", dest.String())
+	}
+}
+
+func TestAsyncWriterWritesOnItsOwn(t *testing.T) {
+	dest := &recorder{}
+	a := NewAsyncWriter(dest)
+	defer a.Close()
+	start := time.Now()
+	io.WriteString(a, "line\n")
+	for dest.String() == "" {
+		if time.Since(start) > 5*time.Second {
+			t.Fatal("a queued line was not written without Flush or Close")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if took := time.Since(start); took < linger {
+		t.Errorf("written after %v, before the linger (%v) was over", took, linger)
 	}
 }
 

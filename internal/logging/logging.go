@@ -46,7 +46,7 @@ func ParseFormat(s string) (Format, error) {
 
 // New returns a logger writing to w in format f, at the level held by
 // level. Attributes are passed through Redact. If w is an AsyncWriter,
-// records of level Warn and above are written before the logger's
+// records of level Error and above are written before the logger's
 // methods return (see AsyncWriter), and f is chosen by the writer it
 // writes to.
 func New(w io.Writer, f Format, level slog.Leveler) *slog.Logger {

@@ -3,6 +3,7 @@ package loader
 import (
 	"sync"
 	"time"
+	"weak"
 )
 
 // Idle expiry (Options.IdleTimeout). Each version records when a lookup
@@ -88,21 +89,26 @@ func (r *Registry) startSweeper() {
 	}
 	s.started = true
 	s.stop, s.done = make(chan struct{}), make(chan struct{})
-	go r.sweepLoop(s.stop, s.done)
+	go sweepLoop(weak.Make(r), r.sweepInterval, s.stop, s.done)
 }
 
-// sweepLoop sweeps r every r.sweepInterval until stop is closed, then
-// closes done.
-func (r *Registry) sweepLoop(stop <-chan struct{}, done chan<- struct{}) {
+// sweepLoop sweeps r every interval until stop is closed or r is
+// collected, then closes done. It holds r weakly, so that a registry
+// dropped without Close is still collected, its tenants with it.
+func sweepLoop(r weak.Pointer[Registry], interval time.Duration, stop <-chan struct{}, done chan<- struct{}) {
 	defer close(done)
-	tick := time.NewTicker(r.sweepInterval)
+	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
 		select {
 		case <-stop:
 			return
 		case <-tick.C:
-			r.sweep()
+			reg := r.Value()
+			if reg == nil {
+				return
+			}
+			reg.sweep()
 		}
 	}
 }

@@ -130,8 +130,10 @@ type Options struct {
 	// is evicted as the least recently used one is when MaxResident is
 	// reached (requests holding it finish on it), and compiled again on
 	// its next lookup, so that an idle tenant costs only its directory
-	// entry. A background goroutine looks for idle tenants about every
-	// IdleTimeout/4 (at least every second); Close stops it. Zero means
+	// entry. A background goroutine looks for idle tenants every
+	// IdleTimeout/4, or every second if that is longer, so a tenant goes
+	// between IdleTimeout and a quarter of it later (up to a second
+	// early: see touch). Close stops the goroutine. Zero means
 	// DefaultIdleTimeout; a negative value never evicts for idleness.
 	IdleTimeout time.Duration
 	// NewUpstream returns the client of the upstream name of a tenant,

@@ -291,32 +291,38 @@ func TestRegistryReloadDoesNotEvictOthers(t *testing.T) {
 // many registries need: nothing the runtime keeps for its own purposes,
 // such as the cleanups of shared runtimes, may keep it alive.
 func TestRegistryIsCollected(t *testing.T) {
-	dir := t.TempDir()
-	writeFieldTenant(t, dir, "a")
-	writeFieldTenant(t, dir, "b")
-	gone := func() weak.Pointer[loader.Registry] {
-		reg, err := loader.New(loader.Options{
-			Dir: dir,
-			NewExecutable: func(s *loader.Schema) graphql.ExecutableSchema {
-				return dynamic.New(dynamic.Config{Schema: s.AST})
-			},
-			NewHandler: func(string, graphql.ExecutableSchema) http.Handler { return http.NotFoundHandler() },
-			Logger:     slog.New(slog.DiscardHandler),
+	for _, closed := range []bool{true, false} {
+		t.Run(fmt.Sprintf("closed=%v", closed), func(t *testing.T) {
+			dir := t.TempDir()
+			writeFieldTenant(t, dir, "a")
+			writeFieldTenant(t, dir, "b")
+			gone := func() weak.Pointer[loader.Registry] {
+				reg, err := loader.New(loader.Options{
+					Dir: dir,
+					NewExecutable: func(s *loader.Schema) graphql.ExecutableSchema {
+						return dynamic.New(dynamic.Config{Schema: s.AST})
+					},
+					NewHandler: func(string, graphql.ExecutableSchema) http.Handler { return http.NotFoundHandler() },
+					Logger:     slog.New(slog.DiscardHandler),
+				})
+				require.NoError(t, err)
+				for _, id := range []string{"a", "b"} {
+					_, ok := reg.Lookup(id)
+					require.True(t, ok, "tenant %s: %v", id, reg.Problems())
+				}
+				require.Len(t, reg.Tenants(), 2)
+				if closed {
+					reg.Close()
+				}
+				return weak.Make(reg)
+			}()
+			for range 10 {
+				runtime.GC()
+				if gone.Value() == nil {
+					return
+				}
+			}
+			t.Fatal("a registry holding resident tenants was never collected")
 		})
-		require.NoError(t, err)
-		for _, id := range []string{"a", "b"} {
-			_, ok := reg.Lookup(id)
-			require.True(t, ok, "tenant %s: %v", id, reg.Problems())
-		}
-		require.Len(t, reg.Tenants(), 2)
-		reg.Close()
-		return weak.Make(reg)
-	}()
-	for range 10 {
-		runtime.GC()
-		if gone.Value() == nil {
-			return
-		}
 	}
-	t.Fatal("a registry holding resident tenants was never collected")
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/tenantgraph/tenantgraph/internal/jsonlex"
 )
 
 // writeScalar writes v as a value of the scalar type t, as gqlgen's
@@ -196,26 +198,12 @@ func (w *writer) coercedString(v any, id bool) bool {
 }
 
 // appendJSNumber appends the finite f as JavaScript's String(f) spells it
-// (ECMA-262 Number::toString): the shortest decimal that reads back as f,
-// in exponent form below 1e-6 and from 1e21, and 0 for -0. It is
-// encoding/json's spelling of floats, but for -0.
+// (ECMA-262 Number::toString): as JSON spells it, but 0 for -0.
 func appendJSNumber(b []byte, f float64) []byte {
 	if f == 0 {
 		return append(b, '0')
 	}
-	format := byte('f')
-	if abs := math.Abs(f); abs < 1e-6 || abs >= 1e21 {
-		format = 'e'
-	}
-	b = strconv.AppendFloat(b, f, format, -1, 64)
-	if format == 'e' {
-		// 1e-07 is 1e-7 in JavaScript.
-		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
-			b[n-2] = b[n-1]
-			b = b[:n-1]
-		}
-	}
-	return b
+	return jsonlex.AppendFloat(b, f)
 }
 
 // writeLeaf writes v as a value of the scalar type t, as writeScalar

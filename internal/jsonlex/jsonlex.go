@@ -5,9 +5,37 @@
 // this package is the part of that check they share. Its functions take
 // the text and an index and return the index after the token, so that
 // neither a string nor a []byte is copied to scan it.
+//
+// It also spells floats as encoding/json does (AppendFloat), for the
+// writers that append JSON by hand.
 package jsonlex
 
-import "unicode/utf8"
+import (
+	"math"
+	"strconv"
+	"unicode/utf8"
+)
+
+// AppendFloat appends the finite f as encoding/json writes a float64
+// (encode.go, floatEncoder), which is how JavaScript spells numbers
+// (ECMA-262 Number::toString) but for -0, which it writes as -0: the
+// shortest decimal that reads back as f, in exponent form below 1e-6
+// and from 1e21, with no leading zero in a negative exponent.
+func AppendFloat(b []byte, f float64) []byte {
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// Clean up e-09 to e-9.
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
+}
 
 // Text is JSON text, as a string or as bytes.
 type Text interface{ ~string | ~[]byte }

@@ -2,6 +2,8 @@ package jsonlex
 
 import (
 	"encoding/json"
+	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -51,5 +53,26 @@ func TestSpace(t *testing.T) {
 	}
 	if got := Space([]byte("  "), 1); got != 2 {
 		t.Errorf("Space at the end = %d, want 2", got)
+	}
+}
+
+// TestAppendFloat checks AppendFloat against encoding/json over random
+// doubles of every magnitude and the edges.
+func TestAppendFloat(t *testing.T) {
+	fs := []float64{0, math.Copysign(0, -1), 1e-7, 1e-6, 1e21, 1e20, 5e-324, math.MaxFloat64, 0.1, -2.5}
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 5000 {
+		if f := math.Float64frombits(r.Uint64()); !math.IsInf(f, 0) && !math.IsNaN(f) {
+			fs = append(fs, f)
+		}
+	}
+	for _, f := range fs {
+		want, err := json.Marshal(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := AppendFloat(nil, f); string(got) != string(want) {
+			t.Errorf("%v: got %s, encoding/json writes %s", f, got, want)
+		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tenantgraph/tenantgraph/internal/extension"
+	"github.com/tenantgraph/tenantgraph/internal/jsonlex"
 )
 
 // A cursor is the position of one goods in one order: base64url (without
@@ -121,7 +122,7 @@ func appendCursorJSON(b []byte, v any) ([]byte, error) {
 		return append(b, '"'), nil
 	case float64:
 		if !math.IsInf(v, 0) && !math.IsNaN(v) {
-			return appendJSONFloat(b, v), nil
+			return jsonlex.AppendFloat(b, v), nil
 		}
 	case string:
 		if plainJSONString(v) {
@@ -145,26 +146,6 @@ func plainJSONString(s string) bool {
 		}
 	}
 	return true
-}
-
-// appendJSONFloat appends the finite f as encoding/json writes a float64
-// (encode.go, floatEncoder): like ES6, 'f' unless the exponent is small
-// or large, and then 'e' with at least a two-digit exponent cleaned of
-// its leading zero.
-func appendJSONFloat(b []byte, f float64) []byte {
-	format := byte('f')
-	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
-	}
-	b = strconv.AppendFloat(b, f, format, -1, 64)
-	if format == 'e' {
-		// Clean up e-09 to e-9.
-		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
-			b[n-2] = b[n-1]
-			b = b[:n-1]
-		}
-	}
-	return b
 }
 
 // decodeCursor returns the position that cursor s stands for. s must have

@@ -99,16 +99,23 @@ func BenchmarkGoodsByIDParallel(b *testing.B) {
 	for _, gc := range []string{"runtime", "gateway"} {
 		b.Run("gc="+gc, func(b *testing.B) {
 			if gc == "gateway" {
-				if _, set := os.LookupEnv("GOGC"); set {
-					b.Skip("GOGC is set: the gateway leaves the collector to it")
-				}
-				defer gctune.Start(gctune.DefaultHeadroom)()
-				runtime.GC() // the tuner sets the GC percent after a collection
+				useGatewayGC(b)
 			}
 			b.Run("handler=gateway", func(b *testing.B) { run(b, g.handler) })
 			b.Run("handler=plain-pgx", func(b *testing.B) { run(b, plainGoodsHandler(pool, "acme")) })
 		})
 	}
+}
+
+// useGatewayGC gives the test process, until b ends, the heap headroom
+// the gateway's binary gives itself unless GOGC is set (internal/gctune,
+// started by server.go); it skips b if GOGC is set.
+func useGatewayGC(b *testing.B) {
+	if _, set := os.LookupEnv("GOGC"); set {
+		b.Skip("GOGC is set: the gateway leaves the collector to it")
+	}
+	b.Cleanup(gctune.Start(gctune.DefaultHeadroom))
+	runtime.GC() // the tuner sets the GC percent after a collection
 }
 
 // openPostgresAsAppRole opens a store on the database at url (a
@@ -353,11 +360,7 @@ func BenchmarkStitchingInterleaved(b *testing.B) {
 	for _, gc := range []string{"runtime", "gateway"} {
 		b.Run("gc="+gc, func(b *testing.B) {
 			if gc == "gateway" {
-				if _, set := os.LookupEnv("GOGC"); set {
-					b.Skip("GOGC is set: the gateway leaves the collector to it")
-				}
-				defer gctune.Start(gctune.DefaultHeadroom)()
-				runtime.GC() // the tuner sets the GC percent after a collection
+				useGatewayGC(b)
 			}
 			var took [3][]time.Duration
 			for i := range 20 {

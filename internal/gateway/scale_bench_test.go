@@ -12,7 +12,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/tenantgraph/tenantgraph/internal/gctune"
 	"github.com/tenantgraph/tenantgraph/internal/store"
 	"github.com/tenantgraph/tenantgraph/loader"
 )
@@ -77,12 +76,9 @@ func BenchmarkW1Tenants(b *testing.B) {
 			for _, gc := range []string{"runtime", "gateway"} {
 				b.Run("gc="+gc, func(b *testing.B) {
 					if gc == "gateway" {
-						if _, set := os.LookupEnv("GOGC"); set {
-							b.Skip("GOGC is set: the gateway leaves the collector to it")
-						}
-						defer gctune.Start(gctune.DefaultHeadroom)()
+						useGatewayGC(b)
 					}
-					runtime.GC() // and the tuner sets the GC percent after it
+					runtime.GC()
 					var took []time.Duration
 					b.ReportAllocs()
 					for b.Loop() {

@@ -28,7 +28,9 @@
 // server's error presenter and recover function. Where the two can't be
 // compared (values that generated code's static types rule out, such as a
 // string where an Int is due), a value that does not fit its type is a
-// field error at its path, and its null propagates as the spec says.
+// field error at its path, and its null propagates as the spec says; a
+// boolean or a number where a String is due, or an integral number where
+// an ID is, is coerced as graphql-js coerces it (see coercedString).
 //
 // Where generated code deviates from the GraphQL specification, the
 // executor follows the spec, and the differential test holds it to a

@@ -55,7 +55,8 @@ func TestOutputCoercion(t *testing.T) {
 	}, {
 		// As graphql-js's serializeString and serializeID: a String
 		// from a boolean or a finite number, an ID from an integral
-		// number, spelled as JavaScript's String spells numbers.
+		// number, spelled as JavaScript's String spells numbers; but
+		// integers are exact, where JavaScript rounds past 2^53.
 		name: "Strings and IDs from booleans and numbers",
 		item: item{"items": []any{
 			item{"s": true, "id": 42.0, "ns": false},
@@ -63,14 +64,18 @@ func TestOutputCoercion(t *testing.T) {
 			item{"s": 1e-7, "id": 1e21, "ns": math.Copysign(0, -1)},
 			item{"s": json.Number("1.50"), "id": json.Number("-0"), "ns": json.Number("12345678901234567890")},
 			item{"s": int64(math.MaxInt64), "id": uint64(math.MaxUint64), "ns": float32(0.5)},
+			item{"s": &b, "id": &n, "ns": json.Number("-1e2")},
+			item{"s": (*float64)(nil), "id": json.Number("9223372036854775808"), "ns": &f},
 		}},
 		query: `{ item { items { s id ns } } }`,
 		want: `{"data":{"item":{"items":[` +
 			`{"s":"true","id":"42","ns":"false"},` +
 			`{"s":"1.5","id":"7","ns":"1e+21"},` +
 			`{"s":"1e-7","id":"1e+21","ns":"0"},` +
-			`{"s":"1.5","id":"0","ns":"12345678901234567000"},` +
-			`{"s":"9223372036854775807","id":"18446744073709551615","ns":"0.5"}]}}}`,
+			`{"s":"1.5","id":"0","ns":"12345678901234567890"},` +
+			`{"s":"9223372036854775807","id":"18446744073709551615","ns":"0.5"},` +
+			`{"s":"false","id":"3","ns":"-100"},` +
+			`{"s":null,"id":"9223372036854775808","ns":"2.5"}]}}}`,
 	}, {
 		name:  "IDs are not made of fractions",
 		item:  item{"id": 1.5, "s": math.NaN()},

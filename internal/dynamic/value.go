@@ -32,6 +32,9 @@ func (ex *execution) writeScalar(ctx context.Context, w *writer, t *typeRef, v a
 			w.quoted(s)
 			return true
 		}
+		if isNilPointer(v) {
+			return ex.writeNull(ctx, w, t)
+		}
 		if w.coercedString(v, false) {
 			return true
 		}
@@ -46,12 +49,9 @@ func (ex *execution) writeScalar(ctx context.Context, w *writer, t *typeRef, v a
 		case string:
 			w.quoted(s)
 			return true
-		case int:
-			w.quotedInt(int64(s))
-			return true
-		case int64:
-			w.quotedInt(s)
-			return true
+		}
+		if isNilPointer(v) {
+			return ex.writeNull(ctx, w, t)
 		}
 		if w.coercedString(v, true) {
 			return true
@@ -141,11 +141,21 @@ func (ex *execution) writeScalar(ctx context.Context, w *writer, t *typeRef, v a
 // field became a String, or an upstream's answer.
 //
 // Go's integers and integral json.Number texts are written exactly,
-// where JavaScript would round those beyond 2^53.
+// where JavaScript would round those beyond 2^53: an ID of 2^63 stays
+// itself. Pointers to booleans and numbers are followed (see
+// isNilPointer for nil ones).
 func (w *writer) coercedString(v any, id bool) bool {
 	var t [32]byte
 	b := t[:0]
 	switch n := v.(type) {
+	case *bool:
+		return n != nil && w.coercedString(*n, id)
+	case *int:
+		return n != nil && w.coercedString(*n, id)
+	case *int64:
+		return n != nil && w.coercedString(*n, id)
+	case *float64:
+		return n != nil && w.coercedString(*n, id)
 	case bool:
 		if id {
 			return false
@@ -179,9 +189,14 @@ func (w *writer) coercedString(v any, id bool) bool {
 		}
 		b = appendJSNumber(b, n)
 	case json.Number:
-		if i, err := strconv.ParseInt(string(n), 10, 64); err == nil {
-			b = strconv.AppendInt(b, i, 10)
-			break
+		if isJSONInteger(string(n)) {
+			if n == "-0" {
+				n = "0"
+			}
+			w.buf = append(w.buf, '"')
+			w.buf = append(w.buf, n...)
+			w.buf = append(w.buf, '"')
+			return true
 		}
 		f, err := strconv.ParseFloat(string(n), 64)
 		if err != nil {
@@ -194,6 +209,39 @@ func (w *writer) coercedString(v any, id bool) bool {
 	w.buf = append(w.buf, '"')
 	w.buf = append(w.buf, b...)
 	w.buf = append(w.buf, '"')
+	return true
+}
+
+// isNilPointer reports whether v is a nil pointer of a type coercedString
+// follows: null, as a nil *string is.
+func isNilPointer(v any) bool {
+	switch n := v.(type) {
+	case *bool:
+		return n == nil
+	case *int:
+		return n == nil
+	case *int64:
+		return n == nil
+	case *float64:
+		return n == nil
+	}
+	return false
+}
+
+// isJSONInteger reports whether s is a JSON number without fraction or
+// exponent: an optional minus, then 0 or digits not starting with 0.
+func isJSONInteger(s string) bool {
+	if len(s) > 0 && s[0] == '-' {
+		s = s[1:]
+	}
+	if s == "" || s[0] == '0' && len(s) > 1 {
+		return false
+	}
+	for i := range len(s) {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
 	return true
 }
 

@@ -17,10 +17,11 @@ import (
 )
 
 // AppendFloat appends the finite f as encoding/json writes a float64
-// (encode.go, floatEncoder), which is how JavaScript spells numbers
-// (ECMA-262 Number::toString) but for -0, which it writes as -0: the
-// shortest decimal that reads back as f, in exponent form below 1e-6
-// and from 1e21, with no leading zero in a negative exponent.
+// (encode.go, floatEncoder): the shortest decimal that reads back as f,
+// in exponent form below 1e-6 and from 1e21, with no leading zero in a
+// negative exponent. That is how JavaScript spells numbers (ECMA-262
+// Number::toString), except that encoding/json writes negative zero as
+// -0 where JavaScript writes 0.
 func AppendFloat(b []byte, f float64) []byte {
 	format := byte('f')
 	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -786,16 +787,32 @@ func indexIssuers(next *snapshot) {
 
 // runtime returns the runtime of src's schema: that of a resident tenant
 // with the same schema sources, or a new one.
-func (r *Registry) runtime(ctx context.Context, src *tenantSource) (*Runtime, error) {
+func (r *Registry) runtime(ctx context.Context, src *tenantSource) (rt *Runtime, err error) {
 	if rt := r.runtimes.get(src.schemaHash); rt != nil {
 		return rt, nil
 	}
+	defer func() {
+		if p := recover(); p != nil {
+			rt, err = nil, r.panicked(src.id, "compiling the tenant", p)
+		}
+	}()
 	s, err := r.compileSchema(ctx, src.files)
 	if err != nil {
 		return nil, err
 	}
-	rt := &Runtime{Hash: src.schemaHash, Schema: s, Handler: r.opts.NewHandler(src.schemaHash, r.opts.NewExecutable(s))}
+	rt = &Runtime{Hash: src.schemaHash, Schema: s, Handler: r.opts.NewHandler(src.schemaHash, r.opts.NewExecutable(s))}
 	return r.runtimes.add(rt), nil
+}
+
+// panicked logs p, a panic recovered while doing what for tenant id, with
+// its stack, and returns the tenant's load error. Compiling runs on
+// goroutines of the registry's own too (Preload, reloads, the checks of
+// upstreams' schemas), where a panic would end the process, and so every
+// tenant's service: it is one tenant's load error instead. The error
+// names the panic, not its stack, which is for the log only.
+func (r *Registry) panicked(id, what string, p any) error {
+	r.opts.Logger.Error("internal error: panic while "+what, "tenant", id, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+	return fmt.Errorf("internal error while %s (panic: %v); the gateway's log has its stack", what, p)
 }
 
 // errGaveUp is returned when a context is done before a compile slot is

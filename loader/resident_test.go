@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tenantgraph/tenantgraph/internal/dynamic"
+	"github.com/tenantgraph/tenantgraph/internal/testenv"
 	"github.com/tenantgraph/tenantgraph/internal/upstream"
 	"github.com/tenantgraph/tenantgraph/loader"
 )
@@ -325,4 +326,55 @@ func TestRegistryIsCollected(t *testing.T) {
 			t.Fatal("a registry holding resident tenants was never collected")
 		})
 	}
+}
+
+// TestCompilePanicIsTheTenantsError checks that a panic while compiling
+// one tenant, here in NewExecutable, on Preload's goroutine as on a
+// lookup, is that tenant's load error, logged with its stack, and leaves
+// the process and the other tenants serving.
+func TestCompilePanicIsTheTenantsError(t *testing.T) {
+	dir := t.TempDir()
+	writeFieldTenant(t, dir, "good")
+	writeFieldTenant(t, dir, "bad")
+	logs := &testenv.Buffer{}
+	reg, err := loader.New(loader.Options{
+		Dir: dir,
+		NewExecutable: func(s *loader.Schema) graphql.ExecutableSchema {
+			if s.AST.Types["Goods"].Fields.ForName("badCode") != nil {
+				panic("boom in bad's executable")
+			}
+			return dynamic.New(dynamic.Config{Schema: s.AST})
+		},
+		NewHandler: func(string, graphql.ExecutableSchema) http.Handler { return http.NotFoundHandler() },
+		Logger:     slog.New(slog.NewTextHandler(logs, nil)),
+	})
+	require.NoError(t, err)
+	t.Cleanup(reg.Close)
+
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		reg.Preload(t.Context())
+	}()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("Preload did not return")
+	}
+	_, ok := reg.Lookup("good")
+	require.True(t, ok, "the other tenant serves: %v", reg.Problems())
+	for range 2 { // and a second lookup does not wait on the first
+		_, ok = reg.Lookup("bad")
+		require.False(t, ok)
+	}
+	var badErr string
+	for _, st := range reg.States() {
+		if st.ID == "bad" {
+			badErr = st.Error
+		}
+	}
+	require.Contains(t, badErr, "internal error while compiling the tenant (panic: boom in bad's executable)")
+	require.NotContains(t, badErr, "goroutine", "the stack is for the log, not the tenant's state")
+	require.Contains(t, logs.String(), "panic while compiling the tenant")
+	require.Contains(t, logs.String(), "resident_test.go", "the log has the stack")
 }

@@ -136,6 +136,13 @@ func (r *Registry) checkUpstreamTypes(tenantID string, s *ast.Schema, used map[s
 	for name, fields := range used {
 		c := clients[name]
 		wg.Go(func() {
+			defer func() {
+				// As when the upstream gives no schema: its types are
+				// not checked, and the tenant loads.
+				if p := recover(); p != nil {
+					r.panicked(tenantID, "checking the schema of upstream "+name, p)
+				}
+			}()
 			sdl, err := c.SDL(ctx)
 			if err != nil {
 				r.opts.Logger.Warn("upstream did not give its schema; the types of its fields are not checked",

@@ -102,6 +102,9 @@ type try[T any] struct {
 	detail  any
 	outcome outcome
 	err     error
+	// panicked is the value and stack of a panic of the attempt, made
+	// on a goroutine of its own (see hedged).
+	panicked string
 }
 
 // run makes one attempt at t, which t's breaker allowed (probe as allow

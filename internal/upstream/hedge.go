@@ -3,7 +3,9 @@ package upstream
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"time"
 )
 
@@ -19,7 +21,8 @@ var errLost = errors.New("another attempt answered first")
 // for the other; when none is left in flight, it goes on to the next
 // URL, and may hedge again. Attempts run on goroutines of their own, all
 // of which have ended when hedged returns. It returns the answer (nil if
-// none) and the number of attempts.
+// none) and the number of attempts. If an attempt panics, hedged cancels
+// and waits for the other, then panics with the first's value and stack.
 func hedged[T any](c *Client, ctx context.Context, hdr map[string][]string, body []byte, hedge time.Duration, check func(*T) error) (*response[T], int) {
 	type inFlight struct {
 		t      *target
@@ -46,7 +49,20 @@ func hedged[T any](c *Client, ctx context.Context, hdr map[string][]string, body
 			actx, cancel := context.WithCancelCause(ctx)
 			flying = append(flying, inFlight{t, cancel})
 			attempts++
-			go func() { done <- run(c, actx, t, probe, hdr, body, check) }()
+			go func() {
+				r := try[T]{t: t, probe: probe}
+				defer func() {
+					// A panic on this goroutine would end the process:
+					// hedged panics with it on the caller's instead,
+					// as an attempt made there would.
+					if p := recover(); p != nil {
+						r.panicked = fmt.Sprintf("%v\n\ngoroutine of the upstream attempt:\n%s", p, debug.Stack())
+						r.end = time.Now()
+					}
+					done <- r
+				}()
+				r = run(c, actx, t, probe, hdr, body, check)
+			}()
 			return t
 		}
 		return nil
@@ -65,8 +81,11 @@ func hedged[T any](c *Client, ctx context.Context, hdr map[string][]string, body
 	timer := time.NewTimer(hedge)
 	timer.Stop()
 	defer timer.Stop()
-	var answer *response[T]
-	for answer == nil {
+	var (
+		answer   *response[T]
+		panicked string
+	)
+	for answer == nil && panicked == "" {
 		if len(flying) == 0 {
 			if ctx.Err() != nil || start() == nil {
 				break
@@ -76,6 +95,12 @@ func hedged[T any](c *Client, ctx context.Context, hdr map[string][]string, body
 		select {
 		case r := <-done:
 			land(r.t)
+			if r.panicked != "" {
+				// Says nothing of the URL; releases its probe.
+				r.t.breaker.record(r.end, r.probe, unknown, nil)
+				panicked = r.panicked
+				break
+			}
 			settle(c, ctx, &r, false)
 			answer = r.resp // nil when the attempt failed
 		case <-timer.C:
@@ -99,7 +124,14 @@ func hedged[T any](c *Client, ctx context.Context, hdr map[string][]string, body
 	}
 	for range flying {
 		r := <-done
+		if r.panicked != "" {
+			r.t.breaker.record(r.end, r.probe, unknown, nil)
+			continue
+		}
 		settle(c, ctx, &r, true)
+	}
+	if panicked != "" {
+		panic(panicked)
 	}
 	return answer, attempts
 }

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"time"
@@ -316,7 +317,7 @@ func (c *jwksCache) start(ctx context.Context, u string, e *jwksEntry, now time.
 	// cancelled while others wait for the fetch; FetchTimeout bounds it.
 	ctx = context.WithoutCancel(ctx)
 	go func() {
-		ks, err := c.fetch(ctx, u)
+		ks, err := c.fetchRecovered(ctx, u)
 		e.mu.Lock()
 		dropped := false
 		if err != nil {
@@ -334,6 +335,20 @@ func (c *jwksCache) start(ctx context.Context, u string, e *jwksEntry, now time.
 		}
 		close(flight)
 	}()
+}
+
+// fetchRecovered is fetch, with a panic (a bug meeting what a tenant's
+// issuer serves) as its error: on the fetch's own goroutine a panic would
+// end the process, and every tenant's service.
+func (c *jwksCache) fetchRecovered(ctx context.Context, u string) (ks *keySet, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			c.logger.LogAttrs(ctx, slog.LevelError, "auth: internal error: panic while fetching a JWKS",
+				slog.String("url", u), slog.String("panic", fmt.Sprint(p)), slog.String("stack", string(debug.Stack())))
+			ks, err = nil, fmt.Errorf("internal error fetching the JWKS (panic: %v)", p)
+		}
+	}()
+	return c.fetch(ctx, u)
 }
 
 // fetch gets and parses the JWKS at u.

@@ -214,6 +214,12 @@ func TestJWKSUnavailable(t *testing.T) {
 		return srv.URL, srv.Client()
 	}
 
+	// panicking returns a URL whose fetch panics, as a bug meeting a
+	// hostile set might.
+	panicking := func(t *testing.T) (string, *http.Client) {
+		return "https://jwks.invalid", &http.Client{Transport: panicTransport{}}
+	}
+
 	tests := []struct {
 		name         string
 		server       func(t *testing.T) (string, *http.Client)
@@ -226,6 +232,7 @@ func TestJWKSUnavailable(t *testing.T) {
 		{name: "server fails", server: failing},
 		{name: "body too large", server: huge},
 		{name: "not a JWKS", server: notJWKS},
+		{name: "the fetch panics", server: panicking},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -367,4 +374,11 @@ func TestJWKSKeySelection(t *testing.T) {
 		})
 	}
 	require.EqualValues(t, 1, f.jwks.fetches.Load())
+}
+
+// panicTransport panics on every request.
+type panicTransport struct{}
+
+func (panicTransport) RoundTrip(*http.Request) (*http.Response, error) {
+	panic("boom in the JWKS fetch")
 }

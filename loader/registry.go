@@ -626,7 +626,7 @@ func (r *Registry) Reload() error {
 		id := filepath.Base(d)
 		old := prev.versions[id]
 		start := time.Now()
-		src, err := readTenant(d)
+		src, err := r.readTenantRecovered(d)
 		if err == nil && old != nil && old.src != nil && old.src.inputHash == src.inputHash && !old.compileFailed() ||
 			err != nil && old != nil && old.src == nil && sameError(old.problem(), err) {
 			next.versions[id] = old // unchanged, or failing to read as before
@@ -736,7 +736,12 @@ func (r *Registry) reloadResident(v *version, t *Tenant) (kept bool) {
 
 // compile compiles the tenant of src. It fails with errGaveUp if ctx is
 // done before a compile slot is free.
-func (r *Registry) compile(ctx context.Context, src *tenantSource) (*Tenant, error) {
+func (r *Registry) compile(ctx context.Context, src *tenantSource) (t *Tenant, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			t, err = nil, r.panicked(src.id, "compiling the tenant", p)
+		}
+	}()
 	start := time.Now()
 	rt, err := r.runtime(ctx, src)
 	if errors.Is(err, errGaveUp) {
@@ -753,7 +758,7 @@ func (r *Registry) compile(ctx context.Context, src *tenantSource) (*Tenant, err
 		return nil, err
 	}
 	src.typesChecked.Store(true)
-	t := &Tenant{
+	t = &Tenant{
 		ID: src.id, Config: src.config, Limits: r.opts.Limits.Override(src.config.Limits),
 		Runtime: rt, LoadedAt: src.readAt, ConfigHash: src.inputHash,
 		Policy:    authz.NewPolicy(rt.Schema.Authoring, src.config.Authorization),
@@ -787,20 +792,15 @@ func indexIssuers(next *snapshot) {
 
 // runtime returns the runtime of src's schema: that of a resident tenant
 // with the same schema sources, or a new one.
-func (r *Registry) runtime(ctx context.Context, src *tenantSource) (rt *Runtime, err error) {
+func (r *Registry) runtime(ctx context.Context, src *tenantSource) (*Runtime, error) {
 	if rt := r.runtimes.get(src.schemaHash); rt != nil {
 		return rt, nil
 	}
-	defer func() {
-		if p := recover(); p != nil {
-			rt, err = nil, r.panicked(src.id, "compiling the tenant", p)
-		}
-	}()
 	s, err := r.compileSchema(ctx, src.files)
 	if err != nil {
 		return nil, err
 	}
-	rt = &Runtime{Hash: src.schemaHash, Schema: s, Handler: r.opts.NewHandler(src.schemaHash, r.opts.NewExecutable(s))}
+	rt := &Runtime{Hash: src.schemaHash, Schema: s, Handler: r.opts.NewHandler(src.schemaHash, r.opts.NewExecutable(s))}
 	return r.runtimes.add(rt), nil
 }
 
@@ -1036,6 +1036,18 @@ type tenantSource struct {
 	// typesChecked is set once the sources compiled, their upstreams'
 	// types checked (see Registry.upstreams).
 	typesChecked atomic.Bool
+}
+
+// readTenantRecovered is readTenant, with a panic (a bug meeting one
+// tenant's files) as the tenant's error, logged with its stack: reloads
+// run on goroutines of their own, where a panic would end the process.
+func (r *Registry) readTenantRecovered(dir string) (src *tenantSource, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			src, err = nil, r.panicked(filepath.Base(dir), "reading the tenant's directory", p)
+		}
+	}()
+	return readTenant(dir)
 }
 
 // readTenant reads a tenant directory: its tenant.yaml and its .graphqls

@@ -336,6 +336,9 @@ func TestCompilePanicIsTheTenantsError(t *testing.T) {
 	dir := t.TempDir()
 	writeFieldTenant(t, dir, "good")
 	writeFieldTenant(t, dir, "bad")
+	// shop panics later in its load, when its upstream's client is made.
+	writeFile(t, filepath.Join(dir, "shop", "tenant.yaml"), "name: Shop\nupstreams:\n  inventory:\n    urls: [http://127.0.0.1:1/graphql]\n")
+	writeFile(t, filepath.Join(dir, "shop", "goods.graphqls"), `extend type Goods { stock: Int @upstream(name: "inventory") }`)
 	logs := &testenv.Buffer{}
 	reg, err := loader.New(loader.Options{
 		Dir: dir,
@@ -347,6 +350,9 @@ func TestCompilePanicIsTheTenantsError(t *testing.T) {
 		},
 		NewHandler: func(string, graphql.ExecutableSchema) http.Handler { return http.NotFoundHandler() },
 		Logger:     slog.New(slog.NewTextHandler(logs, nil)),
+		NewUpstream: func(string, map[string]string, string, upstream.Spec) (*upstream.Client, error) {
+			panic("boom in shop's upstream")
+		},
 	})
 	require.NoError(t, err)
 	t.Cleanup(reg.Close)
@@ -367,13 +373,16 @@ func TestCompilePanicIsTheTenantsError(t *testing.T) {
 		_, ok = reg.Lookup("bad")
 		require.False(t, ok)
 	}
-	var badErr string
+	_, ok = reg.Lookup("shop")
+	require.False(t, ok)
+	errs := map[string]string{}
 	for _, st := range reg.States() {
-		if st.ID == "bad" {
-			badErr = st.Error
-		}
+		errs[st.ID] = st.Error
 	}
+	badErr := errs["bad"]
 	require.Contains(t, badErr, "internal error while compiling the tenant (panic: boom in bad's executable)")
+	require.Contains(t, errs["shop"], "internal error while compiling the tenant (panic: boom in shop's upstream)")
+	require.Empty(t, errs["good"])
 	require.NotContains(t, badErr, "goroutine", "the stack is for the log, not the tenant's state")
 	require.Contains(t, logs.String(), "panic while compiling the tenant")
 	require.Contains(t, logs.String(), "resident_test.go", "the log has the stack")

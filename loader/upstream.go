@@ -159,9 +159,11 @@ func (r *Registry) checkUpstreamTypes(tenantID string, s *ast.Schema, used map[s
 			m := &typeMatcher{tenant: s, upstream: definitions(doc)}
 			for _, f := range fields {
 				if msg := m.field(goodsName, f); msg != "" {
-					mu.Lock()
-					ps.addf(f.Position, "Goods.%s: upstream %s %s", f.Name, name, msg)
-					mu.Unlock()
+					func() {
+						mu.Lock()
+						defer mu.Unlock() // even through a panic: see above
+						ps.addf(f.Position, "Goods.%s: upstream %s %s", f.Name, name, msg)
+					}()
 				}
 			}
 		})

@@ -82,13 +82,32 @@ func inTurn[T any](c *Client, ctx context.Context, hdr map[string][]string, body
 			continue
 		}
 		attempts++
-		r := run(c, ctx, t, probe, hdr, body, check)
+		r := runSettlingProbe(c, ctx, t, probe, hdr, body, check)
 		settle(c, ctx, &r, false)
 		if r.err == nil {
 			return r.resp, attempts
 		}
 	}
 	return nil, attempts
+}
+
+// runSettlingProbe is run, which, if it panics, records the attempt as
+// unknown before the panic goes on when it was t's half-open probe: the
+// breaker would otherwise wait for the probe's outcome, and refuse the
+// URL, for good.
+func runSettlingProbe[T any](c *Client, ctx context.Context, t *target, probe bool, hdr map[string][]string, body []byte, check func(*T) error) try[T] {
+	if !probe {
+		return run(c, ctx, t, probe, hdr, body, check)
+	}
+	settled := false
+	defer func() {
+		if !settled {
+			t.breaker.record(time.Now(), true, unknown, nil)
+		}
+	}()
+	r := run(c, ctx, t, probe, hdr, body, check)
+	settled = true
+	return r
 }
 
 // try is one attempt at a URL and what came of it.

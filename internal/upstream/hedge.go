@@ -126,6 +126,15 @@ func hedged[T any](c *Client, ctx context.Context, hdr map[string][]string, body
 		r := <-done
 		if r.panicked != "" {
 			r.t.breaker.record(r.end, r.probe, unknown, nil)
+			if panicked == "" && answer == nil {
+				panicked = r.panicked
+			} else {
+				// Only one panic goes on, and none past an answer: log
+				// this one.
+				attrs := c.requestAttrs(ctx, make([]slog.Attr, 0, 4))
+				attrs = append(attrs, slog.String("url", r.t.logURL), slog.String("panic", r.panicked))
+				c.logger.LogAttrs(ctx, slog.LevelError, "upstream attempt panicked", attrs...)
+			}
 			continue
 		}
 		settle(c, ctx, &r, true)

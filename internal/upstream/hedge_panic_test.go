@@ -54,7 +54,9 @@ func TestHedgedAttemptPanicReachesTheCaller(t *testing.T) {
 	require.Zero(t, attemptsRunning(), "the other attempt ended before the panic went on")
 }
 
-// attemptsRunning returns the number of goroutines running an attempt.
+// attemptsRunning returns the number of goroutines running an attempt
+// of a call: none once every call has returned, since a call waits for
+// the attempts it started.
 func attemptsRunning() int {
 	buf := make([]byte, 1<<20)
 	buf = buf[:runtime.Stack(buf, true)]

@@ -3,7 +3,6 @@ package upstream_test
 import (
 	"context"
 	"log/slog"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -52,7 +51,7 @@ func TestHedgeSlowFirstURL(t *testing.T) {
 	start := time.Now()
 	require.NoError(t, fetch(t, c))
 	require.Less(t, time.Since(start), 600*time.Millisecond, "the fast URL's answer, not the slow one's (1s)")
-	require.Zero(t, attemptGoroutines(), "an attempt outlived its call")
+	require.Zero(t, upstream.AttemptsRunning(), "an attempt outlived its call")
 	require.Equal(t, 1, slowURL.Hits())
 	require.Equal(t, 1, fast.Hits())
 	// The call has ended, and its slow request with it: the stub sees
@@ -70,21 +69,6 @@ func TestHedgeSlowFirstURL(t *testing.T) {
 	require.NotContains(t, log, "upstream attempt failed", "a cancelled attempt is no failure")
 }
 
-// attemptGoroutines returns the number of goroutines running an
-// attempt of a call: none once every call has returned, since a call
-// waits for the attempts it started.
-func attemptGoroutines() int {
-	buf := make([]byte, 1<<20)
-	buf = buf[:runtime.Stack(buf, true)]
-	n := 0
-	for g := range strings.SplitSeq(string(buf), "\n\n") {
-		if strings.Contains(g, "internal/upstream.run[") {
-			n++
-		}
-	}
-	return n
-}
-
 // A call whose context ends while its first attempt is slow starts no
 // hedge: it ends with the context, and no second request is sent.
 func TestHedgeNotAfterContextEnds(t *testing.T) {
@@ -98,7 +82,7 @@ func TestHedgeNotAfterContextEnds(t *testing.T) {
 	defer cancel()
 	_, err := c.Entities(ctx, "Goods", []string{"a"}, selection(t, stockAndWarehouse), nil)
 	require.ErrorIs(t, err, upstream.ErrUnavailable)
-	require.Zero(t, attemptGoroutines(), "an attempt outlived its call")
+	require.Zero(t, upstream.AttemptsRunning(), "an attempt outlived its call")
 	time.Sleep(400 * time.Millisecond) // past the hedge
 	require.Equal(t, 0, fast.Hits(), "a hedge after the call's context ended")
 }

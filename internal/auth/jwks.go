@@ -317,24 +317,39 @@ func (c *jwksCache) start(ctx context.Context, u string, e *jwksEntry, now time.
 	// cancelled while others wait for the fetch; FetchTimeout bounds it.
 	ctx = context.WithoutCancel(ctx)
 	go func() {
+		// Whatever happens, the waiters are released and the entry may
+		// be fetched again: a panic here would otherwise end the
+		// process, or leave the tenant's keys unfetchable for good.
+		defer close(flight)
+		defer func() {
+			if p := recover(); p != nil {
+				c.logger.LogAttrs(ctx, slog.LevelError, "auth: internal error: panic after fetching a JWKS",
+					slog.String("url", u), slog.String("panic", fmt.Sprint(p)), slog.String("stack", string(debug.Stack())))
+			}
+		}()
 		ks, err := c.fetchRecovered(ctx, u)
-		e.mu.Lock()
-		dropped := false
-		if err != nil {
-			e.err = err
-			c.logger.LogAttrs(ctx, slog.LevelWarn, "auth: fetching a JWKS failed",
-				slog.String("url", u), slog.Bool("previous_set_kept", e.keys != nil), slog.Any("err", err))
-		} else {
-			dropped = e.keys != nil && e.keys.dropsAny(ks)
-			e.keys, e.fetched, e.err = ks, now, nil
-		}
-		e.flight = nil
-		e.mu.Unlock()
-		if dropped {
+		if c.finish(ctx, e, u, ks, err, now) {
 			c.changed(u)
 		}
-		close(flight)
 	}()
+}
+
+// finish records the outcome of a fetch of u in e, which it marks as not
+// in flight even if it panics, and reports whether the new set dropped a
+// key of the previous one.
+func (c *jwksCache) finish(ctx context.Context, e *jwksEntry, u string, ks *keySet, err error, now time.Time) (dropped bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	defer func() { e.flight = nil }()
+	if err != nil {
+		e.err = err
+		c.logger.LogAttrs(ctx, slog.LevelWarn, "auth: fetching a JWKS failed",
+			slog.String("url", u), slog.Bool("previous_set_kept", e.keys != nil), slog.Any("err", err))
+		return false
+	}
+	dropped = e.keys != nil && e.keys.dropsAny(ks)
+	e.keys, e.fetched, e.err = ks, now, nil
+	return dropped
 }
 
 // fetchRecovered is fetch, with a panic (a bug meeting what a tenant's

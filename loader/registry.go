@@ -737,8 +737,10 @@ func (r *Registry) reloadResident(v *version, t *Tenant) (kept bool) {
 // compile compiles the tenant of src. It fails with errGaveUp if ctx is
 // done before a compile slot is free.
 func (r *Registry) compile(ctx context.Context, src *tenantSource) (t *Tenant, err error) {
+	var clients map[string]*upstream.Client
 	defer func() {
 		if p := recover(); p != nil {
+			closeAll(clients)
 			t, err = nil, r.panicked(src.id, "compiling the tenant", p)
 		}
 	}()
@@ -747,7 +749,6 @@ func (r *Registry) compile(ctx context.Context, src *tenantSource) (t *Tenant, e
 	if errors.Is(err, errGaveUp) {
 		return nil, err
 	}
-	var clients map[string]*upstream.Client
 	if err == nil {
 		clients, err = r.upstreams(src, rt)
 	}

@@ -69,6 +69,13 @@ func (r *Registry) upstreams(src *tenantSource, rt *Runtime) (map[string]*upstre
 	secrets := slices.Collect(maps.Keys(cfg.Secrets))
 	var errs []error
 	clients := make(map[string]*upstream.Client, len(cfg.Upstreams))
+	kept := false
+	defer func() {
+		// On an error, or a panic on its way to the load's recover.
+		if !kept {
+			closeAll(clients)
+		}
+	}()
 	for _, name := range slices.Sorted(maps.Keys(cfg.Upstreams)) {
 		spec := cfg.Upstreams[name]
 		if err := spec.Validate(r.opts.Guard, secrets); err != nil {
@@ -90,7 +97,6 @@ func (r *Registry) upstreams(src *tenantSource, rt *Runtime) (map[string]*upstre
 		clients[name] = c
 	}
 	if err := errors.Join(errs...); err != nil {
-		closeAll(clients)
 		return nil, err
 	}
 	// Sources that compiled before were checked then: an upstream that
@@ -98,10 +104,10 @@ func (r *Registry) upstreams(src *tenantSource, rt *Runtime) (map[string]*upstre
 	// tenant that compiles again after an eviction out of service.
 	if !src.typesChecked.Load() {
 		if err := r.checkUpstreamTypes(src.id, rt.Schema.Authoring, used, clients); err != nil {
-			closeAll(clients)
 			return nil, err
 		}
 	}
+	kept = true
 	return clients, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -33,6 +34,10 @@ type gatewayProcess struct {
 // env's TENANTGRAPH_ADDR, if set) and waits until it listens.
 func start(t *testing.T, env map[string]string) *gatewayProcess {
 	t.Helper()
+	// A copy of its own: a gateway's goroutines may outlive it a moment
+	// (a cache load, an upstream's schema check) and still read its
+	// environment while the caller starts the next one.
+	env = maps.Clone(env)
 	if env["TENANTGRAPH_ADDR"] == "" {
 		env["TENANTGRAPH_ADDR"] = "127.0.0.1:0"
 	}

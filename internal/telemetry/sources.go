@@ -71,7 +71,7 @@ var (
 		"component", "state")
 	tenantsServingDesc  = desc("tenants_serving", "Tenants being served.")
 	tenantsFailingDesc  = desc("tenants_failing", "Tenants whose latest load failed (they keep serving their previous version, if any).")
-	tenantsResidentDesc = desc("tenants_resident", "Tenants whose compiled schema is held in memory (at most TENANTGRAPH_MAX_RESIDENT_TENANTS).")
+	tenantsResidentDesc = desc("tenants_resident", "Tenants whose compiled schema is held in memory (at most TENANTGRAPH_MAX_RESIDENT_TENANTS; those idle for TENANTGRAPH_RESIDENT_IDLE_TIMEOUT are dropped).")
 
 	poolConnsDesc = desc("postgres_pool_connections",
 		"Connections of the Postgres pool, by state (acquired, idle, constructing).", "state")

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"time"
 )
 
@@ -82,32 +83,16 @@ func inTurn[T any](c *Client, ctx context.Context, hdr map[string][]string, body
 			continue
 		}
 		attempts++
-		r := runSettlingProbe(c, ctx, t, probe, hdr, body, check)
+		r := run(c, ctx, t, probe, hdr, body, check)
 		settle(c, ctx, &r, false)
+		if r.panicked != "" {
+			panic(r.panicked)
+		}
 		if r.err == nil {
 			return r.resp, attempts
 		}
 	}
 	return nil, attempts
-}
-
-// runSettlingProbe is run, which, if it panics, records the attempt as
-// unknown before the panic goes on when it was t's half-open probe: the
-// breaker would otherwise wait for the probe's outcome, and refuse the
-// URL, for good.
-func runSettlingProbe[T any](c *Client, ctx context.Context, t *target, probe bool, hdr map[string][]string, body []byte, check func(*T) error) try[T] {
-	if !probe {
-		return run(c, ctx, t, probe, hdr, body, check)
-	}
-	settled := false
-	defer func() {
-		if !settled {
-			t.breaker.record(time.Now(), true, unknown, nil)
-		}
-	}()
-	r := run(c, ctx, t, probe, hdr, body, check)
-	settled = true
-	return r
 }
 
 // try is one attempt at a URL and what came of it.
@@ -121,17 +106,26 @@ type try[T any] struct {
 	detail  any
 	outcome outcome
 	err     error
-	// panicked is the value and stack of a panic of the attempt, made
-	// on a goroutine of its own (see hedged).
+	// panicked is the value and stack of a panic of the attempt. The
+	// caller panics with it once the attempt is settled, on its own
+	// goroutine: hedged attempts run on goroutines of their own, where a
+	// panic would end the process.
 	panicked string
 }
 
 // run makes one attempt at t, which t's breaker allowed (probe as allow
-// said), within ctx.
-func run[T any](c *Client, ctx context.Context, t *target, probe bool, hdr map[string][]string, body []byte, check func(*T) error) try[T] {
-	r := try[T]{t: t, probe: probe, start: time.Now()}
+// said), within ctx. A panic of the attempt is recovered into
+// r.panicked.
+func run[T any](c *Client, ctx context.Context, t *target, probe bool, hdr map[string][]string, body []byte, check func(*T) error) (r try[T]) {
+	r = try[T]{t: t, probe: probe, start: time.Now()}
+	defer func() {
+		if p := recover(); p != nil {
+			r.resp, r.err = nil, nil
+			r.panicked = fmt.Sprintf("%v\n\ngoroutine of the upstream attempt:\n%s", p, debug.Stack())
+		}
+		r.end = time.Now()
+	}()
 	r.resp, r.status, r.detail, r.outcome, r.err = attempt(c, ctx, t, hdr, body, check)
-	r.end = time.Now()
 	return r
 }
 
@@ -141,6 +135,13 @@ func run[T any](c *Client, ctx context.Context, t *target, probe bool, hdr map[s
 // nothing of its URL when it failed, whatever the failure looked like:
 // it is recorded as unknown and logged at Debug only.
 func settle[T any](c *Client, ctx context.Context, r *try[T], lost bool) {
+	if r.panicked != "" {
+		// Says nothing of the URL, and releases a half-open probe: the
+		// breaker would otherwise wait for its outcome, and refuse the
+		// URL, for good. The caller panics with it.
+		r.t.breaker.record(r.end, r.probe, unknown, nil)
+		return
+	}
 	o := r.outcome
 	if lost && r.err != nil {
 		o = unknown

@@ -3,9 +3,7 @@ package upstream
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
-	"runtime/debug"
 	"time"
 )
 
@@ -49,20 +47,7 @@ func hedged[T any](c *Client, ctx context.Context, hdr map[string][]string, body
 			actx, cancel := context.WithCancelCause(ctx)
 			flying = append(flying, inFlight{t, cancel})
 			attempts++
-			go func() {
-				r := try[T]{t: t, probe: probe}
-				defer func() {
-					// A panic on this goroutine would end the process:
-					// hedged panics with it on the caller's instead,
-					// as an attempt made there would.
-					if p := recover(); p != nil {
-						r.panicked = fmt.Sprintf("%v\n\ngoroutine of the upstream attempt:\n%s", p, debug.Stack())
-						r.end = time.Now()
-					}
-					done <- r
-				}()
-				r = run(c, actx, t, probe, hdr, body, check)
-			}()
+			go func() { done <- run(c, actx, t, probe, hdr, body, check) }()
 			return t
 		}
 		return nil
@@ -95,14 +80,9 @@ func hedged[T any](c *Client, ctx context.Context, hdr map[string][]string, body
 		select {
 		case r := <-done:
 			land(r.t)
-			if r.panicked != "" {
-				// Says nothing of the URL; releases its probe.
-				r.t.breaker.record(r.end, r.probe, unknown, nil)
-				panicked = r.panicked
-				break
-			}
 			settle(c, ctx, &r, false)
-			answer = r.resp // nil when the attempt failed
+			panicked = r.panicked
+			answer = r.resp // nil when the attempt failed or panicked
 		case <-timer.C:
 			if len(flying) != 1 || ctx.Err() != nil {
 				continue
@@ -124,20 +104,18 @@ func hedged[T any](c *Client, ctx context.Context, hdr map[string][]string, body
 	}
 	for range flying {
 		r := <-done
-		if r.panicked != "" {
-			r.t.breaker.record(r.end, r.probe, unknown, nil)
-			if panicked == "" && answer == nil {
-				panicked = r.panicked
-			} else {
-				// Only one panic goes on, and none past an answer: log
-				// this one.
-				attrs := c.requestAttrs(ctx, make([]slog.Attr, 0, 4))
-				attrs = append(attrs, slog.String("url", r.t.logURL), slog.String("panic", r.panicked))
-				c.logger.LogAttrs(ctx, slog.LevelError, "upstream attempt panicked", attrs...)
-			}
-			continue
-		}
 		settle(c, ctx, &r, true)
+		switch {
+		case r.panicked == "":
+		case panicked == "" && answer == nil:
+			panicked = r.panicked
+		default:
+			// Only one panic goes on, and none past an answer: log this
+			// one.
+			attrs := c.requestAttrs(ctx, make([]slog.Attr, 0, 4))
+			attrs = append(attrs, slog.String("url", r.t.logURL), slog.String("panic", r.panicked))
+			c.logger.LogAttrs(ctx, slog.LevelError, "upstream attempt panicked", attrs...)
+		}
 	}
 	if panicked != "" {
 		panic(panicked)

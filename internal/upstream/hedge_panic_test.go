@@ -97,6 +97,7 @@ func TestPanickingProbeFreesItsURL(t *testing.T) {
 		defer func() { require.NotNil(t, recover(), "the probe's panic reaches the caller") }()
 		call(c, t.Context(), body, 0, func(*map[string]any) error { panic("boom in the probe's check") })
 	}()
+	require.Equal(t, Open, c.Status()[0].State, "a panic says nothing of the URL: not healthy, not half-open for good")
 	_, err = call(c, t.Context(), body, 0, fine)
 	require.NoError(t, err, "the URL is probed again, not refused for good")
 }

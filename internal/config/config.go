@@ -15,6 +15,7 @@ import (
 
 	"github.com/tenantgraph/tenantgraph/internal/limits"
 	"github.com/tenantgraph/tenantgraph/internal/logging"
+	"github.com/tenantgraph/tenantgraph/loader"
 )
 
 // Config holds every setting of the gateway.
@@ -125,7 +126,7 @@ type Config struct {
 	// MaxResidentTenants bounds the tenants whose compiled schema a
 	// replica holds in memory; the least recently used is dropped, and
 	// compiled again on its next request. TENANTGRAPH_MAX_RESIDENT_TENANTS,
-	// default 10000.
+	// default loader.DefaultMaxResident (10000).
 	MaxResidentTenants int
 	// ResidentIdleTimeout is how long a tenant's compiled schema stays in
 	// memory after its last request; then it is dropped, and compiled
@@ -177,8 +178,8 @@ func Default() Config {
 		Limits:              defaultLimits(),
 		MaxInFlight:         512,
 		MaxViews:            32,
-		MaxResidentTenants:  10000,
-		ResidentIdleTimeout: 15 * time.Minute,
+		MaxResidentTenants:  loader.DefaultMaxResident,
+		ResidentIdleTimeout: loader.DefaultIdleTimeout,
 		QueueTimeout:        100 * time.Millisecond,
 		JWTMaxTTL:           24 * time.Hour,
 		ParserTokenLimit:    15000,

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"strconv"
 	"time"
 
@@ -145,50 +146,7 @@ func (ex *execution) writeScalar(ctx context.Context, w *writer, t *typeRef, v a
 // itself. Pointers to booleans and numbers are followed (see
 // isNilPointer for nil ones).
 func (w *writer) coercedString(v any, id bool) bool {
-	var t [32]byte
-	b := t[:0]
-	switch n := v.(type) {
-	case *bool:
-		return n != nil && w.coercedString(*n, id)
-	case *int:
-		return n != nil && w.coercedString(*n, id)
-	case *int64:
-		return n != nil && w.coercedString(*n, id)
-	case *float64:
-		return n != nil && w.coercedString(*n, id)
-	case bool:
-		if id {
-			return false
-		}
-		b = strconv.AppendBool(b, n)
-	case int:
-		b = strconv.AppendInt(b, int64(n), 10)
-	case int8:
-		b = strconv.AppendInt(b, int64(n), 10)
-	case int16:
-		b = strconv.AppendInt(b, int64(n), 10)
-	case int32:
-		b = strconv.AppendInt(b, int64(n), 10)
-	case int64:
-		b = strconv.AppendInt(b, n, 10)
-	case uint:
-		b = strconv.AppendUint(b, uint64(n), 10)
-	case uint8:
-		b = strconv.AppendUint(b, uint64(n), 10)
-	case uint16:
-		b = strconv.AppendUint(b, uint64(n), 10)
-	case uint32:
-		b = strconv.AppendUint(b, uint64(n), 10)
-	case uint64:
-		b = strconv.AppendUint(b, n, 10)
-	case float32:
-		return w.coercedString(float64(n), id)
-	case float64:
-		if math.IsInf(n, 0) || math.IsNaN(n) || id && n != math.Trunc(n) {
-			return false
-		}
-		b = appendJSNumber(b, n)
-	case json.Number:
+	if n, ok := v.(json.Number); ok {
 		if isJSONInteger(string(n)) {
 			if n == "-0" {
 				n = "0"
@@ -203,6 +161,29 @@ func (w *writer) coercedString(v any, id bool) bool {
 			return false // not a number, or beyond float64
 		}
 		return w.coercedString(f, id)
+	}
+	// Off the hot path (strings are written before), so reflection
+	// rather than a case for each of Go's number types.
+	var t [32]byte
+	b := t[:0]
+	switch rv := reflect.ValueOf(v); rv.Kind() {
+	case reflect.Pointer:
+		return !rv.IsNil() && boolOrNumber(rv.Elem().Kind()) && w.coercedString(rv.Elem().Interface(), id)
+	case reflect.Bool:
+		if id {
+			return false
+		}
+		b = strconv.AppendBool(b, rv.Bool())
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		b = strconv.AppendInt(b, rv.Int(), 10)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		b = strconv.AppendUint(b, rv.Uint(), 10)
+	case reflect.Float32, reflect.Float64:
+		f := rv.Float()
+		if math.IsInf(f, 0) || math.IsNaN(f) || id && f != math.Trunc(f) {
+			return false
+		}
+		b = appendJSNumber(b, f)
 	default:
 		return false
 	}
@@ -212,20 +193,16 @@ func (w *writer) coercedString(v any, id bool) bool {
 	return true
 }
 
-// isNilPointer reports whether v is a nil pointer of a type coercedString
-// follows: null, as a nil *string is.
+// boolOrNumber reports whether values of kind k are booleans or numbers.
+func boolOrNumber(k reflect.Kind) bool {
+	return k == reflect.Bool || reflect.Int <= k && k <= reflect.Float64
+}
+
+// isNilPointer reports whether v is a nil pointer to a boolean or a
+// number: null, as a nil *string is.
 func isNilPointer(v any) bool {
-	switch n := v.(type) {
-	case *bool:
-		return n == nil
-	case *int:
-		return n == nil
-	case *int64:
-		return n == nil
-	case *float64:
-		return n == nil
-	}
-	return false
+	rv := reflect.ValueOf(v)
+	return rv.Kind() == reflect.Pointer && rv.IsNil() && boolOrNumber(rv.Type().Elem().Kind())
 }
 
 // isJSONInteger reports whether s is a JSON number without fraction or

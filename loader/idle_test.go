@@ -3,8 +3,6 @@ package loader_test
 import (
 	"encoding/json"
 	"fmt"
-	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,10 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql"
 	"github.com/stretchr/testify/require"
 
-	"github.com/tenantgraph/tenantgraph/internal/dynamic"
 	"github.com/tenantgraph/tenantgraph/loader"
 )
 
@@ -34,15 +30,9 @@ func (c *fakeClock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
 // idleOptions are the options of a registry of dir whose tenants expire
 // after idleTimeout.
 func idleOptions(dir string, idleTimeout time.Duration) loader.Options {
-	return loader.Options{
-		Dir: dir,
-		NewExecutable: func(s *loader.Schema) graphql.ExecutableSchema {
-			return dynamic.New(dynamic.Config{Schema: s.AST})
-		},
-		NewHandler:  func(string, graphql.ExecutableSchema) http.Handler { return http.NotFoundHandler() },
-		Logger:      slog.New(slog.DiscardHandler),
-		IdleTimeout: idleTimeout,
-	}
+	opts := plainOptions(dir)
+	opts.IdleTimeout = idleTimeout
+	return opts
 }
 
 // idleRegistry returns a registry made with opts whose idle expiry reads

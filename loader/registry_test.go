@@ -14,16 +14,23 @@ import (
 	"github.com/tenantgraph/tenantgraph/loader"
 )
 
-func newRegistry(t *testing.T, dir string) (*loader.Registry, error) {
-	t.Helper()
-	reg, err := loader.New(loader.Options{
+// plainOptions are the options of a registry of dir that serves tenants
+// with the dynamic executor behind a handler that answers 404, and logs
+// nothing: for tests of the registry itself.
+func plainOptions(dir string) loader.Options {
+	return loader.Options{
 		Dir: dir,
 		NewExecutable: func(s *loader.Schema) graphql.ExecutableSchema {
 			return dynamic.New(dynamic.Config{Schema: s.AST})
 		},
 		NewHandler: func(string, graphql.ExecutableSchema) http.Handler { return http.NotFoundHandler() },
 		Logger:     slog.New(slog.DiscardHandler),
-	})
+	}
+}
+
+func newRegistry(t *testing.T, dir string) (*loader.Registry, error) {
+	t.Helper()
+	reg, err := loader.New(plainOptions(dir))
 	if err == nil {
 		t.Cleanup(reg.Close)
 	}

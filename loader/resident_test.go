@@ -28,16 +28,10 @@ import (
 func countingRegistry(t *testing.T, dir string, maxResident int) (*loader.Registry, *atomic.Int64) {
 	t.Helper()
 	var compiles atomic.Int64
-	reg, err := loader.New(loader.Options{
-		Dir: dir,
-		NewExecutable: func(s *loader.Schema) graphql.ExecutableSchema {
-			return dynamic.New(dynamic.Config{Schema: s.AST})
-		},
-		NewHandler:  func(string, graphql.ExecutableSchema) http.Handler { return http.NotFoundHandler() },
-		Logger:      slog.New(slog.DiscardHandler),
-		MaxResident: maxResident,
-		OnLoad:      func(string, time.Duration, error) { compiles.Add(1) },
-	})
+	opts := plainOptions(dir)
+	opts.MaxResident = maxResident
+	opts.OnLoad = func(string, time.Duration, error) { compiles.Add(1) }
+	reg, err := loader.New(opts)
 	require.NoError(t, err)
 	t.Cleanup(reg.Close)
 	return reg, &compiles
@@ -298,14 +292,7 @@ func TestRegistryIsCollected(t *testing.T) {
 			writeFieldTenant(t, dir, "a")
 			writeFieldTenant(t, dir, "b")
 			gone := func() weak.Pointer[loader.Registry] {
-				reg, err := loader.New(loader.Options{
-					Dir: dir,
-					NewExecutable: func(s *loader.Schema) graphql.ExecutableSchema {
-						return dynamic.New(dynamic.Config{Schema: s.AST})
-					},
-					NewHandler: func(string, graphql.ExecutableSchema) http.Handler { return http.NotFoundHandler() },
-					Logger:     slog.New(slog.DiscardHandler),
-				})
+				reg, err := loader.New(plainOptions(dir))
 				require.NoError(t, err)
 				for _, id := range []string{"a", "b"} {
 					_, ok := reg.Lookup(id)
@@ -340,20 +327,19 @@ func TestCompilePanicIsTheTenantsError(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "shop", "tenant.yaml"), "name: Shop\nupstreams:\n  inventory:\n    urls: [http://127.0.0.1:1/graphql]\n")
 	writeFile(t, filepath.Join(dir, "shop", "goods.graphqls"), `extend type Goods { stock: Int @upstream(name: "inventory") }`)
 	logs := &testenv.Buffer{}
-	reg, err := loader.New(loader.Options{
-		Dir: dir,
-		NewExecutable: func(s *loader.Schema) graphql.ExecutableSchema {
-			if s.AST.Types["Goods"].Fields.ForName("badCode") != nil {
-				panic("boom in bad's executable")
-			}
-			return dynamic.New(dynamic.Config{Schema: s.AST})
-		},
-		NewHandler: func(string, graphql.ExecutableSchema) http.Handler { return http.NotFoundHandler() },
-		Logger:     slog.New(slog.NewTextHandler(logs, nil)),
-		NewUpstream: func(string, map[string]string, string, upstream.Spec) (*upstream.Client, error) {
-			panic("boom in shop's upstream")
-		},
-	})
+	opts := plainOptions(dir)
+	newExecutable := opts.NewExecutable
+	opts.NewExecutable = func(s *loader.Schema) graphql.ExecutableSchema {
+		if s.AST.Types["Goods"].Fields.ForName("badCode") != nil {
+			panic("boom in bad's executable")
+		}
+		return newExecutable(s)
+	}
+	opts.Logger = slog.New(slog.NewTextHandler(logs, nil))
+	opts.NewUpstream = func(string, map[string]string, string, upstream.Spec) (*upstream.Client, error) {
+		panic("boom in shop's upstream")
+	}
+	reg, err := loader.New(opts)
 	require.NoError(t, err)
 	t.Cleanup(reg.Close)
 
